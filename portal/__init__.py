@@ -1,0 +1,107 @@
+"""The Chọn số Online back office: create_app builds it for servers, the worker and tests."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, request, session
+from socketio import RedisManager
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from portal import config as portal_config
+from portal.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
+
+BLUEPRINTS = ("portal.home", "portal.auth", "portal.audit", "portal.admin")
+
+
+def _locale() -> str:
+    return session.get("lang") or request.accept_languages.best_match(["vi", "en"]) or "vi"
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: settings from the environment, then ``config`` on top (tests)."""
+    from portal.core import access, errors, security
+    from portal.core import logging as portal_logging
+    from portal.core import redis as portal_redis
+
+    app = Flask(__name__, template_folder="../templates", static_folder="../static", instance_path=str(
+        portal_config.INSTANCE))
+    app.config.update(portal_config.load())
+    app.config.update(config or {})
+    portal_logging.configure()
+    if app.config.get("PROXY_FIX"):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+
+    redis_url = portal_redis.resolve_url(app)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(portal_config.ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_locale)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", _limiter_uri(redis_url))
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.session_protection = None  # our server-side sessions do better than a hash of the IP
+    _register_sockets()  # before init_app, so that every app's server gets the namespaces
+    socketio.init_app(
+        app,
+        async_mode="threading",
+        # Explicit manager: Flask-SocketIO would pick Kombu for a unix:// (embedded Redis) URL.
+        client_manager=RedisManager(redis_url, channel="portal-socketio"),
+        manage_session=False,  # the Flask cookie (and our server-side session row) stays the truth
+        cors_allowed_origins=app.config.get("SOCKETIO_ORIGINS"),  # None: same origin only
+    )
+
+    _import_models()
+    for name in BLUEPRINTS:
+        module = __import__(name, fromlist=["bp"])
+        app.register_blueprint(module.bp)
+    app.view_functions["static"].access_policy = access.PUBLIC  # type: ignore[attr-defined]
+    app.before_request(access.enforce)
+    errors.register(app)
+    security.register(app)
+    _register_template_helpers(app)
+
+    from portal.cli import register as register_cli
+
+    register_cli(app)
+    return app
+
+
+def _limiter_uri(redis_url: str) -> str:
+    if redis_url.startswith("unix://"):
+        return "redis+unix://" + redis_url[len("unix://"):]
+    return redis_url
+
+
+def _import_models() -> None:
+    # Every model module, so that metadata (migrations, tests) sees every table.
+    import portal.auth.models  # noqa: F401
+    import portal.core.models  # noqa: F401
+    import portal.org.models  # noqa: F401
+
+
+def _register_sockets() -> None:
+    """Each domain's namespaces, registered once per process (SocketIO keeps them for every init_app)."""
+    from portal.core.realtime import NotifyNamespace
+
+    if not socketio.namespace_handlers:
+        socketio.on_namespace(NotifyNamespace("/staff"))
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from datetime import UTC
+
+    from flask_babel import format_datetime
+
+    from portal.core.privacy import scrub
+    from portal.core.roles import ROLE_LABELS
+    from portal.home.nav import nav_for
+
+    app.jinja_env.filters["vn_datetime"] = lambda d: format_datetime(d.replace(tzinfo=UTC), "dd/MM/yyyy HH:mm:ss")
+    # A failed job's last error line, scrubbed: exceptions can carry personal data.
+    app.jinja_env.filters["last_line"] = lambda s: scrub((s or "").strip().splitlines()[-1] if s else "")
+
+    @app.context_processor
+    def _helpers() -> dict[str, Any]:
+        from flask_login import current_user
+
+        return {"nav_items": nav_for(current_user), "role_labels": ROLE_LABELS, "current_lang": _locale()}

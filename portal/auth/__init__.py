@@ -1,0 +1,6 @@
+"""Staff accounts, sign-in, server-side sessions."""
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__)
+
+from portal.auth import views  # noqa: E402,F401

@@ -1,0 +1,104 @@
+"""Sign-in and sign-out. Views are thin: validate, call a service, commit, redirect."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from portal.auth import bp
+from portal.auth import services as auth
+from portal.auth.forms import LoginForm
+from portal.core.access import allow, public
+from portal.core.errors import PortalError
+from portal.extensions import db, limiter, login_manager
+
+EXPIRED_MESSAGES = {
+    "idle": "Phiên làm việc đã hết hạn do không hoạt động. Vui lòng đăng nhập lại.",
+    "expired": "Phiên làm việc đã quá thời gian cho phép. Vui lòng đăng nhập lại.",
+    "disabled": "Tài khoản của bạn đã bị khóa. Vui lòng liên hệ quản trị viên.",
+    "logout": "Bạn đã đăng xuất. Vui lòng đăng nhập lại.",
+    "role_changed": "Quyền của bạn đã thay đổi. Vui lòng đăng nhập lại.",
+    "password": "Mật khẩu đã được đổi. Vui lòng đăng nhập lại.",
+}
+
+
+@login_manager.user_loader
+def _load_user(staff_id: str):
+    staff, ended = auth.load_session_user(staff_id, session.get("sid"))
+    if ended:
+        g.session_ended = ended
+    return staff
+
+
+def _safe_next(target: str | None) -> str | None:
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def login_required_response():
+    """401 with the sign-in form in place, saying why (expired, revoked or simply signed out)."""
+    form = LoginForm(next=request.full_path.rstrip("?") if request.method == "GET" else "")
+    ended = g.get("session_ended")
+    message = _(EXPIRED_MESSAGES[ended]) if ended in EXPIRED_MESSAGES else _("Vui lòng đăng nhập để tiếp tục.")
+    from portal.core.errors import wants_json
+
+    if wants_json():
+        from flask import jsonify
+
+        return jsonify(error={"code": "unauthenticated", "message": message}), 401
+    return render_template("auth/login.html", form=form, notice=message), 401
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+@limiter.limit("60/minute", methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            staff, token = auth.sign_in(
+                form.username.data, form.password.data, request.remote_addr or "-",
+                request.user_agent.string or "",
+            )
+        except PortalError as exc:
+            db.session.rollback()
+            flash(exc.message, "danger")
+            status = exc.status
+        else:
+            db.session.commit()
+            session.clear()  # a new session: nothing from before the sign-in survives (checklist 3)
+            login_user(staff)
+            session["sid"] = token
+            return redirect(_safe_next(form.next.data) or url_for("home.index"))
+    elif request.method == "POST":
+        status = 400 if form.errors.keys() - {"csrf_token"} else status
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+@allow()
+def logout():
+    # CSRFProtect has already checked the token of every POST.
+    auth.sign_out(current_user, session.get("sid"))
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash(_("Bạn đã đăng xuất."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/language/<code>", methods=["POST"])
+@public
+def set_language(code: str):
+    if code in ("vi", "en"):
+        session["lang"] = code
+    return redirect(_safe_next(request.form.get("next")) or url_for("home.index"))

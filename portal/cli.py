@@ -1,0 +1,97 @@
+"""Operator commands: ``flask --app wsgi staff create …``, ``flask --app wsgi seed-demo``."""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from portal.core.errors import PortalError
+from portal.core.roles import Role
+from portal.extensions import db
+
+DEMO_PASSWORD = "chonso-demo-2026"  # noqa: S105 - printed by make run; seed-demo refuses production
+# (username, role, region, store, full name)
+DEMO_STAFF = [
+    ("admin", Role.ADMIN, 0, None, "Quản trị Tổng công ty"),
+    ("giamsat", Role.SUPERVISOR, 0, None, "Giám sát Tổng công ty"),
+    *[
+        row
+        for n, store in ((1, "CH-HN-01"), (2, "CH-HCM-01"), (3, "CH-DN-01"))
+        for row in (
+            (f"vc{n}", Role.AGENT, n, None, f"Video call KV{n}"),
+            (f"dn{n}", Role.CONNECTION, n, None, f"Đấu nối KV{n}"),
+            (f"ch{n}", Role.CLERK, n, store, f"Cửa hàng KV{n}"),
+            (f"gv{n}", Role.SHIPPING, n, None, f"Giao vận KV{n}"),
+            (f"gs{n}", Role.SUPERVISOR, n, None, f"Giám sát KV{n}"),
+            (f"qt{n}", Role.ADMIN, n, None, f"Quản trị KV{n}"),
+        )
+    ],
+]
+
+staff_cli = AppGroup("staff", help="Staff accounts.")
+
+
+@staff_cli.command("create")
+@click.option("--username", required=True)
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--region", required=True, type=click.IntRange(0, 9), help="0 = head office, 1–9 = CTKV 1–9")
+@click.option("--store", default=None, help="Store code (store clerks).")
+@click.option("--full-name", default="")
+def create_staff_command(username: str, role: str, region: int, store: str | None, full_name: str) -> None:
+    """Create a staff member; the password is read from standard input."""
+    from portal.auth.services import create_staff
+    from portal.org.services import ensure_reference_data
+
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    ensure_reference_data()
+    try:
+        staff = create_staff(username, password, role, region, store, full_name)
+    except PortalError as exc:
+        db.session.rollback()
+        raise click.ClickException(f"{exc.code}: {exc.message}") from None
+    db.session.commit()
+    click.echo(f"created {staff.username} ({staff.role.value}, region {staff.region_id})")
+
+
+@click.command("seed-demo")
+def seed_demo_command() -> None:
+    """Regions, shopcodes, stores and one staff member per role for a few regions (idempotent)."""
+    if current_app.config["PORTAL_ENV"] == "production":
+        raise click.ClickException("seed-demo refuses to run in production")
+    created = seed_demo()
+    db.session.commit()
+    click.echo(f"demo data ready ({created} new staff)")
+    print_demo_logins()
+
+
+def seed_demo() -> int:
+    from portal.auth.models import Staff
+    from portal.auth.services import create_staff
+    from portal.org.services import ensure_reference_data
+
+    ensure_reference_data()
+    existing = set(db.session.scalars(select(Staff.username)))
+    created = 0
+    for username, role, region, store, full_name in DEMO_STAFF:
+        if username not in existing:
+            create_staff(username, DEMO_PASSWORD, role, region, store, full_name)
+            created += 1
+    return created
+
+
+def print_demo_logins() -> None:
+    click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+    for username, role, region, store, _name in DEMO_STAFF:
+        where = "head office" if region == 0 else f"CTKV{region}" + (f" / {store}" if store else "")
+        click.echo(f"  {username:<10} {role.value:<11} {where}")
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(staff_cli)
+    app.cli.add_command(seed_demo_command)

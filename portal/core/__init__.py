@@ -1,0 +1,1 @@
+"""Shared bits every domain stands on: models' base, audit, transactions, access, jobs."""

@@ -1,0 +1,101 @@
+"""Deny by default: every endpoint declares who may use it.
+
+``@allow(Role.X, ...)`` for staff, ``@public`` for pages anyone may open, and
+``@authenticated_by("partner")`` for endpoints that check their own
+credentials (API keys, signed callbacks). ``enforce`` runs before every
+request; an endpoint with no policy answers 403 and fails the role × route
+test. Region scoping lives here too: staff see their region's records only,
+head office sees all, and a look at a foreign record is a 404 with an audit row.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import abort, current_app, request
+from flask_login import current_user
+from sqlalchemy import Select
+
+from portal.core.roles import ALL_STAFF, Role
+from portal.extensions import db
+
+log = logging.getLogger(__name__)
+F = TypeVar("F", bound=Callable[..., Any])
+PUBLIC = "public"
+
+
+def allow(*roles: Role) -> Callable[[F], F]:
+    """Staff with one of ``roles`` may use this endpoint (none given: any staff)."""
+
+    def mark(view: F) -> F:
+        view.access_policy = frozenset(roles) or ALL_STAFF  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+def public(view: F) -> F:
+    """Anyone may use this endpoint (sign-in page, health check)."""
+    view.access_policy = PUBLIC  # type: ignore[attr-defined]
+    return view
+
+
+def authenticated_by(scheme: str) -> Callable[[F], F]:
+    """The endpoint authenticates its caller itself (API key, signed callback)."""
+
+    def mark(view: F) -> F:
+        view.access_policy = f"scheme:{scheme}"  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+def policy_of(endpoint: str | None) -> Any:
+    view = current_app.view_functions.get(endpoint or "")
+    return getattr(view, "access_policy", None)
+
+
+def enforce() -> None:
+    """before_request: apply the endpoint's declared policy."""
+    if request.endpoint is None:  # no route matched: Flask answers 404/405
+        return
+    policy = policy_of(request.endpoint)
+    if policy is None:
+        log.error("endpoint %s declares no access policy; denied", request.endpoint)
+        abort(403)
+    if policy == PUBLIC or (isinstance(policy, str) and policy.startswith("scheme:")):
+        return
+    if not current_user.is_authenticated:
+        abort(401)
+    if current_user.role not in policy:
+        from portal.core.audit import audit_now
+
+        audit_now("access.forbidden", detail={"endpoint": request.endpoint, "path": request.path})
+        abort(403)
+
+
+def sees_region(region_id: int | None) -> bool:
+    """Whether the signed-in staff member may see a record of ``region_id``."""
+    return current_user.is_authenticated and (current_user.is_head_office or current_user.region_id == region_id)
+
+
+def in_region(stmt: Select, column: Any) -> Select:
+    """Limit a query to the signed-in staff member's region (head office: all)."""
+    if current_user.is_head_office:
+        return stmt
+    return stmt.where(column == current_user.region_id)
+
+
+def get_in_region_or_404(model: type, ident: Any, region_of: Callable[[Any], int | None] | None = None) -> Any:
+    """Load a record by id; a foreign region's record is a 404 with an audit row (checklist 11)."""
+    obj = db.session.get(model, ident)
+    if obj is None:
+        abort(404)
+    region_id = region_of(obj) if region_of else obj.region_id
+    if not sees_region(region_id):
+        from portal.core.audit import audit_now
+
+        audit_now("access.denied_region", obj, region_id=region_id, detail={"path": request.path})
+        abort(404)
+    return obj

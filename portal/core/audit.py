@@ -1,0 +1,55 @@
+"""Writing the audit log (checklist 33).
+
+``audit`` adds the entry to the current transaction, so a decision and its
+audit row commit together. ``audit_now`` writes at once in a transaction of
+its own: for refusals and failed sign-ins, whose request changes nothing else.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import has_request_context, request
+from flask_login import current_user
+from sqlalchemy import insert
+
+from portal.core.models import AuditEntry
+from portal.core.privacy import one_line, scrub
+from portal.core.time import utcnow
+from portal.extensions import db
+
+
+def _entry(action: str, obj: Any, region_id: int | None, detail: dict | None, actor: Any) -> dict:
+    if actor is None and has_request_context() and current_user.is_authenticated:
+        actor = current_user
+    if region_id is None and obj is not None:
+        region_id = getattr(obj, "region_id", None)
+    return {
+        "at": utcnow(),
+        "actor_id": getattr(actor, "id", None),
+        "actor_name": one_line(getattr(actor, "audit_name", None) or getattr(actor, "username", "") or "")[:80],
+        "actor_kind": getattr(actor, "actor_kind", "staff") if actor is not None else "system",
+        "action": action,
+        "object_type": getattr(obj, "__tablename__", None),
+        "object_id": str(obj.id) if obj is not None and getattr(obj, "id", None) is not None else None,
+        "region_id": region_id,
+        "ip": request.remote_addr if has_request_context() else None,
+        "detail": scrub(detail or {}),
+    }
+
+
+def audit(
+    action: str, obj: Any = None, *, region_id: int | None = None, detail: dict | None = None, actor: Any = None
+) -> AuditEntry:
+    """Record ``action`` on ``obj`` in the current transaction."""
+    entry = AuditEntry(**_entry(action, obj, region_id, detail, actor))
+    db.session.add(entry)
+    return entry
+
+
+def audit_now(
+    action: str, obj: Any = None, *, region_id: int | None = None, detail: dict | None = None, actor: Any = None
+) -> None:
+    """Record ``action`` at once, whatever happens to the current transaction."""
+    values = _entry(action, obj, region_id, detail, actor)
+    with db.engine.begin() as conn:
+        conn.execute(insert(AuditEntry).values(**values))

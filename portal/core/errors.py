@@ -1,0 +1,116 @@
+"""Errors with stable codes, and the pages and JSON bodies that show them.
+
+Services raise these; the handlers below turn them into a Vietnamese page for
+people and ``{"error": {"code", "message"}}`` for API clients.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, g, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from redis.exceptions import RedisError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+class PortalError(Exception):
+    """A refusal the user should read; ``code`` is stable for API clients."""
+
+    status = 400
+
+    def __init__(self, code: str, message: str, status: int | None = None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        if status is not None:
+            self.status = status
+
+
+class Invalid(PortalError):
+    status = 422
+
+
+class Forbidden(PortalError):
+    status = 403
+
+
+class NotFound(PortalError):
+    status = 404
+
+
+class Conflict(PortalError):
+    status = 409
+
+
+class TooManyAttempts(PortalError):
+    status = 429
+
+
+# Vietnamese first: what each status means to the person in front of the screen.
+MESSAGES = {
+    400: ("bad_request", _l("Yêu cầu không hợp lệ.")),
+    401: ("unauthenticated", _l("Vui lòng đăng nhập để tiếp tục.")),
+    403: ("forbidden", _l("Bạn không có quyền thực hiện thao tác này.")),
+    404: ("not_found", _l("Không tìm thấy trang hoặc hồ sơ bạn yêu cầu.")),
+    405: ("method_not_allowed", _l("Phương thức không được hỗ trợ.")),
+    409: ("conflict", _l("Thao tác xung đột với trạng thái hiện tại.")),
+    413: ("too_large", _l("Dữ liệu gửi lên quá lớn.")),
+    422: ("invalid", _l("Dữ liệu không hợp lệ.")),
+    429: ("too_many_requests", _l("Bạn thao tác quá nhanh. Vui lòng thử lại sau ít phút.")),
+    500: ("internal_error", _l("Đã có lỗi xảy ra. Vui lòng thử lại sau.")),
+    503: ("unavailable", _l("Hệ thống tạm thời gián đoạn. Vui lòng thử lại sau ít phút.")),
+}
+
+
+def wants_json() -> bool:
+    if request.path.startswith("/api/") or request.path == "/healthz":
+        return True
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+
+
+def error_response(status: int, code: str | None = None, message: str | None = None):
+    default_code, default_message = MESSAGES.get(status, MESSAGES[500 if status >= 500 else 400])
+    code = code or default_code
+    message = str(message or default_message)
+    if wants_json():
+        response = jsonify(error={"code": code, "message": message})
+    else:
+        response = render_template("errors.html", status=status, code=code, message=message)
+    return response, status
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(PortalError)
+    def _portal_error(exc: PortalError):
+        return error_response(exc.status, exc.code, exc.message)
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError):
+        return error_response(
+            400, "csrf_failed", _l("Phiên biểu mẫu đã hết hạn hoặc không hợp lệ. Vui lòng tải lại trang và thử lại.")
+        )
+
+    @app.errorhandler(RedisError)
+    def _redis_down(exc: RedisError):
+        log.error("redis unavailable: %s", type(exc).__name__)
+        return error_response(503)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        if exc.code == 401:
+            from portal.auth.views import login_required_response
+
+            return login_required_response()
+        status = exc.code or 500
+        # abort(404, description=...) keeps Werkzeug's English default otherwise.
+        custom = exc.description if exc.description != type(exc).description else None
+        return error_response(status, None, custom)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unhandled error (request %s)", getattr(g, "request_id", "-"))
+        return error_response(500)

@@ -1,0 +1,33 @@
+"""What must never reach a log or the audit trail: passwords, OTPs, full ID numbers."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+SECRET_KEYS = re.compile(r"pass|otp|secret|token|pin|hash|key", re.IGNORECASE)
+# CMND has 9 digits, CCCD 12; phone numbers (10 digits) and ICCIDs (19–20) are left alone.
+ID_NUMBER = re.compile(r"(?<!\d)(\d{9}|\d{12})(?!\d)")
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def mask_id_number(value: str) -> str:
+    """Keep the last three digits of a 9- or 12-digit ID number."""
+    return ID_NUMBER.sub(lambda m: "*" * (len(m.group(1)) - 3) + m.group(1)[-3:], value)
+
+
+def one_line(value: str) -> str:
+    """Escape control characters so that user input cannot forge a log line."""
+    return CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
+
+
+def scrub(value: Any, key: str = "") -> Any:
+    """A copy of ``value`` safe to store in the audit log or print in a log line."""
+    if key and SECRET_KEYS.search(key):
+        return "[redacted]"
+    if isinstance(value, dict):
+        return {str(k): scrub(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [scrub(v) for v in value]
+    if isinstance(value, str):
+        return one_line(mask_id_number(value))[:500]
+    return value

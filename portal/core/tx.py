@@ -1,0 +1,37 @@
+"""Side effects run after the commit that makes them real, never before.
+
+Services register callbacks with ``after_commit``; a rollback discards them.
+Views (and the job wrapper) own the one commit per unit of work.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from portal.extensions import db
+
+log = logging.getLogger(__name__)
+_KEY = "portal_after_commit"
+
+
+def after_commit(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+    """Run ``fn(*args, **kwargs)`` once the current transaction commits."""
+    db.session.info.setdefault(_KEY, []).append((fn, args, kwargs))
+
+
+@event.listens_for(Session, "after_commit")
+def _run_callbacks(session: Session) -> None:
+    for fn, args, kwargs in session.info.pop(_KEY, []):
+        try:
+            fn(*args, **kwargs)
+        except Exception:  # the commit stands; the outbox or the client catches up
+            log.exception("after-commit callback %s failed", getattr(fn, "__name__", fn))
+
+
+@event.listens_for(Session, "after_rollback")
+def _discard_callbacks(session: Session) -> None:
+    session.info.pop(_KEY, None)

@@ -1,0 +1,6 @@
+"""Each role's home page, health check, and the pages every staff member shares."""
+from flask import Blueprint
+
+bp = Blueprint("home", __name__)
+
+from portal.home import views  # noqa: E402,F401

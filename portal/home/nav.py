@@ -1,0 +1,59 @@
+"""Navigation built from the role: what each team sees in the menu and on its home page.
+
+Later domains add their entries here; an entry lists the roles that may open it
+and must point at an endpoint whose policy admits the same roles.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import url_for
+from flask_babel import lazy_gettext as _l
+
+from portal.core.roles import Role
+
+
+@dataclass(frozen=True)
+class NavItem:
+    endpoint: str
+    label: str
+    roles: frozenset[Role]
+    description: str = ""
+    icon: str = ""
+
+    @property
+    def url(self) -> str:
+        return url_for(self.endpoint)
+
+
+ADMINS = frozenset({Role.ADMIN})
+OVERSIGHT = frozenset({Role.SUPERVISOR, Role.ADMIN})
+
+NAV: list[NavItem] = [
+    NavItem("audit.index", _l("Nhật ký hệ thống"), OVERSIGHT,
+            _l("Ai đã làm gì, với hồ sơ nào, khi nào."), "journal"),
+    NavItem("admin.staff_list", _l("Nhân sự"), ADMINS,
+            _l("Tạo tài khoản, phân quyền, khóa tài khoản nhân viên."), "people"),
+    NavItem("admin.failed_jobs", _l("Tác vụ lỗi"), ADMINS,
+            _l("Các tác vụ nền đã hết lượt thử lại; chạy lại sau khi xử lý."), "gear"),
+]
+
+# What a role's home page greets it with, before the role's own tools exist.
+ROLE_INTRO = {
+    Role.AGENT: _l("Bàn video call: nhận cuộc gọi xác thực khách hàng của khu vực bạn."),
+    Role.CONNECTION: _l("Hàng đợi đấu nối: duyệt hồ sơ thuê bao và gửi mSale."),
+    Role.CLERK: _l("Màn hình nhận SIM tại cửa hàng: giao SIM cho khách đã đặt."),
+    Role.SHIPPING: _l("Bảng đơn hàng và giao vận: xác nhận, đóng gói, bàn giao đơn vị vận chuyển."),
+    Role.SUPERVISOR: _l("Báo cáo và giám sát hoạt động của khu vực."),
+    Role.ADMIN: _l("Quản trị hệ thống: nhân sự, cấu hình, tác vụ nền."),
+}
+
+
+def nav_for(user) -> list[NavItem]:
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return [item for item in NAV if user.role in item.roles]
+
+
+def home_cards(user) -> list[NavItem]:
+    return nav_for(user)

@@ -1,0 +1,1 @@
+"""Number inventory: search, classes, holds."""

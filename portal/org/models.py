@@ -1,0 +1,53 @@
+"""Regions (0 = head office, 1–9 = CTKV 1–9), their shopcodes and stores."""
+from __future__ import annotations
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+
+
+class Region(db.Model):
+    __tablename__ = "region"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    code: Mapped[str] = mapped_column(String(10), unique=True)  # TCT, CTKV1 … CTKV9
+    name: Mapped[str] = mapped_column(String(120))
+
+    shopcodes: Mapped[list[Shopcode]] = relationship(back_populates="region", order_by="Shopcode.code")
+
+    @property
+    def is_head_office(self) -> bool:
+        return self.id == 0
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Shopcode(db.Model):
+    """A regional company's shop code: orders are routed to one (SPEC routing rule)."""
+
+    __tablename__ = "shopcode"
+
+    code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+
+    region: Mapped[Region] = relationship(back_populates="shopcodes")
+
+
+class Store(db.Model):
+    """A store (cửa hàng / điểm giao dịch) where customers may pick up a SIM."""
+
+    __tablename__ = "store"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(160))
+    address: Mapped[str] = mapped_column(String(300), default="")
+    province: Mapped[str] = mapped_column(String(80), default="")
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
+    shopcode: Mapped[str | None] = mapped_column(ForeignKey("shopcode.code"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    region: Mapped[Region] = relationship()

