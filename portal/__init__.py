@@ -34,6 +34,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     redis_url = portal_redis.resolve_url(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(portal_config.ROOT / "migrations"), render_as_batch=True)
+    # Access policy first: a forbidden caller hears 403 (or 401), whatever its CSRF token.
+    app.before_request(access.enforce)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_locale)
     app.config.setdefault("RATELIMIT_STORAGE_URI", _limiter_uri(redis_url))
@@ -44,8 +46,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     socketio.init_app(
         app,
         async_mode="threading",
-        # Explicit manager: Flask-SocketIO would pick Kombu for a unix:// (embedded Redis) URL.
-        client_manager=RedisManager(redis_url, channel="portal-socketio"),
+        **_socket_manager(app, redis_url),
         manage_session=False,  # the Flask cookie (and our server-side session row) stays the truth
         cors_allowed_origins=app.config.get("SOCKETIO_ORIGINS"),  # None: same origin only
     )
@@ -55,7 +56,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         module = __import__(name, fromlist=["bp"])
         app.register_blueprint(module.bp)
     app.view_functions["static"].access_policy = access.PUBLIC  # type: ignore[attr-defined]
-    app.before_request(access.enforce)
     errors.register(app)
     security.register(app)
     _register_template_helpers(app)
@@ -64,6 +64,19 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     register_cli(app)
     return app
+
+
+def _socket_manager(app: Flask, redis_url: str) -> dict[str, Any]:
+    """Redis pub/sub so that every process (web, worker) can emit to every socket.
+
+    Explicit, because Flask-SocketIO would pick Kombu for a unix:// (embedded)
+    URL. Only in-process socket tests switch it off (SOCKETIO_QUEUE=False): the
+    Flask-SocketIO test client cannot run with a queue; tests/core/test_realtime_server.py
+    covers the queue with a real server.
+    """
+    if not app.config.get("SOCKETIO_QUEUE", True):
+        return {"client_manager": None}
+    return {"client_manager": RedisManager(redis_url, channel="portal-socketio")}
 
 
 def _limiter_uri(redis_url: str) -> str:

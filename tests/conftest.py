@@ -10,6 +10,7 @@ processes (a real RQ worker, concurrent holds) see exactly what a server would.
 """
 from __future__ import annotations
 
+import contextvars
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -26,6 +27,18 @@ from portal.extensions import db as _db
 TEST_PASSWORD = "correct-horse-battery"
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs in a fresh context, as on a server.
+
+    Otherwise a request reuses the app context the test pushed, and ``g`` (with
+    Flask-Login's cached user) and the database session leak from one request
+    to the next, hiding revocation and scoping bugs.
+    """
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory) -> Iterator[Flask]:
     tmp = tmp_path_factory.mktemp("portal")
@@ -40,8 +53,10 @@ def app(tmp_path_factory) -> Iterator[Flask]:
         "REDIS_EMBEDDED_PATH": str(tmp / "redis.db"),
         "SERVER_NAME": "portal.test",
         "RATELIMIT_ENABLED": True,
+        "SOCKETIO_QUEUE": False,  # Flask-SocketIO's test client refuses a message queue
     }
     app = create_app(config)
+    app.test_client_class = IsolatedClient
     with app.app_context():
         _db.drop_all()
         _db.create_all()

@@ -4,14 +4,12 @@ def test_login_page_renders_in_vietnamese(client):
     assert "Đăng nhập" in response.get_data(as_text=True)
 
 
-def test_home_requires_sign_in(client):
-    response = client.get("/")
-    assert response.status_code == 401
-    assert "Vui lòng đăng nhập" in response.get_data(as_text=True)
+def test_each_role_reaches_its_home(client, login, make_staff):
+    from portal.core.roles import Role
 
-
-def test_demo_staff_reach_their_home(client, login):
-    login()
-    response = client.get("/")
-    assert response.status_code == 200
-    assert "Xin chào" in response.get_data(as_text=True)
+    for role in Role:
+        c = client.application.test_client()
+        login(role, region=2, on=c)
+        response = c.get("/")
+        assert response.status_code == 200
+        assert "Xin chào" in response.get_data(as_text=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import request
+from flask import current_app, request
 from flask_login import current_user
 from flask_socketio import Namespace, disconnect, join_room
 
@@ -39,12 +39,24 @@ def disconnect_staff(staff_id: int) -> None:
     connection.delete(key)
 
 
+def same_origin() -> bool:
+    """Whether the handshake comes from our own pages (engine.io checks too; this is the portal's own rule)."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True  # not a browser cross-site request (browsers always send Origin on websockets)
+    allowed = {request.host_url.rstrip("/")}
+    allowed.update(current_app.config.get("SOCKETIO_ORIGINS") or [])
+    return origin.rstrip("/") in allowed
+
+
 class StaffNamespace(Namespace):
     """A namespace for signed-in staff; subclasses list the roles they admit."""
 
     roles: frozenset[str] | None = None  # None: any staff member
 
     def on_connect(self, auth: Any = None) -> None:
+        if not same_origin():
+            raise ConnectionRefusedError("origin")
         if not current_user.is_authenticated:
             raise ConnectionRefusedError("unauthenticated")
         if self.roles is not None and current_user.role not in self.roles:
@@ -59,11 +71,19 @@ class StaffNamespace(Namespace):
             portal_redis.connection().hdel(_sockets_key(current_user.id), request.sid)
 
     def trigger_event(self, event: str, *args: Any) -> Any:
-        # Re-check the session on every event: a revoked session loses its socket.
-        if event not in ("connect", "disconnect") and not current_user.is_authenticated:
-            disconnect()
-            return None
-        return super().trigger_event(event, *args)
+        handler = getattr(self, f"on_{event}", None)
+        if handler is None or event in ("connect", "disconnect"):
+            return super().trigger_event(event, *args)
+
+        def guarded(*handler_args: Any) -> Any:
+            # Runs inside the request context Flask-SocketIO builds for each event, so
+            # the session is re-checked every time: a revoked session loses its socket.
+            if not current_user.is_authenticated:
+                disconnect()
+                return None
+            return handler(*handler_args)
+
+        return self.socketio._handle_event(guarded, event, self.namespace, *args)
 
 
 class NotifyNamespace(StaffNamespace):

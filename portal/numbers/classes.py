@@ -23,6 +23,14 @@ CLASS_LABELS: dict[str, str] = {
     "thuong": "Thường",
 }
 
+# Rules, all on the tail of the 10-digit number:
+# ngu_quy last 5+ same · tu_quy last 4 same · tam_hoa_kep AAABBB · tam_hoa last 3 same
+# (only the strongest of these is reported) · taxi ABABAB, ABCABC or ABCDABCD · tien: the last 3+ digits
+# climb by exactly 1 (no 9→0 wrap); 3 digits is "sảnh tiến nhỏ", beauty_score ranks longer runs higher ·
+# loc_phat 68/86 · than_tai 39/79 · ong_dia 38/78 · lap ABAB · kep AABB · dao ABCCBA · ganh ABA or ABBA ·
+# nam_sinh year 1950–2015 or ddmmyy in that range · de_nho ≤ 3 distinct digits in the last 6 when no
+# shape class applies · thuong none of these.
+
 # Beauty order, lower = more valuable; CLASS_LABELS is written in this order.
 CLASS_RANK: dict[str, int] = {code: rank for rank, code in enumerate(CLASS_LABELS, start=1)}
 
@@ -47,9 +55,7 @@ DEFAULT_PRICE_TIERS: dict[str, int] = {
 }
 
 # Classes that describe the shape of the tail; "dễ nhớ" is only the fallback when none of them applies.
-_SHAPE_CLASSES = frozenset(
-    {"ngu_quy", "tu_quy", "tam_hoa_kep", "taxi", "tam_hoa", "tien", "lap", "kep", "dao", "ganh"}
-)
+_SHAPE_CLASSES = frozenset({"ngu_quy", "tu_quy", "tam_hoa_kep", "taxi", "tam_hoa", "tien", "lap", "kep", "dao", "ganh"})
 _BIRTH_YEARS = range(1950, 2016)
 
 
@@ -83,15 +89,12 @@ def _valid_date(day: int, month: int, year: int) -> bool:
 
 
 def _is_birth_date(number: str) -> bool:
-    """Last 4 = a birth year, last 6 = ddmmyy, or last 8 = ddmmyyyy, all within 1950–2015."""
+    """Last 4 = a birth year or last 6 = ddmmyy, within 1950–2015 (ddmmyyyy tails are covered by the year)."""
     if int(number[-4:]) in _BIRTH_YEARS:
         return True
-    d6, m6, yy = int(number[-6:-4]), int(number[-4:-2]), int(number[-2:])
-    year6 = 1900 + yy if yy >= 50 else 2000 + yy
-    if year6 in _BIRTH_YEARS and _valid_date(d6, m6, year6):
-        return True
-    d8, m8, year8 = int(number[-8:-6]), int(number[-6:-4]), int(number[-4:])
-    return year8 in _BIRTH_YEARS and _valid_date(d8, m8, year8)
+    day, month, yy = int(number[-6:-4]), int(number[-4:-2]), int(number[-2:])
+    year = 1900 + yy if yy >= 50 else 2000 + yy
+    return year in _BIRTH_YEARS and _valid_date(day, month, year)
 
 
 def classify(number: str) -> list[str]:

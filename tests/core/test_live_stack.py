@@ -1,0 +1,123 @@
+"""A real web server and a real RQ worker, sharing the test's database and Redis.
+
+A job enqueued after a commit runs in the worker; its socket emit travels
+through the Redis message queue to the web process and reaches a signed-in
+Socket.IO client. Also: the real engine.io handshake refuses anonymous and
+foreign-origin sockets.
+"""
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+import socketio as socketio_client
+
+from portal.core import jobs
+from portal.core.roles import Role
+from tests.conftest import TEST_PASSWORD
+from tests.core import sample_jobs
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def live(app, db, tmp_path):
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "REDIS_URL": app.config["REDIS_URL"],
+        "SECRET_KEY": "live-test-secret",
+        "PORT": str(port),
+        "PORTAL_INSTANCE": str(tmp_path),
+        "PYTHONPATH": str(ROOT),
+    }
+    procs = [
+        subprocess.Popen([sys.executable, "wsgi.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                         stderr=open(tmp_path / "web.log", "w")),
+        subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                         stderr=open(tmp_path / "worker.log", "w")),
+    ]
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
+                break
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    else:
+        pytest.fail("web server did not start: " + (tmp_path / "web.log").read_text()[-2000:])
+    yield base
+    for p in procs:
+        p.terminate()
+    for p in procs:
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
+def _sign_in(base: str, username: str) -> requests.Session:
+    session = requests.Session()
+    page = session.get(f"{base}/login").text
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    response = session.post(f"{base}/login", data={"username": username, "password": TEST_PASSWORD,
+                                                   "csrf_token": token}, allow_redirects=False)
+    assert response.status_code == 302
+    return session
+
+
+def _cookie_header(session: requests.Session) -> str:
+    return "; ".join(f"{c.name}={c.value}" for c in session.cookies)
+
+
+def test_job_in_a_real_worker_reaches_a_signed_in_socket_through_redis(live, make_staff, db):
+    staff = make_staff(Role.AGENT, region=2)
+    session = _sign_in(live, staff.username)
+    received: list[dict] = []
+    arrived = threading.Event()
+    sio = socketio_client.Client(reconnection=False)
+
+    @sio.on("notice", namespace="/staff")
+    def _notice(data):
+        received.append(data)
+        arrived.set()
+
+    sio.connect(live, namespaces=["/staff"], headers={"Cookie": _cookie_header(session)}, transports=["websocket"],
+                wait_timeout=10)
+    try:
+        jobs.enqueue_after_commit(sample_jobs.announce, staff.id, "Có cuộc gọi mới")
+        db.session.commit()
+        assert arrived.wait(30), "the worker's emit never reached the socket"
+        assert received == [{"text": "Có cuộc gọi mới"}]
+    finally:
+        sio.disconnect()
+
+
+def test_real_handshake_refuses_anonymous_and_foreign_origin_sockets(live, make_staff):
+    anonymous = socketio_client.Client(reconnection=False)
+    with pytest.raises(socketio_client.exceptions.ConnectionError):
+        anonymous.connect(live, namespaces=["/staff"], transports=["websocket"], wait_timeout=5)
+
+    staff = make_staff(Role.AGENT, region=2)
+    session = _sign_in(live, staff.username)
+    foreign = socketio_client.Client(reconnection=False)
+    with pytest.raises(socketio_client.exceptions.ConnectionError):
+        foreign.connect(live, namespaces=["/staff"], transports=["websocket"], wait_timeout=5,
+                        headers={"Cookie": _cookie_header(session), "Origin": "https://evil.example"})
