@@ -1,19 +1,61 @@
+# Chọn số Online back office. `make run` starts everything, `make test` runs the suite.
+# VENV=/some/where picks another virtualenv (created on first use).
+
 VENV ?= .venv
+PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
 
-.PHONY: install test run lint
+# pytest exits 5 when it collected no test: make fails on it like any non-zero exit; say why.
+PYTEST_FN = run_pytest() { $(PY) -m pytest "$$@" $(PYTEST_ARGS); rc=$$?; \
+	[ $$rc -ne 5 ] || echo "make test: pytest collected no tests, which counts as a failure" >&2; return $$rc; }
+
+.DEFAULT_GOAL := help
+.PHONY: help install translations run test lint migrate clean
+
+help:
+	@echo "make run          migrate, seed the demo data, start web + worker on http://127.0.0.1:\$${PORT:-5000}"
+	@echo "make test         the suite on SQLite + embedded Redis; again on PostgreSQL + Redis if TEST_DATABASE_URL is set"
+	@echo "make install      create $(VENV) and install requirements.txt"
+	@echo "make lint         ruff"
+	@echo "make migrate      apply the database migrations (DATABASE_URL, default instance/portal.db)"
+	@echo "make clean        remove caches and compiled translations (keeps $(VENV) and instance/)"
 
 $(STAMP): requirements.txt
-	python3 -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q -r requirements.txt
-	touch $(STAMP)
+	touch $@
 
 install: $(STAMP)
 
-test: $(STAMP)
-	$(PY) -m pytest
+# Compiled catalogs (*.mo) are not committed; compile them when there are any .po files.
+translations: $(STAMP)
+	@if ls portal/translations/*/LC_MESSAGES/*.po >/dev/null 2>&1; then \
+		$(VENV)/bin/pybabel -q compile -d portal/translations; \
+	fi
+
+run: $(STAMP) translations
+	$(PY) -m portal.devstack
+
+test: $(STAMP) translations
+	@$(PYTEST_FN); \
+	echo "==> tests, pass 1: SQLite + embedded Redis"; \
+	(unset TEST_DATABASE_URL TEST_REDIS_URL; run_pytest) || exit $$?; \
+	if [ -n "$${TEST_DATABASE_URL:-}" ]; then \
+		echo "==> tests, pass 2: PostgreSQL (TEST_DATABASE_URL) + Redis (TEST_REDIS_URL, else embedded), not browser"; \
+		run_pytest -m "not browser"; \
+	else \
+		echo "==> tests, pass 2 skipped: set TEST_DATABASE_URL (and TEST_REDIS_URL) to run on PostgreSQL + Redis"; \
+	fi
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+
+migrate: $(STAMP)
+	$(PY) -m flask --app wsgi db upgrade
+
+clean:
+	find . -name __pycache__ -type d -not -path './.venv/*' -prune -exec rm -rf {} +
+	rm -rf .pytest_cache .ruff_cache .hypothesis test-artifacts
+	if [ -d portal/translations ]; then find portal/translations -name '*.mo' -delete; fi

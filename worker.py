@@ -7,6 +7,7 @@ import sys
 import threading
 import time
 
+from redis import Redis
 from rq import Worker
 from rq.cron import CronScheduler
 
@@ -50,9 +51,10 @@ app = create_app()
 jobs.set_worker_app(app)
 
 if __name__ == "__main__":
-    with app.app_context():
-        connection = portal_redis.connection()
-        queues = sys.argv[1:] or app.config["RQ_QUEUES"]
+    # A client of its own, without the web's 5-second socket timeout: the worker's blocking
+    # wait on the queues lasts minutes, and a timeout there makes RQ quit.
+    connection = Redis.from_url(app.config["REDIS_URL"])
+    queues = sys.argv[1:] or app.config["RQ_QUEUES"]
     stop = threading.Event()
     threading.Thread(target=cron_loop, args=(stop,), daemon=True, name="cron").start()
     try:

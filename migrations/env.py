@@ -17,7 +17,7 @@ logger = logging.getLogger('alembic.env')
 def get_engine():
     try:
         # this works with Flask-SQLAlchemy<3 and Alchemical
-        return current_app.extensions['migrate'].db.get_engine()
+        return current_app.extensions['migrate'].db.engine
     except (TypeError, AttributeError):
         # this works with Flask-SQLAlchemy>=3
         return current_app.extensions['migrate'].db.engine
@@ -71,6 +71,15 @@ def run_migrations_offline():
         context.run_migrations()
 
 
+# Made by hand in the migrations (dialect-specific, or expressions autogenerate cannot compare).
+HAND_MADE = {"ix_phone_number_trgm", "ix_phone_number_tail7"}
+
+
+def include_object(obj, name, type_, reflected, compare_to):
+    fts_table = type_ == "table" and bool(name) and name.startswith("number_trgm")
+    return name not in HAND_MADE and not fts_table
+
+
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -90,6 +99,7 @@ def run_migrations_online():
                 logger.info('No changes in schema detected.')
 
     conf_args = current_app.extensions['migrate'].configure_args
+    conf_args.setdefault("include_object", include_object)
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 

@@ -10,7 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from portal import config as portal_config
 from portal.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
 
-BLUEPRINTS = ("portal.home", "portal.auth", "portal.audit", "portal.admin")
+BLUEPRINTS = ("portal.home", "portal.auth", "portal.audit", "portal.admin", "portal.holds")
 
 
 def _locale() -> str:
@@ -33,7 +33,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     redis_url = portal_redis.resolve_url(app)
     db.init_app(app)
+    from portal.core.tx import run_independent_writes
+
+    # Registered after db.init_app, so it runs before Flask-SQLAlchemy removes the session.
+    app.teardown_appcontext(run_independent_writes)
     migrate.init_app(app, db, directory=str(portal_config.ROOT / "migrations"), render_as_batch=True)
+    _configure_sqlite(app)
     # Access policy first: a forbidden caller hears 403 (or 401), whatever its CSRF token.
     app.before_request(access.enforce)
     csrf.init_app(app)
@@ -66,6 +71,23 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
+def _configure_sqlite(app: Flask) -> None:
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    from portal.core import sqlite
+
+    with app.app_context():
+        sqlite.configure(db.engine)
+
+    @app.before_request
+    def _write_intent() -> None:
+        sqlite.set_write_intent(request.method not in ("GET", "HEAD", "OPTIONS"))
+
+    @app.teardown_request
+    def _reset_intent(_exc: BaseException | None) -> None:
+        sqlite.set_write_intent(False)
+
+
 def _socket_manager(app: Flask, redis_url: str) -> dict[str, Any]:
     """Redis pub/sub so that every process (web, worker) can emit to every socket.
 
@@ -89,6 +111,8 @@ def _import_models() -> None:
     # Every model module, so that metadata (migrations, tests) sees every table.
     import portal.auth.models  # noqa: F401
     import portal.core.models  # noqa: F401
+    import portal.holds.models  # noqa: F401
+    import portal.numbers.models  # noqa: F401
     import portal.org.models  # noqa: F401
 
 
@@ -108,7 +132,10 @@ def _register_template_helpers(app: Flask) -> None:
     from portal.core.privacy import scrub
     from portal.core.roles import ROLE_LABELS
     from portal.home.nav import nav_for
+    from portal.numbers.formatting import format_number, format_vnd
 
+    app.jinja_env.filters["phone"] = format_number
+    app.jinja_env.filters["vnd"] = format_vnd
     app.jinja_env.filters["vn_datetime"] = lambda d: format_datetime(d.replace(tzinfo=UTC), "dd/MM/yyyy HH:mm:ss")
     # A failed job's last error line, scrubbed: exceptions can carry personal data.
     app.jinja_env.filters["last_line"] = lambda s: scrub((s or "").strip().splitlines()[-1] if s else "")

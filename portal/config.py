@@ -85,6 +85,7 @@ def load(env: dict | None = None) -> dict:
         "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
         "LANGUAGES": ["vi", "en"],
         "RATELIMIT_HEADERS_ENABLED": True,
+        "HOLD_MINUTES": _int(env, "HOLD_MINUTES", 30),
         "PUBLIC_ORIGIN": env.get("PUBLIC_ORIGIN", ""),
         "TESTING": False,
     }

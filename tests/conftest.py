@@ -36,7 +36,18 @@ class IsolatedClient(FlaskClient):
     """
 
     def open(self, *args, **kwargs):
-        return contextvars.Context().run(super().open, *args, **kwargs)
+        _end_test_transaction()  # the request must see what the test set up
+        try:
+            return contextvars.Context().run(super().open, *args, **kwargs)
+        finally:
+            _end_test_transaction()  # and the test must see what the request committed
+
+
+def _end_test_transaction() -> None:
+    from flask import has_app_context
+
+    if has_app_context():
+        _db.session.commit()
 
 
 @pytest.fixture(scope="session")
@@ -58,20 +69,40 @@ def app(tmp_path_factory) -> Iterator[Flask]:
     app = create_app(config)
     app.test_client_class = IsolatedClient
     with app.app_context():
-        _db.drop_all()
-        _db.create_all()
+        _build_schema()
     yield app
     with app.app_context():
         _db.session.remove()
-        _db.drop_all()
         _db.engine.dispose()
+
+
+def _build_schema() -> None:
+    """The schema the migrations build (trigram indexes, triggers and all), not create_all()'s."""
+    from flask_migrate import upgrade
+
+    if _db.engine.dialect.name == "postgresql":
+        with _db.engine.begin() as conn:  # the test database belongs to the tests: start clean
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    upgrade()
+    if _db.engine.dialect.name == "sqlite":
+        # Tests empty every table after each test; SQLite has no TRUNCATE to step around the
+        # append-only triggers (tests/core/test_migrations.py checks them on a fresh database).
+        with _db.engine.begin() as conn:
+            conn.execute(text("DROP TRIGGER audit_entry_no_update"))
+            conn.execute(text("DROP TRIGGER audit_entry_no_delete"))
 
 
 def _empty_tables() -> None:
     _db.session.rollback()
+    tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
     with _db.engine.begin() as conn:
-        for table in reversed(_db.metadata.sorted_tables):
-            conn.execute(table.delete())
+        if conn.dialect.name == "postgresql":
+            # TRUNCATE does not fire the row-level append-only trigger.
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for name in tables:
+                conn.execute(text(f"DELETE FROM {name}"))
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from portal.core.realtime import disconnect_staff
 from portal.core.roles import Role
 from portal.core.states import transition
 from portal.core.time import utcnow
-from portal.core.tx import after_commit
+from portal.core.tx import after_commit, independently
 from portal.extensions import db
 from portal.org.models import Region, Store
 
@@ -186,16 +186,22 @@ def load_session_user(staff_id: str, token: str | None) -> tuple[Staff | None, s
 
 def _end_now(session_id: str, reason: str) -> None:
     # Its own transaction: a GET request that merely notices the end commits nothing else.
-    with db.engine.begin() as conn:
-        conn.execute(
-            update(StaffSession).where(StaffSession.id == session_id, StaffSession.ended_at.is_(None))
-            .values(ended_at=utcnow(), ended_reason=reason)
-        )
+    independently(_end_session, session_id, reason)
+
+
+def _end_session(connection, session_id: str, reason: str) -> None:
+    connection.execute(
+        update(StaffSession).where(StaffSession.id == session_id, StaffSession.ended_at.is_(None))
+        .values(ended_at=utcnow(), ended_reason=reason)
+    )
 
 
 def _touch_now(session_id: str, now) -> None:
-    with db.engine.begin() as conn:
-        conn.execute(update(StaffSession).where(StaffSession.id == session_id).values(last_seen_at=now))
+    independently(_touch_session, session_id, now)
+
+
+def _touch_session(connection, session_id: str, now) -> None:
+    connection.execute(update(StaffSession).where(StaffSession.id == session_id).values(last_seen_at=now))
 
 
 def sign_out(staff: Staff, token: str | None) -> None:

@@ -1,7 +1,7 @@
 """Writing the audit log (checklist 33).
 
 ``audit`` adds the entry to the current transaction, so a decision and its
-audit row commit together. ``audit_now`` writes at once in a transaction of
+audit row commit together. ``audit_now`` writes in a transaction of
 its own: for refusals and failed sign-ins, whose request changes nothing else.
 """
 from __future__ import annotations
@@ -15,6 +15,7 @@ from sqlalchemy import insert
 from portal.core.models import AuditEntry
 from portal.core.privacy import one_line, scrub
 from portal.core.time import utcnow
+from portal.core.tx import independently
 from portal.extensions import db
 
 
@@ -49,7 +50,9 @@ def audit(
 def audit_now(
     action: str, obj: Any = None, *, region_id: int | None = None, detail: dict | None = None, actor: Any = None
 ) -> None:
-    """Record ``action`` at once, whatever happens to the current transaction."""
-    values = _entry(action, obj, region_id, detail, actor)
-    with db.engine.begin() as conn:
-        conn.execute(insert(AuditEntry).values(**values))
+    """Record ``action`` whatever happens to the current transaction (written when the unit of work ends)."""
+    independently(_insert, _entry(action, obj, region_id, detail, actor))
+
+
+def _insert(connection, values: dict) -> None:
+    connection.execute(insert(AuditEntry).values(**values))

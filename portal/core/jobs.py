@@ -28,7 +28,7 @@ from sqlalchemy import delete, select
 from portal.core import redis as portal_redis
 from portal.core.models import OutboxJob
 from portal.core.time import utcnow
-from portal.core.tx import after_commit
+from portal.core.tx import after_commit, run_independent_writes
 from portal.extensions import db
 
 log = logging.getLogger(__name__)
@@ -75,18 +75,23 @@ def job(fn: F) -> F:
 
 
 def _run(fn: Callable, args: tuple, kwargs: dict) -> Any:
+    from portal.core.sqlite import writing
+
     rq_job = get_current_job()
     job_id = rq_job.id if rq_job else "-"
     log.info("job %s started: %s", job_id, func_path(fn))
     try:
-        result = fn(*args, **kwargs)
-        if rq_job is not None:
-            db.session.execute(delete(OutboxJob).where(OutboxJob.id == rq_job.id))
-        db.session.commit()
+        with writing():  # jobs write: on SQLite, take the write lock when the transaction begins
+            result = fn(*args, **kwargs)
+            if rq_job is not None:
+                db.session.execute(delete(OutboxJob).where(OutboxJob.id == rq_job.id))
+            db.session.commit()
     except Exception:
         db.session.rollback()
         log.exception("job %s failed: %s", job_id, func_path(fn))
         raise
+    finally:
+        run_independent_writes()
     log.info("job %s finished", job_id)
     return result
 

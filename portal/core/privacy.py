@@ -6,7 +6,8 @@ from typing import Any
 
 SECRET_KEYS = re.compile(r"pass|otp|secret|token|pin|hash|key", re.IGNORECASE)
 # CMND has 9 digits, CCCD 12; phone numbers (10 digits) and ICCIDs (19–20) are left alone.
-ID_NUMBER = re.compile(r"(?<!\d)(\d{9}|\d{12})(?!\d)")
+# Letters count as part of a token, so hex ids (RQ workers, jobs) are left alone.
+ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{9}|\d{12})(?![0-9A-Za-z])")
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 

@@ -16,6 +16,7 @@ from portal.extensions import db
 
 log = logging.getLogger(__name__)
 _KEY = "portal_after_commit"
+_INDEPENDENT = "portal_independent"
 
 
 def after_commit(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
@@ -35,3 +36,28 @@ def _run_callbacks(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _discard_callbacks(session: Session) -> None:
     session.info.pop(_KEY, None)
+
+
+def independently(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+    """Run ``fn`` in a transaction of its own when the current unit of work ends, whatever its outcome.
+
+    For writes that must survive a refusal (the audit row of a denied access, a
+    failed sign-in, ending an expired session). Deferred rather than done at
+    once: the unit of work's own transaction may hold SQLite's write lock, and a
+    second connection waiting for it would wait forever.
+    """
+    db.session.info.setdefault(_INDEPENDENT, []).append((fn, args, kwargs))
+
+
+def run_independent_writes(_exc: BaseException | None = None) -> None:
+    """teardown_appcontext (and the job wrapper): end our transaction, then run the deferred writes."""
+    pending = db.session.info.pop(_INDEPENDENT, [])
+    if not pending:
+        return
+    db.session.rollback()  # committed work is kept; anything else was going to be discarded anyway
+    for fn, args, kwargs in pending:
+        try:
+            with db.engine.begin() as connection:
+                fn(connection, *args, **kwargs)
+        except Exception:
+            log.exception("independent write %s failed", getattr(fn, "__name__", fn))

@@ -12,6 +12,7 @@ from portal.core.access import PUBLIC, policy_of
 from portal.core.roles import ALL_STAFF, Role
 from tests.conftest import page_csrf
 
+
 def _url(rule: Rule) -> str:
     values = {}
     for name, converter in rule._converters.items():

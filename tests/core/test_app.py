@@ -122,7 +122,8 @@ def test_every_html_page_carries_the_security_headers(client, login):
     for path in ("/", "/admin/staff", "/audit/", "/login"):
         response = client.get(path)
         csp = response.headers["Content-Security-Policy"]
-        for directive in ("object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'", "script-src 'self' 'nonce-"):
+        for directive in ("object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'",
+                          "script-src 'self' 'nonce-"):
             assert directive in csp, (path, directive)
         assert "unsafe-inline" not in csp
         assert response.headers["X-Content-Type-Options"] == "nosniff"

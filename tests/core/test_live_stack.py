@@ -22,6 +22,7 @@ import socketio as socketio_client
 
 from portal.core import jobs
 from portal.core.roles import Role
+from portal.core.sqlite import writing
 from tests.conftest import TEST_PASSWORD
 from tests.core import sample_jobs
 
@@ -47,12 +48,11 @@ def live(app, db, tmp_path):
         "PORTAL_INSTANCE": str(tmp_path),
         "PYTHONPATH": str(ROOT),
     }
-    procs = [
-        subprocess.Popen([sys.executable, "wsgi.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                         stderr=open(tmp_path / "web.log", "w")),
-        subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                         stderr=open(tmp_path / "worker.log", "w")),
-    ]
+    procs = []
+    for script, log in (("wsgi.py", "web.log"), ("worker.py", "worker.log")):
+        with open(tmp_path / log, "w") as stderr:  # the child keeps its own copy of the descriptor
+            procs.append(subprocess.Popen([sys.executable, script], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                          stderr=stderr))
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -102,8 +102,11 @@ def test_job_in_a_real_worker_reaches_a_signed_in_socket_through_redis(live, mak
     sio.connect(live, namespaces=["/staff"], headers={"Cookie": _cookie_header(session)}, transports=["websocket"],
                 wait_timeout=10)
     try:
-        jobs.enqueue_after_commit(sample_jobs.announce, staff.id, "Có cuộc gọi mới")
-        db.session.commit()
+        staff_id = staff.id
+        db.session.commit()  # end the read transaction; the write below takes SQLite's lock up front
+        with writing():
+            jobs.enqueue_after_commit(sample_jobs.announce, staff_id, "Có cuộc gọi mới")
+            db.session.commit()
         assert arrived.wait(30), "the worker's emit never reached the socket"
         assert received == [{"text": "Có cuộc gọi mới"}]
     finally:

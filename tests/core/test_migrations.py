@@ -72,7 +72,8 @@ def test_upgrade_from_empty_on_postgresql(tmp_path):
         conn.execute(text(f"CREATE SCHEMA {schema}"))
     try:
         sep = "&" if "?" in PG_URL else "?"
-        _upgrade_and_check(f"{PG_URL}{sep}options=-csearch_path%3D{schema}", tmp_path)
+        # public stays on the path: that is where the database's extensions (pg_trgm) live.
+        _upgrade_and_check(f"{PG_URL}{sep}options=-csearch_path%3D{schema},public", tmp_path)
     finally:
         with engine.begin() as conn:
             conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
