@@ -30,6 +30,9 @@ ADMINS = frozenset({Role.ADMIN})
 OVERSIGHT = frozenset({Role.SUPERVISOR, Role.ADMIN})
 
 NAV: list[NavItem] = [
+    NavItem("holds.index", _l("Phiếu giữ số"),
+            frozenset({Role.SHIPPING, Role.CLERK, Role.SUPERVISOR, Role.ADMIN, Role.CONNECTION, Role.AGENT}),
+            _l("Tra cứu phiếu giữ số theo mã, số điện thoại hoặc số thuê bao."), "ticket"),
     NavItem("audit.index", _l("Nhật ký hệ thống"), OVERSIGHT,
             _l("Ai đã làm gì, với hồ sơ nào, khi nào."), "journal"),
     NavItem("admin.staff_list", _l("Nhân sự"), ADMINS,

@@ -77,9 +77,8 @@ def birth_element(birth_date: dt.date) -> tuple[str, str]:
     return NAP_AM[((year - 4) % 60) // 2], can_chi(year)
 
 
-def _am_duong(number: str) -> tuple[float, str]:
-    even = sum(1 for c in number if int(c) % 2 == 0)
-    odd = len(number) - even
+def _am_duong(even: int) -> tuple[float, str]:
+    odd = 10 - even
     gap = abs(even - odd) // 2
     ratio = {0: 1.0, 1: 0.75, 2: 0.4, 3: 0.2}.get(gap, 0.0)
     if gap == 0:
@@ -89,9 +88,9 @@ def _am_duong(number: str) -> tuple[float, str]:
     return ratio, f"Lệch âm dương: {even} chẵn / {odd} lẻ"
 
 
-def _ngu_hanh(number: str, birth_date: dt.date) -> tuple[float, str]:
+def _ngu_hanh(last_digit: int, birth_date: dt.date) -> tuple[float, str]:
     owner, name = birth_element(birth_date)
-    mine = DIGIT_ELEMENT[number[-1]]
+    mine = DIGIT_ELEMENT[str(last_digit)]
     head = f"Mệnh {owner} ({name} {lunar_year(birth_date)}) – số mang hành {mine}"
     if GENERATES[mine] == owner:
         return 1.0, f"{head} sinh {owner}: rất hợp"
@@ -109,8 +108,7 @@ def nut(number: str) -> int:
     return sum(int(c) for c in number) % 10 or 10
 
 
-def _nut(number: str) -> tuple[float, str]:
-    value = nut(number)
+def _nut(value: int) -> tuple[float, str]:
     if value >= 9:
         return 1.0, f"Tổng nút: {value} nút – rất đẹp"
     if value >= 7:
@@ -120,16 +118,38 @@ def _nut(number: str) -> tuple[float, str]:
     return 0.2, f"Tổng nút: {value} nút – thấp"
 
 
-def score_number(number: str, birth_date: dt.date) -> FengShuiScore:
-    """Feng-shui score of a 10-digit number for an owner born on birth_date."""
+def feng_shui_key(number: str) -> int:
+    """What the score depends on, packed in one integer: even digits ×100 + last digit ×10 + nút mod 10.
+
+    Stored with each number so that a search can ask for the keys that score well
+    for a birth date instead of scoring every number.
+    """
     if len(number) != 10 or not all("0" <= c <= "9" for c in number):
         raise ValueError(f"expected a 10-digit number, got {number!r}")
+    even = sum(1 for c in number if int(c) % 2 == 0)
+    return even * 100 + int(number[-1]) * 10 + nut(number) % 10
+
+
+def score_key(key: int, birth_date: dt.date) -> FengShuiScore:
+    """The score of every number whose feng_shui_key is ``key``."""
+    even, last_digit, nut_value = key // 100, key // 10 % 10, key % 10 or 10
     parts = [
-        (WEIGHT_AM_DUONG, _am_duong(number)),
-        (WEIGHT_NGU_HANH, _ngu_hanh(number, birth_date)),
-        (WEIGHT_NUT, _nut(number)),
+        (WEIGHT_AM_DUONG, _am_duong(even)),
+        (WEIGHT_NGU_HANH, _ngu_hanh(last_digit, birth_date)),
+        (WEIGHT_NUT, _nut(nut_value)),
     ]
     raw = sum(weight * ratio for weight, (ratio, _) in parts)
     # Round half up to the nearest 0.5; the epsilon absorbs float noise such as 6.749999….
     score = math.floor(raw * 2 + 0.5 + 1e-9) / 2
     return FengShuiScore(score=min(10.0, max(0.0, score)), reasons=[reason for _, (_, reason) in parts])
+
+
+def score_number(number: str, birth_date: dt.date) -> FengShuiScore:
+    """Feng-shui score of a 10-digit number for an owner born on birth_date."""
+    return score_key(feng_shui_key(number), birth_date)
+
+
+def possible_keys() -> list[int]:
+    """Every feng_shui_key a 10-digit number can have (for ranking them per birth date)."""
+    return [e * 100 + d * 10 + n for e in range(11) for d in range(10) for n in range(10)
+            if (d % 2 == 0 or e < 10) and (d % 2 == 1 or e > 0)]

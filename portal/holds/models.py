@@ -1,0 +1,101 @@
+"""Hold tickets and the numbers they hold."""
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.core.models import status_enum
+from portal.core.time import utcnow
+from portal.extensions import db
+from portal.numbers.models import PhoneNumber
+
+
+class HoldStatus(StrEnum):
+    ACTIVE = "active"  # held, unpaid, until expires_at
+    PAID = "paid"  # paid: kept until activation or cancellation
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+    COMPLETED = "completed"  # the line is connected: the number is sold
+
+    @property
+    def label(self) -> str:
+        return str(HOLD_STATUS_LABELS[self])
+
+
+HOLD_STATUS_LABELS = {
+    HoldStatus.ACTIVE: _l("Đang giữ"),
+    HoldStatus.PAID: _l("Đã thanh toán"),
+    HoldStatus.EXPIRED: _l("Hết hạn"),
+    HoldStatus.CANCELLED: _l("Đã hủy"),
+    HoldStatus.COMPLETED: _l("Hoàn tất"),
+}
+
+# The one transition table of the holds domain.
+HOLD_TRANSITIONS = {
+    HoldStatus.ACTIVE: {HoldStatus.PAID, HoldStatus.EXPIRED, HoldStatus.CANCELLED},
+    HoldStatus.PAID: {HoldStatus.CANCELLED, HoldStatus.COMPLETED},
+}
+LIVE = (HoldStatus.ACTIVE, HoldStatus.PAID)
+
+
+class SimType(StrEnum):
+    PHYSICAL = "physical"
+    ESIM = "esim"
+
+    @property
+    def label(self) -> str:
+        return str({SimType.PHYSICAL: _l("SIM vật lý"), SimType.ESIM: _l("eSIM")}[self])
+
+
+class HoldTicket(db.Model):
+    """Phiếu giữ số: what the customer keeps, identified by its hold code (mã giữ số)."""
+
+    __tablename__ = "hold_ticket"
+    __table_args__ = (
+        UniqueConstraint("channel", "idempotency_key", name="uq_hold_ticket_idempotency"),
+        Index("ix_hold_ticket_status_expires", "status", "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hold_code: Mapped[str] = mapped_column(String(12), unique=True)
+    customer_phone: Mapped[str] = mapped_column(String(10), index=True)
+    channel: Mapped[str] = mapped_column(String(40))  # "partner:<id>", "web", "app", "backoffice"
+    sim_type: Mapped[SimType] = mapped_column(status_enum(SimType, length=10))
+    status: Mapped[HoldStatus] = mapped_column(status_enum(HoldStatus), default=HoldStatus.ACTIVE)
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"), index=True)  # the number's home region
+    amount: Mapped[int] = mapped_column(Integer, default=0)  # price of the held numbers, VND
+    idempotency_key: Mapped[str | None] = mapped_column(String(80))
+    request_fingerprint: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    paid_at: Mapped[datetime | None] = mapped_column(DateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    lines: Mapped[list[HoldLine]] = relationship(back_populates="ticket", order_by="HoldLine.id")
+
+    @property
+    def numbers(self) -> list[str]:
+        return [line.number for line in self.lines]
+
+    @property
+    def is_live(self) -> bool:
+        return self.status in LIVE and not (self.status == HoldStatus.ACTIVE and self.expires_at <= utcnow())
+
+
+class HoldLine(db.Model):
+    """One number of a ticket, with the price it was held at."""
+
+    __tablename__ = "hold_line"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("hold_ticket.id"), index=True)
+    number_id: Mapped[int] = mapped_column(ForeignKey("phone_number.id"), index=True)
+    number: Mapped[str] = mapped_column(String(10))
+    price: Mapped[int] = mapped_column(Integer)
+
+    ticket: Mapped[HoldTicket] = relationship(back_populates="lines")
+    phone_number: Mapped[PhoneNumber] = relationship()

@@ -1,0 +1,100 @@
+"""The number inventory: one row per phone number, with what search needs precomputed."""
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, func, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.core.models import status_enum
+from portal.core.time import utcnow
+from portal.extensions import db
+
+
+class NumberStatus(StrEnum):
+    AVAILABLE = "available"
+    HELD = "held"
+    SOLD = "sold"
+    LOCKED = "locked"
+
+    @property
+    def label(self) -> str:
+        return str(NUMBER_STATUS_LABELS[self])
+
+
+NUMBER_STATUS_LABELS = {
+    NumberStatus.AVAILABLE: _l("Sẵn sàng"),
+    NumberStatus.HELD: _l("Đang giữ"),
+    NumberStatus.SOLD: _l("Đã bán"),
+    NumberStatus.LOCKED: _l("Khóa"),
+}
+
+
+class PhoneNumber(db.Model):
+    """A number on one of the operator's prefixes.
+
+    ``number_rev`` (the digits reversed) turns "ends with" into an index range;
+    ``digit_mask`` (bit d set when digit d occurs) answers "avoid digits" from an
+    index; ``fs_key`` packs what the feng-shui score depends on. Status changes
+    only through portal.holds.services (conditional updates, never check-then-act).
+    """
+
+    __tablename__ = "phone_number"
+    __table_args__ = (
+        Index("ix_phone_number_status_price", "status", "price", "number"),
+        Index("ix_phone_number_status_beauty", "status", "beauty", "number"),
+        Index("ix_phone_number_status_class", "status", "number_class", "price", "number"),
+        Index("ix_phone_number_status_mask", "status", "digit_mask", "price"),
+        Index("ix_phone_number_status_fs", "status", "fs_key", "price", "number"),
+        # Sim đôi khác đầu số: numbers sharing their last seven digits (see services.add_pairs_since).
+        Index("ix_phone_number_tail7", func.substr(text("number"), 4)),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(10), unique=True)
+    number_rev: Mapped[str] = mapped_column(String(10), index=True)
+    status: Mapped[NumberStatus] = mapped_column(status_enum(NumberStatus), default=NumberStatus.AVAILABLE)
+    price: Mapped[int] = mapped_column(Integer)  # VND
+    price_is_custom: Mapped[bool] = mapped_column(Boolean, default=False)  # else follows the class's price tier
+    number_class: Mapped[str] = mapped_column(String(16))  # the most valuable class (portal.numbers.classes)
+    classes: Mapped[str] = mapped_column(String(160), default="")  # every class, space-separated
+    beauty: Mapped[int] = mapped_column(Integer)
+    digit_mask: Mapped[int] = mapped_column(Integer)
+    fs_key: Mapped[int] = mapped_column(Integer)
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"))  # home region
+    hold_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("hold_ticket.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class PriceTier(db.Model):
+    """The default price of a class; admins change it, and numbers without a custom price follow."""
+
+    __tablename__ = "price_tier"
+
+    number_class: Mapped[str] = mapped_column(String(16), primary_key=True)
+    price: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class PairKind(StrEnum):
+    PREFIX = "prefix"  # same last seven digits, different prefix (0903 123456 / 0933 123456)
+    DIGIT = "digit"  # one digit apart (0903 123456 / 0903 123457)
+
+    @property
+    def label(self) -> str:
+        return str({PairKind.PREFIX: _l("Khác đầu số"), PairKind.DIGIT: _l("Khác một chữ số")}[self])
+
+
+class NumberPair(db.Model):
+    """A sim đôi / sim cặp: computed when numbers enter the inventory (digits never change)."""
+
+    __tablename__ = "number_pair"
+    __table_args__ = (Index("uq_number_pair", "first_id", "second_id", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    first_id: Mapped[int] = mapped_column(ForeignKey("phone_number.id"))
+    second_id: Mapped[int] = mapped_column(ForeignKey("phone_number.id"), index=True)
+    kind: Mapped[PairKind] = mapped_column(status_enum(PairKind, length=8))

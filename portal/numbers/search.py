@@ -1,0 +1,294 @@
+"""One search service for the back office, the customer web/app and the partner API.
+
+The four modes of the app (by conditions, by name, feng-shui, pairs) become
+queries on ``phone_number`` that an index can answer (see docs/search.md):
+
+* three or more consecutive known digits (a pattern, "contains", "ends with",
+  a name's digits) go through a trigram index: SQLite FTS5 ``number_trgm``, or
+  pg_trgm's GIN index on PostgreSQL;
+* known leading or trailing digits go through the ``number`` / ``number_rev`` ranges;
+* everything else walks the status index in the requested order and stops
+  after one page.
+
+Totals are exact up to ``COUNT_CAP``; past it the answer says "more than".
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import Select, and_, func, literal_column, select, text
+from sqlalchemy.orm import aliased
+
+from portal.core.errors import Invalid
+from portal.extensions import db
+from portal.numbers import fengshui
+from portal.numbers.classes import CLASS_LABELS
+from portal.numbers.keypad import NameInputError, name_to_digits
+from portal.numbers.models import NumberPair, NumberStatus, PairKind, PhoneNumber
+from portal.numbers.patterns import PatternError, digits_only, parse_pattern
+
+COUNT_CAP = 10_000
+MAX_WINDOW = 10_000  # deepest row a page may reach: narrow the search instead of paging further
+MAX_PER_PAGE = 100
+SORTS = ("price", "price_desc", "beauty", "number")
+TRIGRAM = 3
+
+
+@dataclass(frozen=True)
+class NumberQuery:
+    pattern: str = ""
+    prefix: str = ""
+    contains: str = ""
+    ends_with: str = ""
+    avoid: str = ""
+    number_class: str = ""
+    min_price: int | None = None
+    max_price: int | None = None
+    sort: str = "price"
+    page: int = 1
+    per_page: int = 20
+    status: NumberStatus | None = NumberStatus.AVAILABLE  # None: any status (back office)
+
+
+@dataclass
+class SearchPage:
+    items: list[Any]
+    page: int
+    per_page: int
+    total: int
+    total_capped: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def _invalid_from(exc: PatternError | NameInputError) -> Invalid:
+    return Invalid(exc.code, str(exc))
+
+
+def _check_paging(page: int, per_page: int) -> None:
+    if per_page < 1 or per_page > MAX_PER_PAGE:
+        raise Invalid("per_page_out_of_range", _("Số kết quả mỗi trang phải từ 1 đến %(n)d.", n=MAX_PER_PAGE))
+    if page < 1:
+        raise Invalid("page_out_of_range", _("Số trang phải từ 1 trở lên."))
+    if (page - 1) * per_page >= MAX_WINDOW:
+        raise Invalid("page_out_of_range",
+                      _("Chỉ xem được %(n)d kết quả đầu tiên. Vui lòng thu hẹp điều kiện tìm kiếm.", n=MAX_WINDOW))
+
+
+def _is_sqlite() -> bool:
+    return db.engine.dialect.name == "sqlite"
+
+
+def _longest_literal_run(like: str) -> int:
+    best = run = 0
+    for ch in like:
+        run = run + 1 if ch.isdigit() else 0
+        best = max(best, run)
+    return best
+
+
+class _Plan:
+    """Collects the conditions of one search and picks the index that should drive it."""
+
+    def __init__(self, status: NumberStatus | None):
+        self.status = status
+        self.where: list[Any] = []
+        self.trigram_likes: list[str] = []  # LIKE patterns with ≥ 3 consecutive known digits
+        self.prefix = ""  # known leading digits
+        self.suffix = ""  # known trailing digits
+
+    def like(self, pattern: str) -> None:
+        if _longest_literal_run(pattern) >= TRIGRAM:
+            self.trigram_likes.append(pattern)
+        self.where.append(PhoneNumber.number.like(pattern))
+
+    def leading(self, digits: str) -> None:
+        if len(digits) > len(self.prefix):
+            self.prefix = digits
+
+    def trailing(self, digits: str) -> None:
+        if len(digits) > len(self.suffix):
+            self.suffix = digits
+
+    def statement(self, *columns: Any) -> Select:
+        """SELECT … with every condition; the driving index chosen by what is most selective."""
+        stmt = select(*columns).where(*self.where)
+        selective = bool(self.trigram_likes) or len(self.prefix) >= 5 or len(self.suffix) >= 2
+        if self.prefix:
+            upper = self.prefix[:-1] + chr(ord(self.prefix[-1]) + 1)
+            stmt = stmt.where(PhoneNumber.number >= self.prefix, PhoneNumber.number < upper)
+        if self.suffix:
+            rev = self.suffix[::-1]
+            stmt = stmt.where(PhoneNumber.number_rev >= rev, PhoneNumber.number_rev < rev[:-1] + chr(ord(rev[-1]) + 1))
+        if self.trigram_likes and _is_sqlite():
+            fts = text("SELECT rowid FROM number_trgm WHERE number_trgm.number LIKE :trgm").bindparams(
+                trgm=self.trigram_likes[0])
+            stmt = stmt.where(PhoneNumber.id.in_(fts))
+        if self.status is not None:
+            if selective and _is_sqlite():
+                # Unary plus: SQLite must not drive this search from the status index (it would
+                # walk every available number); the trigram or range index is far narrower.
+                stmt = stmt.where(literal_column("+phone_number.status") == self.status.value)
+            else:
+                stmt = stmt.where(PhoneNumber.status == self.status)
+        return stmt
+
+
+def _count(plan: _Plan) -> tuple[int, bool]:
+    inner = plan.statement(literal_column("1")).limit(COUNT_CAP + 1).subquery()
+    n = db.session.scalar(select(func.count()).select_from(inner)) or 0
+    return min(n, COUNT_CAP), n > COUNT_CAP
+
+
+ORDER = {
+    "price": (PhoneNumber.price, PhoneNumber.number),
+    "price_desc": (PhoneNumber.price.desc(), PhoneNumber.number.desc()),
+    "beauty": (PhoneNumber.beauty.desc(), PhoneNumber.number.desc()),
+    "number": (PhoneNumber.number,),
+}
+
+
+def _page(plan: _Plan, sort: str, page: int, per_page: int) -> SearchPage:
+    total, capped = _count(plan)
+    rows = db.session.scalars(
+        plan.statement(PhoneNumber).order_by(*ORDER[sort]).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return SearchPage(list(rows), page, per_page, total, capped)
+
+
+def search_numbers(q: NumberQuery) -> SearchPage:
+    """Search by conditions: pattern (* any run, x one digit), prefix, contains, ends with, avoid, class, price."""
+    _check_paging(q.page, q.per_page)
+    if q.sort not in SORTS:
+        raise Invalid("bad_sort", _("Kiểu sắp xếp không hợp lệ."))
+    if q.number_class and q.number_class not in CLASS_LABELS:
+        raise Invalid("bad_class", _("Loại số không hợp lệ."))
+    for value in (q.min_price, q.max_price):
+        if value is not None and value < 0:
+            raise Invalid("price_negative", _("Giá không được âm."))
+    if q.min_price is not None and q.max_price is not None and q.min_price > q.max_price:
+        raise Invalid("price_range_reversed", _("Giá từ phải nhỏ hơn hoặc bằng giá đến."))
+    plan = _Plan(q.status)
+    try:
+        if q.pattern:
+            pattern = parse_pattern(q.pattern)
+            plan.like(pattern.like)
+            plan.leading(pattern.literal_prefix)
+            plan.trailing(pattern.literal_suffix)
+        prefix = digits_only(q.prefix)
+        contains = digits_only(q.contains)
+        ends_with = digits_only(q.ends_with)
+        avoid = digits_only(q.avoid)
+    except PatternError as exc:
+        raise _invalid_from(exc) from None
+    if prefix:
+        plan.leading(prefix)
+        plan.where.append(PhoneNumber.number.startswith(prefix, autoescape=True))
+    if contains:
+        plan.like(f"%{contains}%")
+    if ends_with:
+        plan.trailing(ends_with)
+        plan.like(f"%{ends_with}")
+    if avoid:
+        mask = sum(1 << int(d) for d in set(avoid))
+        plan.where.append(PhoneNumber.digit_mask.op("&")(mask) == 0)
+    if q.number_class:
+        plan.where.append(PhoneNumber.number_class == q.number_class)
+    if q.min_price is not None:
+        plan.where.append(PhoneNumber.price >= q.min_price)
+    if q.max_price is not None:
+        plan.where.append(PhoneNumber.price <= q.max_price)
+    return _page(plan, q.sort, q.page, q.per_page)
+
+
+def name_digits(name: str) -> str:
+    """The keypad digits to look for: the whole name if it fits in a number, else its last words.
+
+    A Vietnamese given name is the last word, so "Nguyễn Thị Mai" falls back to "Thị Mai", then "Mai".
+    """
+    try:
+        name_to_digits(name)  # validates the whole input (letters, length)
+        words = name.split()
+        for start in range(len(words)):
+            digits = name_to_digits(" ".join(words[start:]))
+            if len(digits) <= 7:  # room for the three-digit prefix
+                return digits
+        return name_to_digits(words[-1])[:7]
+    except NameInputError as exc:
+        raise _invalid_from(exc) from None
+
+
+def search_by_name(name: str, page: int = 1, per_page: int = 20, sort: str = "price") -> SearchPage:
+    """Numbers that spell the name on a phone keypad (Nguyễn Mai = nguyen mai; đ → d)."""
+    digits = name_digits(name)
+    result = search_numbers(NumberQuery(contains=digits, page=page, per_page=per_page, sort=sort))
+    result.extra["digits"] = digits
+    return result
+
+
+@dataclass(frozen=True)
+class ScoredNumber:
+    number: PhoneNumber
+    score: float
+    reasons: list[str]
+
+
+def search_feng_shui(birth_date: dt.date, page: int = 1, per_page: int = 20, min_score: float = 7.0) -> SearchPage:
+    """Available numbers scored for an owner born on ``birth_date``: best score first, then cheapest."""
+    _check_paging(page, per_page)
+    today = dt.date.today()
+    if not dt.date(1900, 1, 1) <= birth_date <= today:
+        raise Invalid("bad_birth_date", _("Ngày sinh không hợp lệ."))
+    scores = {key: fengshui.score_key(key, birth_date) for key in fengshui.possible_keys()}
+    keys = sorted((k for k, s in scores.items() if s.score >= min_score), key=lambda k: (-scores[k].score, k))
+    if not keys:
+        return SearchPage([], page, per_page, 0)
+    counts = dict(db.session.execute(
+        select(PhoneNumber.fs_key, func.count()).where(PhoneNumber.status == NumberStatus.AVAILABLE,
+                                                       PhoneNumber.fs_key.in_(keys)).group_by(PhoneNumber.fs_key)
+    ).all())
+    total = sum(counts.values())
+    offset, items = (page - 1) * per_page, []
+    for key in keys:  # walk the keys best-first, reading only the ones this page needs
+        n = counts.get(key, 0)
+        if offset >= n:
+            offset -= n
+            continue
+        rows = db.session.scalars(
+            select(PhoneNumber).where(PhoneNumber.status == NumberStatus.AVAILABLE, PhoneNumber.fs_key == key)
+            .order_by(PhoneNumber.price, PhoneNumber.number).limit(per_page - len(items)).offset(offset)
+        ).all()
+        items.extend(ScoredNumber(r, scores[key].score, scores[key].reasons) for r in rows)
+        offset = 0
+        if len(items) >= per_page:
+            break
+    element, can_chi = fengshui.birth_element(birth_date)
+    return SearchPage(items, page, per_page, min(total, COUNT_CAP), total > COUNT_CAP,
+                      extra={"element": element, "can_chi": can_chi, "min_score": min_score})
+
+
+def search_pairs(kind: str | None = None, page: int = 1, per_page: int = 20) -> SearchPage:
+    """Sim đôi / sim cặp: pairs whose two numbers are both available, in a stable order."""
+    _check_paging(page, per_page)
+    first, second = aliased(PhoneNumber), aliased(PhoneNumber)
+    conditions = [first.status == NumberStatus.AVAILABLE, second.status == NumberStatus.AVAILABLE]
+    if kind:
+        try:
+            conditions.append(NumberPair.kind == PairKind(kind))
+        except ValueError:
+            raise Invalid("bad_pair_kind", _("Loại cặp số không hợp lệ.")) from None
+    base = (select(NumberPair.id).join(first, first.id == NumberPair.first_id)
+            .join(second, second.id == NumberPair.second_id).where(and_(*conditions)))
+    n = db.session.scalar(select(func.count()).select_from(base.limit(COUNT_CAP + 1).subquery())) or 0
+    rows = db.session.execute(
+        select(NumberPair, first, second).join(first, first.id == NumberPair.first_id)
+        .join(second, second.id == NumberPair.second_id).where(and_(*conditions))
+        .order_by(NumberPair.id).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return SearchPage([tuple(r) for r in rows], page, per_page, min(n, COUNT_CAP), n > COUNT_CAP)
