@@ -3,17 +3,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 from socketio import RedisManager
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import config as portal_config
 from portal.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
 
-BLUEPRINTS = ("portal.home", "portal.auth", "portal.audit", "portal.admin", "portal.holds")
+BLUEPRINTS = ("portal.home", "portal.auth", "portal.audit", "portal.admin", "portal.holds", "portal.numbers",
+              "portal.partners")
 
 
 def _locale() -> str:
+    if not has_request_context():  # jobs and CLI speak the default language
+        return "vi"
     return session.get("lang") or request.accept_languages.best_match(["vi", "en"]) or "vi"
 
 
@@ -114,6 +117,7 @@ def _import_models() -> None:
     import portal.holds.models  # noqa: F401
     import portal.numbers.models  # noqa: F401
     import portal.org.models  # noqa: F401
+    import portal.partners.models  # noqa: F401
 
 
 def _register_sockets() -> None:

@@ -67,6 +67,10 @@ def seed_demo_command() -> None:
     created = seed_demo()
     db.session.commit()
     click.echo(f"demo data ready ({created} new staff)")
+    numbers = seed_demo_inventory()
+    db.session.commit()
+    if numbers:
+        click.echo(f"demo inventory: {numbers} numbers")
     print_demo_logins()
 
 
@@ -85,6 +89,19 @@ def seed_demo() -> int:
     return created
 
 
+DEMO_INVENTORY = 20_000
+
+
+def seed_demo_inventory() -> int:
+    """A realistic demo inventory (same numbers every time), only into an empty inventory."""
+    from portal.numbers.models import PhoneNumber
+    from portal.numbers.services import add_numbers, generate_numbers
+
+    if db.session.scalar(select(PhoneNumber.id).limit(1)) is not None:
+        return 0
+    return add_numbers(generate_numbers(DEMO_INVENTORY, seed=2026))
+
+
 def print_demo_logins() -> None:
     click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
     for username, role, region, store, _name in DEMO_STAFF:
@@ -95,3 +112,4 @@ def print_demo_logins() -> None:
 def register(app: Flask) -> None:
     app.cli.add_command(staff_cli)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(__import__("portal.numbers.cli", fromlist=["numbers_cli"]).numbers_cli)

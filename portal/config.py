@@ -86,6 +86,12 @@ def load(env: dict | None = None) -> dict:
         "LANGUAGES": ["vi", "en"],
         "RATELIMIT_HEADERS_ENABLED": True,
         "HOLD_MINUTES": _int(env, "HOLD_MINUTES", 30),
+        # Partner API (checklist 19): limits per API key, in Flask-Limiter's notation; body size in bytes.
+        "API_RATE_LIMIT_SEARCH": env.get("API_RATE_LIMIT_SEARCH", "600/minute"),
+        "API_RATE_LIMIT_HOLDS": env.get("API_RATE_LIMIT_HOLDS", "60/minute"),
+        "API_RATE_LIMIT_HOLD_MISSES": env.get("API_RATE_LIMIT_HOLD_MISSES", "20/minute"),
+        "API_RATE_LIMIT_AUTH_FAILURES": env.get("API_RATE_LIMIT_AUTH_FAILURES", "30/minute"),
+        "API_MAX_BODY_BYTES": _int(env, "API_MAX_BODY_BYTES", 16 * 1024),
         "PUBLIC_ORIGIN": env.get("PUBLIC_ORIGIN", ""),
         "TESTING": False,
     }

@@ -118,7 +118,7 @@ class _Plan:
 
     def statement(self, *columns: Any) -> Select:
         """SELECT … with every condition; the driving index chosen by what is most selective."""
-        stmt = select(*columns).where(*self.where)
+        stmt = select(*columns).select_from(PhoneNumber).where(*self.where)
         selective = bool(self.trigram_likes) or len(self.prefix) >= 5 or len(self.suffix) >= 2
         if self.prefix:
             upper = self.prefix[:-1] + chr(ord(self.prefix[-1]) + 1)

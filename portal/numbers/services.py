@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import Integer, String, and_, cast, func, insert, literal, or_, select, update
+from sqlalchemy import Integer, String, and_, cast, func, insert, literal, literal_column, or_, select, update
 from sqlalchemy.orm import aliased
 
 from portal.core.audit import audit
@@ -91,9 +91,10 @@ def add_pairs_since(first_new_id: int) -> None:
     ``substr(number, 4)``), and the next number up in the last digit (the unique index).
     """
     a, b = aliased(PhoneNumber), aliased(PhoneNumber)
+    four = literal_column("4")  # a literal, not a bound parameter: it must match the index expression
     same_tail = (
         select(a.id, b.id, literal(PairKind.PREFIX.value))
-        .join(b, and_(func.substr(b.number, 4) == func.substr(a.number, 4), b.id > a.id))
+        .join(b, and_(func.substr(b.number, four) == func.substr(a.number, four), b.id > a.id))
         .where(b.id >= first_new_id)
     )
     next_up = (

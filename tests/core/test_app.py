@@ -178,6 +178,7 @@ def test_seed_demo_is_idempotent_and_prints_logins(app, db, tmp_path):
     second = _cli(app, tmp_path, "seed-demo")
     assert first.returncode == second.returncode == 0, first.stderr
     assert "demo data ready (20 new staff)" in first.stdout and "demo data ready (0 new staff)" in second.stdout
+    assert "demo inventory: 20000 numbers" in first.stdout and "demo inventory" not in second.stdout
     assert "vc1" in first.stdout and "chonso-demo-2026" in first.stdout
     roles = set(db.session.scalars(select(Staff.role)))
     assert roles == set(Role)

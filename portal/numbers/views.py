@@ -1,0 +1,228 @@
+"""Back-office inventory pages: search the stock, import a CSV (upload → preview → confirm), price tiers."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from portal.core.access import allow
+from portal.core.audit import audit, audit_now
+from portal.core.errors import Invalid, NotFound, PortalError
+from portal.core.roles import Role
+from portal.extensions import db
+from portal.numbers import bp, importer
+from portal.numbers import services as numbers
+from portal.numbers.classes import CLASS_LABELS, DEFAULT_PRICE_TIERS, classify
+from portal.numbers.formatting import format_vnd
+from portal.numbers.forms import ImportTokenForm, InventorySearchForm, PriceTierForm, UploadForm
+from portal.numbers.models import NumberStatus, PhoneNumber
+from portal.numbers.search import NumberQuery, search_numbers
+from portal.numbers.uploads import PendingUploads
+from portal.org.services import regions
+
+PER_PAGE = 50
+# Which filter a search refusal is about, so that its message shows beside that field.
+FIELD_OF_ERROR = {"price_negative": "min_price", "price_range_reversed": "max_price", "bad_class": "number_class",
+                  "bad_sort": "sort", "pattern_empty": "pattern", "pattern_too_long": "pattern",
+                  "pattern_bad_char": "pattern", "pattern_length": "pattern"}
+
+
+def inventory_counts() -> dict:
+    """Numbers per status and per class, from one GROUP BY over the (status, class) index."""
+    by_status = dict.fromkeys(NumberStatus, 0)
+    by_class: dict[str, dict[str, int]] = {}
+    rows = db.session.execute(select(PhoneNumber.status, PhoneNumber.number_class, func.count())
+                              .group_by(PhoneNumber.status, PhoneNumber.number_class))
+    for status, number_class, n in rows:
+        by_status[status] += n
+        counts = by_class.setdefault(number_class, {"available": 0, "total": 0})
+        counts["total"] += n
+        if status == NumberStatus.AVAILABLE:
+            counts["available"] += n
+    classes = [(code, label, by_class[code]) for code, label in CLASS_LABELS.items() if code in by_class]
+    return {"by_status": by_status, "by_class": classes, "total": sum(by_status.values())}
+
+
+@bp.route("/")
+@allow(Role.ADMIN, Role.SUPERVISOR)
+def index():
+    form = InventorySearchForm(request.args)
+    page = request.args.get("page", 1, type=int)
+    result, problem = None, None
+    if form.validate():
+        query = NumberQuery(
+            pattern=form.pattern.data or "", prefix=form.prefix.data or "", contains=form.contains.data or "",
+            ends_with=form.ends_with.data or "", avoid=form.avoid.data or "", number_class=form.number_class.data or "",
+            min_price=form.min_price.parsed, max_price=form.max_price.parsed, sort=form.sort.data or "price",
+            status=NumberStatus(form.status.data) if form.status.data else None, page=page, per_page=PER_PAGE)
+        try:
+            result = search_numbers(query)
+        except Invalid as exc:
+            field = FIELD_OF_ERROR.get(exc.code)
+            if field:
+                form[field].errors = [*form[field].errors, exc.message]
+            else:
+                problem = exc.message
+    return render_template("numbers/index.html", form=form, result=result, problem=problem, page=page,
+                           counts=inventory_counts(), regions={r.id: r.code for r in regions()},
+                           class_labels=CLASS_LABELS)
+
+
+# --- Import ------------------------------------------------------------------------------------------------------
+
+def _uploads() -> PendingUploads:
+    directory = current_app.config.get("NUMBERS_IMPORT_DIR") or Path(current_app.instance_path) / "imports"
+    return PendingUploads(Path(directory))
+
+
+def _parse(raw: bytes):
+    """The rows of an uploaded file; a regional admin imports numbers of their own region only."""
+    regional = not current_user.is_head_office
+    return importer.parse_rows(
+        importer.text_lines(importer.decode_upload(raw)), max_rows=importer.MAX_ROWS,
+        default_region=current_user.region_id if regional else None,
+        allowed_regions=frozenset({current_user.region_id}) if regional else None)
+
+
+def _sample_rows(report: importer.ImportReport) -> list[dict]:
+    tiers = numbers.price_tiers()
+    sample = []
+    for line, new in report.sample:
+        number_class = classify(new.number)[0]
+        sample.append({"line": line, "number": new.number, "class": CLASS_LABELS[number_class],
+                       "region_id": new.region_id, "price": new.price if new.price is not None else tiers[number_class],
+                       "custom_price": new.price is not None, "status": new.status})
+    return sample
+
+
+@bp.route("/import")
+@allow(Role.ADMIN)
+def import_upload():
+    return render_template("numbers/import.html", form=UploadForm(), limits=_limits())
+
+
+def _limits() -> dict:
+    return {"mb": importer.MAX_BYTES // (1024 * 1024), "rows": importer.MAX_ROWS}
+
+
+@bp.route("/import", methods=["POST"])
+@allow(Role.ADMIN)
+def import_preview():
+    form = UploadForm()
+    status = 422
+    if form.validate_on_submit():
+        # MAX_CONTENT_LENGTH is not set app-wide: read one byte past the limit to know the file is too big.
+        raw = form.file.data.stream.read(importer.MAX_BYTES + 1)
+        if len(raw) > importer.MAX_BYTES:
+            form.file.errors.append(_("Tệp lớn hơn %(mb)d MB. Hãy chia nhỏ tệp, hoặc dùng lệnh \"flask numbers "
+                                      "import\" cho tệp lớn.", mb=_limits()["mb"]))
+            status = 413
+        else:
+            try:
+                report = importer.preview(_parse(raw))
+            except Invalid as exc:
+                form.file.errors.append(exc.message)
+            else:
+                token = None
+                if report.good:
+                    token = _uploads().store(raw, current_user.id, Path(form.file.data.filename or "").name)
+                return render_template("numbers/import_preview.html", report=report, sample=_sample_rows(report),
+                                       token=token,
+                                       regions={r.id: r.code for r in regions()})
+    return render_template("numbers/import.html", form=form, limits=_limits()), status
+
+
+@bp.route("/import/confirm", methods=["POST"])
+@allow(Role.ADMIN)
+def import_confirm():
+    form = ImportTokenForm()
+    if not form.validate_on_submit():
+        flash(_("Không tìm thấy tệp đã tải lên. Vui lòng tải tệp lên lại."), "danger")
+        return redirect(url_for("numbers.import_upload"))
+    try:
+        with _uploads().claimed(form.token.data, current_user.id) as (raw, info):
+            report = importer.import_rows(_parse(raw), batch_size=importer.MAX_ROWS)
+            audit("numbers.import", region_id=current_user.region_id,
+                  detail={"source": "web", "file": info.get("filename", ""), **report.counts()})
+            db.session.commit()
+    except PortalError as exc:
+        db.session.rollback()
+        if exc.code == "import_not_owner":
+            audit_now("numbers.import_refused", detail={"reason": "not_owner"})
+        flash(exc.message, "danger")
+        return redirect(url_for("numbers.import_upload"))
+    flash(_("Đã nhập %(added)s số vào kho; %(skipped)s số đã có trong kho được bỏ qua; %(errors)s dòng lỗi "
+            "không được nhập.", added=report.added, skipped=report.skipped, errors=report.error_count),
+          "success" if not report.error_count else "warning")
+    return redirect(url_for("numbers.index"))
+
+
+@bp.route("/import/discard", methods=["POST"])
+@allow(Role.ADMIN)
+def import_discard():
+    form = ImportTokenForm()
+    if form.validate_on_submit():
+        try:
+            _uploads().discard(form.token.data, current_user.id)
+        except NotFound:
+            pass  # already gone: nothing to discard
+    flash(_("Đã hủy tệp đã tải lên; kho số không thay đổi."), "info")
+    return redirect(url_for("numbers.import_upload"))
+
+
+# --- Price tiers ---------------------------------------------------------------------------------------------------
+
+def _tier_rows() -> list[dict]:
+    current = numbers.price_tiers()
+    available = dict(db.session.execute(
+        select(PhoneNumber.number_class, func.count()).where(PhoneNumber.status == NumberStatus.AVAILABLE)
+        .group_by(PhoneNumber.number_class)).all())
+    return [{"code": code, "label": label, "default": DEFAULT_PRICE_TIERS[code], "current": current[code],
+             "available": available.get(code, 0)} for code, label in CLASS_LABELS.items()]
+
+
+def _render_tiers(failed: PriceTierForm | None = None, status: int = 200):
+    rows, forms = _tier_rows(), {}
+    if failed is not None and failed.number_class.data not in DEFAULT_PRICE_TIERS:
+        flash(" ".join(failed.number_class.errors or [_("Loại số không hợp lệ.")]), "danger")
+    for row in rows:
+        if failed is not None and failed.number_class.data == row["code"]:
+            forms[row["code"]] = failed
+        else:
+            forms[row["code"]] = PriceTierForm(formdata=None, number_class=row["code"],
+                                              price=f"{row['current']:,}".replace(",", "."))
+    return render_template("numbers/price_tiers.html", rows=rows, forms=forms,
+                           can_change=current_user.is_head_office), status
+
+
+@bp.route("/price-tiers")
+@allow(Role.ADMIN)
+def price_tiers():
+    return _render_tiers()
+
+
+@bp.route("/price-tiers", methods=["POST"])
+@allow(Role.ADMIN)
+def price_tier_change():
+    form = PriceTierForm()
+    if not current_user.is_head_office:
+        # One price list for the whole company: a regional admin may read it, not change it.
+        audit_now("price_tier.refused", detail={"class": str(form.number_class.data)[:16]})
+        flash(_("Chỉ quản trị Tổng công ty được đổi bảng giá."), "danger")
+        return redirect(url_for("numbers.price_tiers"))
+    if form.validate_on_submit():
+        try:
+            followed = numbers.set_price_tier(form.number_class.data, form.price.parsed, current_user)
+        except PortalError as exc:
+            db.session.rollback()
+            form.price.errors.append(exc.message)
+        else:
+            db.session.commit()
+            flash(_("Đã đổi giá loại %(label)s thành %(price)s; %(n)s số đang sẵn sàng (không có giá riêng) đã theo "
+                    "giá mới.", label=CLASS_LABELS[form.number_class.data], price=format_vnd(form.price.parsed),
+                    n=followed), "success")
+            return redirect(url_for("numbers.price_tiers"))
+    return _render_tiers(form, 422)
