@@ -85,6 +85,8 @@ def load(env: dict | None = None) -> dict:
         "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
         "LANGUAGES": ["vi", "en"],
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Refused before anything reads the body (CSRF included): the largest upload is a 5 MB CSV.
+        "MAX_CONTENT_LENGTH": _int(env, "MAX_CONTENT_LENGTH", 8 * 1024 * 1024),
         "HOLD_MINUTES": _int(env, "HOLD_MINUTES", 30),
         # Partner API (checklist 19): limits per API key, in Flask-Limiter's notation; body size in bytes.
         "API_RATE_LIMIT_SEARCH": env.get("API_RATE_LIMIT_SEARCH", "600/minute"),

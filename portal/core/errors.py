@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, g, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from redis.exceptions import RedisError
@@ -108,7 +108,11 @@ def register(app: Flask) -> None:
         status = exc.code or 500
         # abort(404, description=...) keeps Werkzeug's English default otherwise.
         custom = exc.description if exc.description != type(exc).description else None
-        return error_response(status, None, custom)
+        response, status = error_response(status, None, custom)
+        if status == 405 and getattr(exc, "valid_methods", None):
+            response = make_response(response)
+            response.headers["Allow"] = ", ".join(exc.valid_methods)
+        return response, status
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

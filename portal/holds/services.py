@@ -115,7 +115,8 @@ def hold_numbers(
     )
     db.session.add(ticket)
     db.session.flush()
-    for number in numbers:
+    # Lock in id order: two requests for the same pair in opposite orders must not deadlock on PostgreSQL.
+    for number in sorted(numbers, key=lambda n: rows[n].id):
         taken = db.session.execute(
             update(PhoneNumber)
             .where(PhoneNumber.id == rows[number].id, PhoneNumber.status == NumberStatus.AVAILABLE)
@@ -175,7 +176,9 @@ def expire_holds() -> int:
 
 
 def cancel_hold(ticket: HoldTicket, actor, reason: str = "") -> None:
-    """Cancel a live hold and free its numbers."""
+    """Cancel a live hold and free its numbers (an unpaid hold past its time has already expired)."""
+    if ticket.status == HoldStatus.ACTIVE and ticket.expires_at <= utcnow():
+        raise Conflict("hold_expired", _("Phiếu giữ số đã hết hạn."))
     transition(ticket, HoldStatus.CANCELLED, actor, HOLD_TRANSITIONS, reason, ended_at=utcnow())
     _release_numbers(ticket.id)
     audit("hold.cancel", ticket, actor=actor, detail={"reason": reason})

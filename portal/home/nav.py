@@ -20,6 +20,7 @@ class NavItem:
     roles: frozenset[Role]
     description: str = ""
     icon: str = ""
+    in_menu: bool = True  # False: a card on the home page only (keeps the top bar on one line at 1366 px)
 
     @property
     def url(self) -> str:
@@ -36,9 +37,9 @@ NAV: list[NavItem] = [
     NavItem("numbers.index", _l("Kho số"), OVERSIGHT,
             _l("Tra cứu kho số theo mẫu, loại số, giá và trạng thái; số lượng theo trạng thái và loại số."), "grid"),
     NavItem("numbers.import_upload", _l("Nhập số"), ADMINS,
-            _l("Nhập số vào kho từ tệp CSV: xem trước, báo lỗi từng dòng, rồi xác nhận."), "upload"),
+            _l("Nhập số vào kho từ tệp CSV: xem trước, báo lỗi từng dòng, rồi xác nhận."), "upload", in_menu=False),
     NavItem("numbers.price_tiers", _l("Bảng giá"), ADMINS,
-            _l("Giá mặc định của từng loại số; số chưa có giá riêng theo bảng giá."), "tag"),
+            _l("Giá mặc định của từng loại số; số chưa có giá riêng theo bảng giá."), "tag", in_menu=False),
     NavItem("audit.index", _l("Nhật ký hệ thống"), OVERSIGHT,
             _l("Ai đã làm gì, với hồ sơ nào, khi nào."), "journal"),
     NavItem("admin.staff_list", _l("Nhân sự"), ADMINS,
@@ -46,7 +47,7 @@ NAV: list[NavItem] = [
     NavItem("partners.index", _l("Đối tác API"), ADMINS,
             _l("Khóa API của các kênh bán hàng: tạo, thu hồi; tài liệu tích hợp."), "key"),
     NavItem("admin.failed_jobs", _l("Tác vụ lỗi"), ADMINS,
-            _l("Các tác vụ nền đã hết lượt thử lại; chạy lại sau khi xử lý."), "gear"),
+            _l("Các tác vụ nền đã hết lượt thử lại; chạy lại sau khi xử lý."), "gear", in_menu=False),
 ]
 
 # What a role's home page greets it with, before the role's own tools exist.
@@ -63,8 +64,10 @@ ROLE_INTRO = {
 def nav_for(user) -> list[NavItem]:
     if not getattr(user, "is_authenticated", False):
         return []
-    return [item for item in NAV if user.role in item.roles]
+    return [item for item in NAV if user.role in item.roles and item.in_menu]
 
 
 def home_cards(user) -> list[NavItem]:
-    return nav_for(user)
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return [item for item in NAV if user.role in item.roles]

@@ -18,6 +18,7 @@ from portal.numbers.formatting import OPERATOR_PREFIXES
 from portal.numbers.models import NumberPair, NumberStatus, PairKind, PhoneNumber, PriceTier
 
 BATCH = 5_000
+MAX_PRICE = 2_000_000_000  # VND; the price columns are 32-bit integers
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,7 @@ def set_price_tier(number_class: str, price: int, actor) -> int:
     """Change a class's default price; available numbers without a custom price follow it."""
     if number_class not in DEFAULT_PRICE_TIERS:
         raise Invalid("bad_class", _("Loại số không hợp lệ."))
-    if price < 0 or price > 10_000_000_000:
+    if price < 0 or price > MAX_PRICE:
         raise Invalid("bad_price", _("Giá không hợp lệ."))
     tier = db.session.get(PriceTier, number_class)
     if tier is None:

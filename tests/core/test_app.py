@@ -218,3 +218,9 @@ def test_audit_rows_cannot_be_changed_through_the_orm(db):
     with pytest.raises(PermissionError):
         db.session.flush()
     db.session.rollback()
+
+
+def test_method_not_allowed_keeps_its_allow_header(client):
+    response = client.delete("/healthz")
+    assert response.status_code == 405
+    assert "GET" in response.headers["Allow"]

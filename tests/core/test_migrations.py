@@ -58,26 +58,25 @@ def test_upgrade_from_empty_on_sqlite(tmp_path):
 
 
 def test_upgrade_from_empty_on_postgresql(tmp_path):
-    engine = create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://"))
+    admin = create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
     try:
-        with engine.connect() as conn:
+        with admin.connect() as conn:
             conn.execute(text("SELECT 1"))
     except Exception:
         if os.environ.get("CI") or os.environ.get("TEST_DATABASE_URL"):
             raise
         pytest.skip("no PostgreSQL on 127.0.0.1:5432 (CI always has one)")
-    schema = f"migr_{os.getpid()}"
-    with engine.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    # A database of its own: the suite's database (and its alembic_version) must not be touched.
+    name = f"test_migr_{os.getpid()}"
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+        conn.execute(text(f"CREATE DATABASE {name}"))
     try:
-        sep = "&" if "?" in PG_URL else "?"
-        # public stays on the path: that is where the database's extensions (pg_trgm) live.
-        _upgrade_and_check(f"{PG_URL}{sep}options=-csearch_path%3D{schema},public", tmp_path)
+        _upgrade_and_check(PG_URL.rsplit("/", 1)[0] + f"/{name}", tmp_path)
     finally:
-        with engine.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
 
 
 def test_no_create_all_outside_tests():
