@@ -17,7 +17,8 @@ BLUEPRINTS = ("portal.home", "portal.auth", "portal.audit", "portal.admin", "por
 def _locale() -> str:
     if not has_request_context():  # jobs and CLI speak the default language
         return "vi"
-    return session.get("lang") or request.accept_languages.best_match(["vi", "en"]) or "vi"
+    # Vietnamese unless the person chose English (footer switch): many staff browsers say "en" by default.
+    return session.get("lang") or "vi"
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:

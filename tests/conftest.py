@@ -13,9 +13,15 @@ from __future__ import annotations
 import contextvars
 import os
 import re
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
+import requests
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
@@ -186,3 +192,52 @@ def pytest_report_header(config) -> str:
 
 def sql(statement: str):
     return _db.session.execute(text(statement))
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def live(app, db, tmp_path):
+    """A real web server (wsgi.py) and worker (worker.py) on the test's database and Redis; yields the base URL."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "REDIS_URL": app.config["REDIS_URL"],
+        "SECRET_KEY": "live-test-secret",
+        "PORT": str(port),
+        "PORTAL_INSTANCE": str(tmp_path),
+        "PYTHONPATH": str(ROOT),
+    }
+    procs = []
+    for script, log in (("wsgi.py", "web.log"), ("worker.py", "worker.log")):
+        with open(tmp_path / log, "w") as stderr:  # the child keeps its own copy of the descriptor
+            procs.append(subprocess.Popen([sys.executable, script], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                          stderr=stderr))
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
+                break
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    else:
+        pytest.fail("web server did not start: " + (tmp_path / "web.log").read_text()[-2000:])
+    yield base
+    for p in procs:
+        p.terminate()
+    for p in procs:
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+

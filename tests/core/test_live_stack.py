@@ -7,14 +7,8 @@ foreign-origin sockets.
 """
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
 import threading
-import time
-from pathlib import Path
 
 import pytest
 import requests
@@ -26,51 +20,7 @@ from portal.core.sqlite import writing
 from tests.conftest import TEST_PASSWORD
 from tests.core import sample_jobs
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def live(app, db, tmp_path):
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "REDIS_URL": app.config["REDIS_URL"],
-        "SECRET_KEY": "live-test-secret",
-        "PORT": str(port),
-        "PORTAL_INSTANCE": str(tmp_path),
-        "PYTHONPATH": str(ROOT),
-    }
-    procs = []
-    for script, log in (("wsgi.py", "web.log"), ("worker.py", "worker.log")):
-        with open(tmp_path / log, "w") as stderr:  # the child keeps its own copy of the descriptor
-            procs.append(subprocess.Popen([sys.executable, script], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                                          stderr=stderr))
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    else:
-        pytest.fail("web server did not start: " + (tmp_path / "web.log").read_text()[-2000:])
-    yield base
-    for p in procs:
-        p.terminate()
-    for p in procs:
-        try:
-            p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            p.kill()
 
 
 def _sign_in(base: str, username: str) -> requests.Session:

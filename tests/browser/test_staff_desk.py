@@ -1,0 +1,73 @@
+"""In a real browser (Debian's Chromium through Playwright): sign in, see the live connection, be signed out
+when an admin disables the account — no CSP violation on the way."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from portal.core.roles import Role
+from tests.conftest import TEST_PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def browser():
+    if not shutil.which(CHROMIUM):
+        pytest.fail("Debian's chromium is missing: apt-get install -y chromium (.ci/run does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield b
+        b.close()
+
+
+def _sign_in(browser, base, username, console):
+    page = browser.new_context(viewport={"width": 1366, "height": 768}, locale="vi-VN").new_page()
+    page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+    page.goto(f"{base}/login")
+    page.fill("#username", username)
+    page.fill("#password", TEST_PASSWORD)
+    page.click("button[type=submit]")
+    return page
+
+
+def test_agent_signs_in_and_goes_live_then_is_signed_out_when_disabled(live, browser, make_staff, tmp_path):
+    agent = make_staff(Role.AGENT, region=2)
+    admin = make_staff(Role.ADMIN, region=2)
+    console: list[str] = []
+
+    page = _sign_in(browser, live, agent.username, console)
+    page.wait_for_selector("text=Xin chào")
+    page.wait_for_selector("#socket-status[data-state=online]", timeout=15_000)
+    page.screenshot(path=str(tmp_path / "agent-home.png"))
+
+    admin_page = _sign_in(browser, live, admin.username, console)
+    admin_page.goto(f"{live}/admin/staff/{agent.id}")
+    admin_page.fill("#reason", "nghỉ việc")
+    admin_page.click("button:has-text(\"Khóa tài khoản\")")
+    admin_page.wait_for_selector("text=Đã khóa tài khoản.")
+
+    # The server closes the agent's socket; the page reloads onto the sign-in form saying why.
+    page.wait_for_selector("text=Tài khoản của bạn đã bị khóa", timeout=15_000)
+    assert "/login" in page.url or page.locator("#password").count() == 1
+    assert not [m for m in console if "Content Security Policy" in m]
+
+
+def test_wrong_password_keeps_the_username_and_says_so(live, browser, make_staff):
+    staff = make_staff(Role.SHIPPING, region=1)
+    console: list[str] = []
+    page = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
+    page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+    page.goto(f"{live}/login")
+    page.fill("#username", staff.username)
+    page.fill("#password", "sai-mat-khau-roi")
+    page.click("button[type=submit]")
+    page.wait_for_selector("text=Tên đăng nhập hoặc mật khẩu không đúng.")
+    assert page.input_value("#username") == staff.username
+    assert not [m for m in console if "Content Security Policy" in m]
