@@ -35,6 +35,8 @@ MAX_WINDOW = 10_000  # deepest row a page may reach: narrow the search instead o
 MAX_PER_PAGE = 100
 SORTS = ("price", "price_desc", "beauty", "number")
 TRIGRAM = 3
+PREFIX_RANGE = 4  # known leading digits that make the number range narrow (0903: 1/80 of the inventory)
+SUFFIX_RANGE = 2  # known trailing digits that make the reversed range narrow (…68: 1/100)
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,11 @@ class _Plan:
         self.trigram_likes: list[str] = []  # LIKE patterns with ≥ 3 consecutive known digits
         self.prefix = ""  # known leading digits
         self.suffix = ""  # known trailing digits
+        self.column_filters: list[tuple[str, Any]] = []  # (column, condition builder): price, class, mask
+
+    def filter(self, column: str, condition: Any) -> None:
+        """A condition on one column, written so that ``statement`` can keep SQLite off its index."""
+        self.column_filters.append((column, condition))
 
     def like(self, pattern: str) -> None:
         if _longest_literal_run(pattern) >= TRIGRAM:
@@ -116,24 +123,38 @@ class _Plan:
         if len(digits) > len(self.suffix):
             self.suffix = digits
 
-    def statement(self, *columns: Any) -> Select:
+    @property
+    def selective(self) -> bool:
+        """Whether a trigram or range index narrows the search to a small share of the inventory."""
+        return bool(self.trigram_likes) or len(self.prefix) >= PREFIX_RANGE or len(self.suffix) >= SUFFIX_RANGE
+
+    def statement(self, *columns: Any, sort: str | None = None) -> Select:
         """SELECT … with every condition; the driving index chosen by what is most selective."""
         stmt = select(*columns).select_from(PhoneNumber).where(*self.where)
-        selective = bool(self.trigram_likes) or len(self.prefix) >= 5 or len(self.suffix) >= 2
-        if self.prefix:
+        # Walking the beauty or number order, a page of a wide search is found in a few rows; SQLite
+        # would rather use the price/class/mask index and sort everything it matches. Unary plus stops it.
+        walk_order = _is_sqlite() and not self.selective and sort in ("beauty", "number")
+        for column, condition in self.column_filters:
+            target = literal_column(f"+phone_number.{column}", getattr(PhoneNumber, column).type) if walk_order \
+                else getattr(PhoneNumber, column)
+            stmt = stmt.where(condition(target))
+        # A range is added only where it is narrow: a wide one ("07", "ends with 8") would make the
+        # planner read and sort a large share of the inventory instead of walking the sort order.
+        if len(self.prefix) >= PREFIX_RANGE:
             upper = self.prefix[:-1] + chr(ord(self.prefix[-1]) + 1)
             stmt = stmt.where(PhoneNumber.number >= self.prefix, PhoneNumber.number < upper)
-        if self.suffix:
+        if len(self.suffix) >= SUFFIX_RANGE:
             rev = self.suffix[::-1]
             stmt = stmt.where(PhoneNumber.number_rev >= rev, PhoneNumber.number_rev < rev[:-1] + chr(ord(rev[-1]) + 1))
-        if self.trigram_likes and _is_sqlite():
+        ranged = len(self.prefix) >= PREFIX_RANGE or len(self.suffix) >= SUFFIX_RANGE
+        if self.trigram_likes and _is_sqlite() and not ranged:  # a range is as narrow, and cheaper
             fts = text("SELECT rowid FROM number_trgm WHERE number_trgm.number LIKE :trgm").bindparams(
                 trgm=self.trigram_likes[0])
             stmt = stmt.where(PhoneNumber.id.in_(fts))
         if self.status is not None:
-            if selective and _is_sqlite():
-                # Unary plus: SQLite must not drive this search from the status index (it would
-                # walk every available number); the trigram or range index is far narrower.
+            # Unary plus keeps SQLite off the status indexes: when a narrow index drives the search, or
+            # when the order is by number (the unique index on number then walks in order and stops).
+            if _is_sqlite() and (self.selective or sort == "number"):
                 stmt = stmt.where(literal_column("+phone_number.status") == self.status.value)
             else:
                 stmt = stmt.where(PhoneNumber.status == self.status)
@@ -157,7 +178,7 @@ ORDER = {
 def _page(plan: _Plan, sort: str, page: int, per_page: int) -> SearchPage:
     total, capped = _count(plan)
     rows = db.session.scalars(
-        plan.statement(PhoneNumber).order_by(*ORDER[sort]).limit(per_page).offset((page - 1) * per_page)
+        plan.statement(PhoneNumber, sort=sort).order_by(*ORDER[sort]).limit(per_page).offset((page - 1) * per_page)
     ).all()
     return SearchPage(list(rows), page, per_page, total, capped)
 
@@ -196,14 +217,16 @@ def search_numbers(q: NumberQuery) -> SearchPage:
         plan.trailing(ends_with)
         plan.like(f"%{ends_with}")
     if avoid:
+        if set(avoid) & set(q.pattern + prefix + contains + ends_with):
+            return SearchPage([], q.page, q.per_page, 0)  # asks for a digit it also avoids: nothing can match
         mask = sum(1 << int(d) for d in set(avoid))
-        plan.where.append(PhoneNumber.digit_mask.op("&")(mask) == 0)
+        plan.filter("digit_mask", lambda c: c.op("&")(mask) == 0)
     if q.number_class:
-        plan.where.append(PhoneNumber.number_class == q.number_class)
+        plan.filter("number_class", lambda c: c == q.number_class)
     if q.min_price is not None:
-        plan.where.append(PhoneNumber.price >= q.min_price)
+        plan.filter("price", lambda c: c >= q.min_price)
     if q.max_price is not None:
-        plan.where.append(PhoneNumber.price <= q.max_price)
+        plan.filter("price", lambda c: c <= q.max_price)
     return _page(plan, q.sort, q.page, q.per_page)
 
 
