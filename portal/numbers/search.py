@@ -221,8 +221,8 @@ def search_numbers(q: NumberQuery) -> SearchPage:
             return SearchPage([], q.page, q.per_page, 0)  # asks for a digit it also avoids: nothing can match
         mask = sum(1 << int(d) for d in set(avoid))
         plan.filter("digit_mask", lambda c: c.op("&")(mask) == 0)
-    if q.number_class:
-        plan.filter("number_class", lambda c: c == q.number_class)
+    if q.number_class:  # equality: (status, class, price) and (status, class, beauty) serve both orders
+        plan.where.append(PhoneNumber.number_class == q.number_class)
     if q.min_price is not None:
         plan.filter("price", lambda c: c >= q.min_price)
     if q.max_price is not None:
