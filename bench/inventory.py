@@ -36,41 +36,6 @@ def _drop_everything(url: str) -> None:
     engine.dispose()
 
 
-def _patch_pairs_for_sqlite() -> None:
-    """Work around a defect of ``add_pairs_since`` on SQLite (reported to the lead, see bench/README.md).
-
-    ``func.substr(number, 4)`` sends 4 as a bound parameter; SQLite then cannot match the
-    expression index ``ix_phone_number_tail7`` (``substr(number, 4)``) and the same-tail join
-    scans the table once per new number: 50,000 numbers took 128 s, 1M would take days. This copy
-    differs only by a literal 4 (``literal_column("4")``) and finds the same pairs.
-    """
-    from sqlalchemy import Integer, String, and_, cast, func, insert, literal, literal_column, or_, select
-    from sqlalchemy.orm import aliased
-
-    from portal.extensions import db
-    from portal.numbers import services
-    from portal.numbers.models import NumberPair, PairKind, PhoneNumber
-
-    def add_pairs_since(first_new_id: int) -> None:
-        a, b = aliased(PhoneNumber), aliased(PhoneNumber)
-        four = literal_column("4")
-        same_tail = (
-            select(a.id, b.id, literal(PairKind.PREFIX.value))
-            .join(b, and_(func.substr(b.number, four) == func.substr(a.number, four), b.id > a.id))
-            .where(b.id >= first_new_id)
-        )
-        next_up = (
-            select(a.id, b.id, literal(PairKind.DIGIT.value))
-            .join(b, b.number == func.substr(a.number, 1, 9, type_=String).concat(
-                cast(cast(func.substr(a.number, 10), Integer) + 1, String)))
-            .where(func.substr(a.number, 10) != "9", or_(a.id >= first_new_id, b.id >= first_new_id))
-        )
-        for pairs in (same_tail, next_up):
-            db.session.execute(insert(NumberPair).from_select(["first_id", "second_id", "kind"], pairs))
-
-    services.add_pairs_since = add_pairs_since
-
-
 def _count_numbers() -> int:
     from sqlalchemy import func, select
 
@@ -153,8 +118,6 @@ def main(argv: list[str] | None = None) -> None:
     add_common_args(parser)
     parser.add_argument("--chunk", type=int, default=250_000, help="numbers per committed transaction")
     parser.add_argument("--rebuild", action="store_true", help="drop the benchmark database and build it again")
-    parser.add_argument("--no-pairs-workaround", action="store_true",
-                        help="SQLite: use add_pairs_since as it is (quadratic until fixed, see README)")
     args = parser.parse_args(argv)
     args.data_dir.mkdir(parents=True, exist_ok=True)
     url = database_url(args)
@@ -162,8 +125,6 @@ def main(argv: list[str] | None = None) -> None:
         ensure_pg_database(url)
     if args.rebuild:
         _drop_everything(url)
-    if args.engine == "sqlite" and not args.no_pairs_workaround:
-        _patch_pairs_for_sqlite()
     app = make_app(url)
     log = args.data_dir / f"build-{args.engine}-{label(args.count)}.json"
     with app.app_context():
