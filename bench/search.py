@@ -267,7 +267,10 @@ def explain(app, case: Case) -> str:
 
 def run(args: argparse.Namespace) -> str:
     url = database_url(args)
-    app = make_app(url)
+    extra = {}
+    if args.pg_options:  # per-session settings, e.g. "-c work_mem=32MB -c random_page_cost=1.1"
+        extra["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True, "connect_args": {"options": args.pg_options}}
+    app = make_app(url, **extra)
     path = str(flat_file(args))
     with app.app_context():
         from portal.extensions import db
@@ -305,7 +308,8 @@ def run(args: argparse.Namespace) -> str:
                     f"`{worst[1].text}` |")
         print(rows[-1], flush=True)
     table = "\n".join([
-        f"**{version}, {args.count:,} numbers** ({label(args.count)}), {facts}.",
+        f"**{version}, {args.count:,} numbers** ({label(args.count)}), {facts}."
+        + (f" Session settings: `{args.pg_options}`." if args.pg_options else ""),
         "",
         "| mode | queries | median ms | p95 ms | max ms | grep median ms | grep p95 ms | p95 / grep p95 "
         "| p95 ≤ 50 ms | slowest input |",
@@ -332,6 +336,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warmup", type=int, default=20, help="inputs per mode run once before timing")
     parser.add_argument("--budget", type=float, default=120.0, help="seconds per mode at most (default 120)")
     parser.add_argument("--explain", action="store_true", help="print the plans of each mode's slowest input")
+    parser.add_argument("--pg-options", default="", help='PostgreSQL session settings, e.g. "-c work_mem=32MB"')
     parser.add_argument("--dump", type=Path, help="write every query's time (TSV) to this file")
     parser.add_argument("--no-readme", action="store_true", help="do not write the table into bench/README.md")
     args = parser.parse_args(argv)
