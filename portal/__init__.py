@@ -115,8 +115,10 @@ def _import_models() -> None:
     # Every model module, so that metadata (migrations, tests) sees every table.
     import portal.auth.models  # noqa: F401
     import portal.core.models  # noqa: F401
+    import portal.customers.models  # noqa: F401
     import portal.holds.models  # noqa: F401
     import portal.numbers.models  # noqa: F401
+    import portal.orders.models  # noqa: F401
     import portal.org.models  # noqa: F401
     import portal.partners.models  # noqa: F401
 

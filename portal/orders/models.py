@@ -1,0 +1,174 @@
+"""Orders: one per hold ticket (HOLD-2..14), moved along the shipping board's tabs (SHIP-1..23).
+
+The customer's subscriber details live here as entered on the hold form; the full ID number is
+personal data: never log it (``portal.core.privacy`` masks it) and show it only to staff of the
+order's region.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.core.models import status_enum
+from portal.core.time import utcnow
+from portal.extensions import db
+from portal.holds.models import HoldTicket, SimType
+from portal.org.models import Region, Store
+
+
+class OrderStatus(StrEnum):
+    AWAITING_PAYMENT = "awaiting_payment"  # online payment chosen, no IPN yet (HOLD-12); not on the board
+    PENDING = "pending"  # [Chờ xử lý] SHIP-2
+    WAITING_PICKUP = "waiting_pickup"  # [Chờ lấy hàng] SHIP-8.1 (carrier) / at the store, waiting for the customer
+    DELIVERING = "delivering"  # [Đang giao hàng] SHIP-14
+    DELIVERED = "delivered"  # [Đã giao] SHIP-23; store hand-over (SHIP-7); eSIM sent by e-mail
+    CANCELLED = "cancelled"  # [Đã hủy] SHIP-11, SHIP-18; unpaid hold expired
+
+    @property
+    def label(self) -> str:
+        return str(ORDER_STATUS_LABELS[self])
+
+
+ORDER_STATUS_LABELS = {
+    OrderStatus.AWAITING_PAYMENT: _l("Chờ thanh toán"),
+    OrderStatus.PENDING: _l("Chờ xử lý"),
+    OrderStatus.WAITING_PICKUP: _l("Chờ lấy hàng"),
+    OrderStatus.DELIVERING: _l("Đang giao hàng"),
+    OrderStatus.DELIVERED: _l("Đã giao"),
+    OrderStatus.CANCELLED: _l("Đã hủy"),
+}
+
+# The shipping board's tabs, in SPEC order.
+BOARD_TABS = (OrderStatus.PENDING, OrderStatus.WAITING_PICKUP, OrderStatus.DELIVERING,
+              OrderStatus.DELIVERED, OrderStatus.CANCELLED)
+
+# The one transition table of the orders domain; services add the guards (who, which receiving method).
+ORDER_TRANSITIONS = {
+    OrderStatus.AWAITING_PAYMENT: {OrderStatus.PENDING, OrderStatus.DELIVERED, OrderStatus.CANCELLED},
+    OrderStatus.PENDING: {OrderStatus.WAITING_PICKUP, OrderStatus.DELIVERED, OrderStatus.CANCELLED},
+    OrderStatus.WAITING_PICKUP: {OrderStatus.DELIVERING, OrderStatus.DELIVERED, OrderStatus.CANCELLED},
+    OrderStatus.DELIVERING: {OrderStatus.DELIVERED, OrderStatus.CANCELLED},
+}
+
+
+class ReceiveMethod(StrEnum):
+    DELIVERY = "delivery"  # home delivery by a carrier (HOLD-10)
+    STORE = "store"  # pickup at a store (HOLD-9)
+    EMAIL = "email"  # eSIM: hold code and instructions by e-mail (HOLD-6)
+
+    @property
+    def label(self) -> str:
+        return str({ReceiveMethod.DELIVERY: _l("Giao tận nhà"), ReceiveMethod.STORE: _l("Nhận tại cửa hàng"),
+                    ReceiveMethod.EMAIL: _l("Nhận qua e-mail")}[self])
+
+
+class PaymentMethod(StrEnum):
+    ONLINE = "online"
+    COD = "cod"  # cash on delivery / at the store
+
+    @property
+    def label(self) -> str:
+        return str({PaymentMethod.ONLINE: _l("Thanh toán trực tuyến"),
+                    PaymentMethod.COD: _l("Thanh toán khi nhận hàng")}[self])
+
+
+class IdType(StrEnum):
+    CCCD = "cccd"  # căn cước công dân, 12 digits
+    CMND = "cmnd"  # chứng minh nhân dân, 9 digits
+
+    @property
+    def label(self) -> str:
+        return str({IdType.CCCD: _l("CCCD / Căn cước"), IdType.CMND: _l("CMND")}[self])
+
+
+class Gender(StrEnum):
+    MALE = "male"
+    FEMALE = "female"
+
+    @property
+    def label(self) -> str:
+        return str({Gender.MALE: _l("Nam"), Gender.FEMALE: _l("Nữ")}[self])
+
+
+class Order(db.Model):
+    __tablename__ = "customer_order"  # "order" is an SQL keyword
+    __table_args__ = (
+        Index("ix_customer_order_status_created", "status", "created_at"),
+        Index("ix_customer_order_region_status_created", "region_id", "status", "created_at"),
+        Index("ix_customer_order_store_status", "store_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_no: Mapped[str] = mapped_column(String(20), unique=True)  # what the customer quotes
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("hold_ticket.id"), unique=True)  # one order per ticket
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(40))  # as on the ticket: "web", "app", "partner:<id>"
+    status: Mapped[OrderStatus] = mapped_column(status_enum(OrderStatus), default=OrderStatus.AWAITING_PAYMENT)
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"))  # routed by the customer's province
+    sim_type: Mapped[SimType] = mapped_column(status_enum(SimType, length=10))
+    receive_method: Mapped[ReceiveMethod] = mapped_column(status_enum(ReceiveMethod, length=10))
+    payment_method: Mapped[PaymentMethod] = mapped_column(status_enum(PaymentMethod, length=10))
+    store_id: Mapped[int | None] = mapped_column(ForeignKey("store.id"))  # pickup store
+
+    # Subscriber registration form (HOLD-2).
+    full_name: Mapped[str] = mapped_column(String(120))
+    id_type: Mapped[IdType] = mapped_column(status_enum(IdType, length=10))
+    id_number: Mapped[str] = mapped_column(String(12))
+    birth_date: Mapped[date] = mapped_column(Date)
+    gender: Mapped[Gender] = mapped_column(status_enum(Gender, length=10))
+    address: Mapped[str] = mapped_column(String(300))  # house number, street
+    ward: Mapped[str] = mapped_column(String(120))
+    district: Mapped[str] = mapped_column(String(120), default="")
+    province: Mapped[str] = mapped_column(String(80))
+    email: Mapped[str] = mapped_column(String(254), default="")
+    contact_phone: Mapped[str] = mapped_column(String(10))
+
+    # Delivery form (HOLD-10), home delivery only.
+    recipient_name: Mapped[str] = mapped_column(String(120), default="")
+    recipient_phone: Mapped[str] = mapped_column(String(10), default="")
+    delivery_address: Mapped[str] = mapped_column(String(300), default="")
+    delivery_ward: Mapped[str] = mapped_column(String(120), default="")
+    delivery_district: Mapped[str] = mapped_column(String(120), default="")
+    delivery_province: Mapped[str] = mapped_column(String(80), default="")
+
+    # Amounts in VND: number price + SIM fee + delivery fee = total.
+    number_price: Mapped[int] = mapped_column(BigInteger, default=0)
+    sim_fee: Mapped[int] = mapped_column(BigInteger, default=0)
+    delivery_fee: Mapped[int] = mapped_column(BigInteger, default=0)
+    total: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The package offer attached before payment, as it was then (promotions change; the order does not).
+    offer_code: Mapped[str] = mapped_column(String(40), default="")
+    offer_summary: Mapped[str] = mapped_column(String(300), default="")
+
+    paid_at: Mapped[datetime | None] = mapped_column(DateTime)
+    cash_collected: Mapped[int | None] = mapped_column(BigInteger)  # reported by the carrier or the store
+
+    # Shipping (SHIP-8..23).
+    pickup_address: Mapped[str] = mapped_column(String(300), default="")
+    pickup_at: Mapped[datetime | None] = mapped_column(DateTime)
+    carrier: Mapped[str] = mapped_column(String(20), default="")
+    carrier_order_code: Mapped[str | None] = mapped_column(String(40), unique=True)
+    sim_serial: Mapped[str | None] = mapped_column(String(20), unique=True)  # ICCID of the blank SIM
+    cancel_reason: Mapped[str] = mapped_column(String(300), default="")
+
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    ticket: Mapped[HoldTicket] = relationship()
+    region: Mapped[Region] = relationship()
+    store: Mapped[Store | None] = relationship()
+
+    @property
+    def can_be_cancelled_by_customer(self) -> bool:
+        """SHIP-3, SHIP-10: before the parcel leaves."""
+        return self.status in (OrderStatus.AWAITING_PAYMENT, OrderStatus.PENDING, OrderStatus.WAITING_PICKUP)
+
+    @property
+    def is_paid(self) -> bool:
+        return self.paid_at is not None
