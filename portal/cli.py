@@ -67,6 +67,11 @@ def seed_demo_command() -> None:
     created = seed_demo()
     db.session.commit()
     click.echo(f"demo data ready ({created} new staff)")
+    from portal.promotions.services import ensure_demo_offer
+
+    if ensure_demo_offer():  # a TN4G copy running now, so the customer site shows an offer
+        db.session.commit()
+        click.echo("demo offer TN4G-DEMO added")
     numbers = seed_demo_inventory()
     db.session.commit()
     if numbers:

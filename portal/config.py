@@ -88,6 +88,10 @@ def load(env: dict | None = None) -> dict:
         # Refused before anything reads the body (CSRF included): the largest upload is a 5 MB CSV.
         "MAX_CONTENT_LENGTH": _int(env, "MAX_CONTENT_LENGTH", 8 * 1024 * 1024),
         "HOLD_MINUTES": _int(env, "HOLD_MINUTES", 30),
+        # Order amounts in VND (HOLD-11): number price + SIM fee + delivery fee (home delivery only).
+        "ORDER_SIM_FEE_PHYSICAL": _int(env, "ORDER_SIM_FEE_PHYSICAL", 25_000),
+        "ORDER_SIM_FEE_ESIM": _int(env, "ORDER_SIM_FEE_ESIM", 25_000),
+        "ORDER_DELIVERY_FEE": _int(env, "ORDER_DELIVERY_FEE", 20_000),
         # Partner API (checklist 19): limits per API key, in Flask-Limiter's notation; body size in bytes.
         "API_RATE_LIMIT_SEARCH": env.get("API_RATE_LIMIT_SEARCH", "600/minute"),
         "API_RATE_LIMIT_HOLDS": env.get("API_RATE_LIMIT_HOLDS", "60/minute"),

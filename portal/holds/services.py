@@ -14,6 +14,7 @@ import re
 import secrets
 from datetime import timedelta
 
+from blinker import Namespace
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select, update
@@ -32,6 +33,12 @@ from portal.numbers.models import NumberPair, NumberStatus, PhoneNumber
 HOLD_CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
 HOLD_CODE_LENGTH = 10
 CUSTOMER_PHONE = re.compile(r"^0[35789]\d{8}$")  # any Vietnamese mobile number, not only ours
+
+# Other domains follow a hold's end in the same transaction (orders cancel an unpaid order): a receiver
+# gets the ticket, must not commit, and may raise to undo the whole expiry or cancellation.
+_signals = Namespace()
+hold_expired = _signals.signal("hold-expired")
+hold_cancelled = _signals.signal("hold-cancelled")
 
 
 def new_hold_code() -> str:
@@ -161,6 +168,7 @@ def release_expired(number_ids: list[int] | None = None, limit: int = 500) -> in
             continue  # paid or cancelled a moment ago: leave it be
         _release_numbers(ticket.id)
         audit("hold.expire", ticket, actor=None)
+        hold_expired.send(ticket)
         expired += 1
     return expired
 
@@ -182,6 +190,7 @@ def cancel_hold(ticket: HoldTicket, actor, reason: str = "") -> None:
     transition(ticket, HoldStatus.CANCELLED, actor, HOLD_TRANSITIONS, reason, ended_at=utcnow())
     _release_numbers(ticket.id)
     audit("hold.cancel", ticket, actor=actor, detail={"reason": reason})
+    hold_cancelled.send(ticket, actor=actor, reason=reason)
 
 
 def mark_paid(ticket: HoldTicket, actor=None) -> None:

@@ -9,7 +9,7 @@ from portal.org.models import Region, Shopcode, Store
 
 
 def ensure_reference_data() -> None:
-    """Insert the regions, shopcodes and demo stores that are missing (idempotent)."""
+    """Insert the regions, shopcodes, demo stores and reference offers that are missing (idempotent)."""
     have_regions = set(db.session.scalars(select(Region.id)))
     for region_id, code, name in REGIONS:
         if region_id not in have_regions:
@@ -28,6 +28,9 @@ def ensure_reference_data() -> None:
                       shopcode=f"KV{region_id}ONL")
             )
     db.session.flush()
+    from portal.promotions.services import ensure_reference_offers  # the offers are reference data too
+
+    ensure_reference_offers()
 
 
 def regions() -> list[Region]:

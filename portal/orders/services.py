@@ -1,0 +1,198 @@
+"""Placing an order (HOLD-2..14, E-1.2, E-2.2): hold the number and record the order in one transaction.
+
+Decisions (see also docs in the report):
+
+* Idempotency: the hold form carries a one-time nonce; the hold is taken with the key
+  ``c<customer id>:<nonce>`` on the channel, so a form submitted twice finds the first ticket and its
+  order (one order, one hold). The app API passes its ``Idempotency-Key`` the same way.
+* Cash on delivery (COD) orders start PENDING; their hold must live as long as the order, so its
+  expiry is set to ``KEPT_FOR_ORDER`` (the expiry job never reaches it). Such a hold ends only with
+  the order: ``cancel_order`` cancels it; the cash collected marks it paid (``order_paid``).
+* Online orders start AWAITING_PAYMENT with the hold's normal expiry; when the hold expires the order is
+  cancelled in the same transaction (``holds.services.hold_expired`` signal), so nothing is left half-way.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from portal.core.audit import audit
+from portal.core.errors import Conflict, NotFound
+from portal.core.states import record_change, transition
+from portal.core.time import utcnow
+from portal.extensions import db
+from portal.holds import services as holds
+from portal.holds.models import HoldStatus, HoldTicket, SimType
+from portal.orders.models import ORDER_TRANSITIONS, Order, OrderStatus, PaymentMethod, ReceiveMethod
+from portal.orders.validation import FieldErrors, OrderInput, clean_order
+from portal.org.models import Store
+from portal.org.places import region_of_province
+from portal.promotions.services import OrderFacts, best_offer
+
+ORDER_NO_ALPHABET = holds.HOLD_CODE_ALPHABET  # no look-alikes: a customer reads it out on the phone
+ORDER_NO_PREFIX = "DH"  # đơn hàng
+ORDER_NO_LENGTH = 8
+KEPT_FOR_ORDER = dt.datetime(9999, 12, 31)  # a COD order's hold: it ends with the order, not by the clock
+WEB_CHANNELS = ("web", "app")
+
+
+def new_order_no() -> str:
+    return ORDER_NO_PREFIX + "".join(secrets.choice(ORDER_NO_ALPHABET) for _ in range(ORDER_NO_LENGTH))
+
+
+def normalize_order_no(text: str) -> str:
+    return re.sub(r"[\s-]", "", text or "").upper()[:20]
+
+
+def format_order_no(order_no: str) -> str:
+    """DH7K4M9QXT → DH-7K4M-9QXT, easier to read out."""
+    return f"{order_no[:2]}-{order_no[2:6]}-{order_no[6:]}" if len(order_no) == 10 else order_no
+
+
+def amounts(number_price: int, sim_type: SimType, receive_method: ReceiveMethod) -> dict[str, int]:
+    """Number price + SIM fee + delivery fee = total, in VND."""
+    config = current_app.config
+    sim_fee = config["ORDER_SIM_FEE_ESIM"] if sim_type == SimType.ESIM else config["ORDER_SIM_FEE_PHYSICAL"]
+    delivery_fee = config["ORDER_DELIVERY_FEE"] if receive_method == ReceiveMethod.DELIVERY else 0
+    return {"number_price": number_price, "sim_fee": sim_fee, "delivery_fee": delivery_fee,
+            "total": number_price + sim_fee + delivery_fee}
+
+
+def stores_for(province: str = "") -> list[Store]:
+    """Active pickup stores, those of ``province`` first, then those of its region, then the rest (HOLD-9)."""
+    region = region_of_province(province) if province else None
+    stores = db.session.scalars(select(Store).where(Store.active.is_(True)).order_by(Store.code)).all()
+    return sorted(stores, key=lambda s: (s.province != province, s.region_id != region))
+
+
+def _store(data: OrderInput) -> Store | None:
+    if data.receive_method != ReceiveMethod.STORE:
+        return None
+    store = db.session.scalar(select(Store).where(Store.code == data.store_code, Store.active.is_(True)))
+    if store is None:
+        raise FieldErrors({"store_code": ("bad_store", _("Vui lòng chọn cửa hàng trong danh sách."))})
+    return store
+
+
+def quote(raw: dict[str, Any], channel: str, at: dt.datetime | None = None) -> dict[str, Any]:
+    """The order summary before confirmation (amounts, the offer), without holding anything."""
+    data = clean_order(raw)
+    store = _store(data)
+    from portal.numbers.formatting import normalize_number
+    from portal.numbers.models import NumberStatus, PhoneNumber
+
+    number = db.session.scalar(select(PhoneNumber).where(PhoneNumber.number == normalize_number(data.number)))
+    if number is None:
+        raise NotFound("number_not_found", _("Số %(n)s không có trong kho số.", n=data.number))
+    if number.status != NumberStatus.AVAILABLE:
+        holds.release_expired([number.id])
+        if number.status != NumberStatus.AVAILABLE:
+            raise Conflict("number_not_available", _("Số %(n)s đã có người giữ hoặc không còn bán.",
+                                                     n=number.number))
+    offer = best_offer(OrderFacts(data.sim_type.value, channel), at)
+    return {"data": data, "store": store, "number": number, "offer": offer,
+            "amounts": amounts(number.price, data.sim_type, data.receive_method)}
+
+
+def order_for_ticket(ticket_id: int) -> Order | None:
+    return db.session.scalar(select(Order).where(Order.ticket_id == ticket_id))
+
+
+def place_order(raw: dict[str, Any], customer, channel: str, idempotency_key: str,
+                at: dt.datetime | None = None) -> tuple[Order, bool]:
+    """Hold the number and create its order (HOLD-2..13); returns the order and whether it is a replay."""
+    if channel not in WEB_CHANNELS:
+        raise ValueError(channel)
+    data = clean_order(raw)
+    store = _store(data)
+    key = f"c{customer.id}:{idempotency_key}"[:80]
+    ticket, replayed = holds.hold_numbers([data.number], data.contact_phone, data.sim_type.value, channel,
+                                          actor=customer, idempotency_key=key)
+    if replayed:
+        earlier = order_for_ticket(ticket.id)
+        if earlier is None or earlier.customer_id != customer.id:
+            raise Conflict("idempotency_key_reused", _("Biểu mẫu này đã được gửi. Vui lòng tải lại trang."))
+        return earlier, True
+    cod = data.payment_method == PaymentMethod.COD
+    offer = best_offer(OrderFacts(data.sim_type.value, channel), at)
+    fields = {k: getattr(data, k) for k in (
+        "sim_type", "full_name", "id_type", "id_number", "birth_date", "gender", "address", "ward", "district",
+        "province", "email", "contact_phone", "recipient_name", "recipient_phone", "delivery_address",
+        "delivery_ward", "delivery_district", "delivery_province")}
+    order = Order(
+        order_no=new_order_no(), ticket_id=ticket.id, customer_id=customer.id, channel=channel,
+        status=OrderStatus.PENDING if cod else OrderStatus.AWAITING_PAYMENT,
+        region_id=region_of_province(data.province), receive_method=data.receive_method,
+        payment_method=data.payment_method, store_id=store.id if store else None,
+        offer_code=offer.code if offer else "", offer_summary=offer.summary if offer else "",
+        **amounts(ticket.amount, data.sim_type, data.receive_method), **fields)
+    db.session.add(order)
+    if cod:
+        ticket.expires_at = KEPT_FOR_ORDER
+    db.session.flush()
+    record_change(order, None, order.status, customer, channel)
+    audit("order.create", order, actor=customer, detail={
+        "order_no": order.order_no, "hold_code": ticket.hold_code, "total": order.total,
+        "receive": data.receive_method.value, "payment": data.payment_method.value, "offer": order.offer_code})
+    return order, False
+
+
+def cancel_order(order: Order, actor, reason: str) -> None:
+    """Cancel an order before the parcel leaves (SHIP-3, SHIP-10, SHIP-11): its hold ends, the number is free."""
+    transition(order, OrderStatus.CANCELLED, actor, ORDER_TRANSITIONS, reason, cancelled_at=utcnow(),
+               cancel_reason=reason[:300])
+    audit("order.cancel", order, actor=actor, detail={"order_no": order.order_no, "reason": reason})
+    ticket = order.ticket
+    if ticket.status in (HoldStatus.ACTIVE, HoldStatus.PAID):
+        if ticket.status == HoldStatus.ACTIVE and ticket.expires_at <= utcnow():
+            holds.release_expired([line.number_id for line in ticket.lines])
+        else:
+            holds.cancel_hold(ticket, actor, reason)
+
+
+def order_paid(order: Order, actor=None) -> None:
+    """The order's money has arrived (online payment confirmed, or the COD cash): the hold is paid.
+
+    Online orders move on: a physical SIM to the board's [Chờ xử lý] (SHIP-2); an eSIM, whose hold code goes
+    by e-mail, to [Đã giao] (HOLD-14). A COD order keeps its place on the board.
+    """
+    if order.ticket.status == HoldStatus.ACTIVE:
+        holds.mark_paid(order.ticket, actor)
+    order.paid_at = order.paid_at or utcnow()
+    if order.status == OrderStatus.AWAITING_PAYMENT:
+        if order.sim_type == SimType.ESIM:
+            transition(order, OrderStatus.DELIVERED, actor, ORDER_TRANSITIONS, _("Đã thanh toán; eSIM gửi qua e-mail"),
+                       delivered_at=utcnow())
+        else:
+            transition(order, OrderStatus.PENDING, actor, ORDER_TRANSITIONS, _("Đã thanh toán trực tuyến"))
+    audit("order.paid", order, actor=actor, detail={"order_no": order.order_no, "total": order.total})
+
+
+@holds.hold_expired.connect
+def _cancel_unpaid_order(ticket: HoldTicket, **_kw: Any) -> None:
+    """An unpaid hold expired: its order awaiting payment is cancelled with it (same transaction)."""
+    order = order_for_ticket(ticket.id)
+    if order is not None and order.status == OrderStatus.AWAITING_PAYMENT:
+        reason = _("Hết hạn giữ số mà chưa thanh toán")
+        transition(order, OrderStatus.CANCELLED, None, ORDER_TRANSITIONS, reason, cancelled_at=utcnow(),
+                   cancel_reason=reason)
+        audit("order.expire", order, actor=None, detail={"order_no": order.order_no})
+
+
+@holds.hold_cancelled.connect
+def _cancel_order_of_hold(ticket: HoldTicket, actor=None, reason: str = "", **_kw: Any) -> None:
+    """Staff or a channel cancelled the hold itself: its live order goes too."""
+    order = order_for_ticket(ticket.id)
+    if order is not None and order.status in ORDER_TRANSITIONS and OrderStatus.CANCELLED in \
+            ORDER_TRANSITIONS[order.status]:
+        transition(order, OrderStatus.CANCELLED, actor, ORDER_TRANSITIONS, reason, cancelled_at=utcnow(),
+                   cancel_reason=reason[:300])
+        audit("order.cancel", order, actor=actor, detail={"order_no": order.order_no, "reason": reason,
+                                                          "by": "hold"})
+

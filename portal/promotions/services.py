@@ -1,0 +1,126 @@
+"""Package offers: which ones an order qualifies for, and the admins' changes to them (audited)."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from portal.core.audit import audit
+from portal.core.errors import Conflict, Invalid
+from portal.core.time import utcnow
+from portal.extensions import db
+from portal.holds.models import SimType
+from portal.promotions.data import DEMO_OFFER_CODE, DEMO_OFFER_DAYS, OFFERS
+from portal.promotions.models import CHANNELS, Offer
+
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+FIELDS = ("name", "package", "description", "sim_types", "channels", "starts_on", "ends_on",
+          "new_subscriber_only")
+
+
+@dataclass(frozen=True)
+class OrderFacts:
+    """What an offer's conditions look at."""
+
+    sim_type: str
+    channel: str  # "web", "app", "partner:<id>"
+    new_subscriber: bool = True  # every number sold online is a new line
+
+
+def vietnam_date(at: dt.datetime) -> dt.date:
+    """The calendar day in Vietnam of a naive UTC moment: offer windows are Vietnamese days."""
+    return at.replace(tzinfo=dt.UTC).astimezone(VIETNAM).date()
+
+
+def channel_kind(channel: str) -> str:
+    return channel.split(":", 1)[0]
+
+
+def is_eligible(offer: Offer, facts: OrderFacts, day: dt.date) -> bool:
+    return (offer.active and offer.starts_on <= day <= offer.ends_on
+            and (not offer.sim_types or facts.sim_type in offer.sim_types)
+            and (not offer.channels or channel_kind(facts.channel) in offer.channels)
+            and (facts.new_subscriber or not offer.new_subscriber_only))
+
+
+def eligible_offers(facts: OrderFacts, at: dt.datetime | None = None) -> list[Offer]:
+    """Active offers whose conditions the order meets on the day ``at`` (UTC, default now), oldest first."""
+    day = vietnam_date(at or utcnow())
+    candidates = db.session.scalars(select(Offer).where(Offer.active.is_(True), Offer.starts_on <= day,
+                                                        Offer.ends_on >= day).order_by(Offer.starts_on, Offer.id))
+    return [offer for offer in candidates if is_eligible(offer, facts, day)]
+
+
+def best_offer(facts: OrderFacts, at: dt.datetime | None = None) -> Offer | None:
+    """The offer attached to an order: one per order, the first eligible."""
+    offers = eligible_offers(facts, at)
+    return offers[0] if offers else None
+
+
+def _check(values: dict[str, Any]) -> dict[str, Any]:
+    if values["starts_on"] > values["ends_on"]:
+        raise Invalid("offer_window_reversed", _("Ngày kết thúc phải sau ngày bắt đầu."))
+    if not set(values["sim_types"]) <= {s.value for s in SimType}:
+        raise Invalid("offer_bad_sim_type", _("Loại SIM không hợp lệ."))
+    if not set(values["channels"]) <= set(CHANNELS):
+        raise Invalid("offer_bad_channel", _("Kênh bán hàng không hợp lệ."))
+    return values
+
+
+def create_offer(code: str, values: dict[str, Any], actor) -> Offer:
+    """An admin adds an offer."""
+    code = code.strip().upper()
+    if db.session.scalar(select(Offer.id).where(Offer.code == code)) is not None:
+        raise Conflict("offer_code_taken", _("Mã ưu đãi %(c)s đã có.", c=code))
+    offer = Offer(code=code, active=True, **_check({k: values[k] for k in FIELDS}))
+    db.session.add(offer)
+    db.session.flush()
+    audit("offer.create", offer, actor=actor, detail={"code": code, **_jsonable(values)})
+    return offer
+
+
+def update_offer(offer: Offer, values: dict[str, Any], actor) -> None:
+    """An admin changes an offer; orders keep the summary they were given."""
+    new = _check({k: values[k] for k in FIELDS})
+    changed = {k: v for k, v in new.items() if getattr(offer, k) != v}
+    for name, value in changed.items():
+        setattr(offer, name, value)
+    db.session.flush()
+    audit("offer.update", offer, actor=actor, detail={"code": offer.code, **_jsonable(changed)})
+
+
+def set_offer_active(offer: Offer, active: bool, actor) -> None:
+    """Deactivate (or reactivate) an offer: it stops (or starts again) being attached to new orders."""
+    offer.active = active
+    db.session.flush()
+    audit("offer.activate" if active else "offer.deactivate", offer, actor=actor, detail={"code": offer.code})
+
+
+def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in values.items()}
+
+
+def ensure_reference_offers() -> None:
+    """Insert the reference offers that are missing (idempotent; an admin's later changes are kept)."""
+    have = set(db.session.scalars(select(Offer.code)))
+    for row in OFFERS:
+        if row["code"] not in have:
+            db.session.add(Offer(active=True, **row))
+    db.session.flush()
+
+
+def ensure_demo_offer(today: dt.date | None = None) -> bool:
+    """seed-demo: a copy of TN4G running now, on the website and the app."""
+    if db.session.scalar(select(Offer.id).where(Offer.code == DEMO_OFFER_CODE)) is not None:
+        return False
+    today = today or vietnam_date(utcnow())
+    tn4g = OFFERS[0]
+    db.session.add(Offer(**{**tn4g, "code": DEMO_OFFER_CODE, "name": tn4g["name"] + " (demo)",
+                            "channels": ["web", "app"], "starts_on": today,
+                            "ends_on": today + dt.timedelta(days=DEMO_OFFER_DAYS)}, active=True))
+    db.session.flush()
+    return True
