@@ -55,10 +55,10 @@ def format_order_no(order_no: str) -> str:
     return f"{order_no[:2]}-{order_no[2:6]}-{order_no[6:]}" if len(order_no) == 10 else order_no
 
 
-def amounts(number_price: int, sim_type: SimType, receive_method: ReceiveMethod) -> dict[str, int]:
-    """Number price + SIM fee + delivery fee = total, in VND."""
+def amounts(number_price: int, sim_type: SimType, receive_method: ReceiveMethod, sims: int = 1) -> dict[str, int]:
+    """Number price + SIM fee (one SIM per number) + delivery fee = total, in VND."""
     config = current_app.config
-    sim_fee = config["ORDER_SIM_FEE_ESIM"] if sim_type == SimType.ESIM else config["ORDER_SIM_FEE_PHYSICAL"]
+    sim_fee = sims * (config["ORDER_SIM_FEE_ESIM"] if sim_type == SimType.ESIM else config["ORDER_SIM_FEE_PHYSICAL"])
     delivery_fee = config["ORDER_DELIVERY_FEE"] if receive_method == ReceiveMethod.DELIVERY else 0
     return {"number_price": number_price, "sim_fee": sim_fee, "delivery_fee": delivery_fee,
             "total": number_price + sim_fee + delivery_fee}
@@ -87,17 +87,21 @@ def quote(raw: dict[str, Any], channel: str, at: dt.datetime | None = None) -> d
     from portal.numbers.formatting import normalize_number
     from portal.numbers.models import NumberStatus, PhoneNumber
 
-    number = db.session.scalar(select(PhoneNumber).where(PhoneNumber.number == normalize_number(data.number)))
-    if number is None:
-        raise NotFound("number_not_found", _("Số %(n)s không có trong kho số.", n=data.number))
-    if number.status != NumberStatus.AVAILABLE:
-        holds.release_expired([number.id])
+    rows = []
+    for text in data.numbers:
+        number = db.session.scalar(select(PhoneNumber).where(PhoneNumber.number == normalize_number(text)))
+        if number is None:
+            raise NotFound("number_not_found", _("Số %(n)s không có trong kho số.", n=text[:20]))
         if number.status != NumberStatus.AVAILABLE:
-            raise Conflict("number_not_available", _("Số %(n)s đã có người giữ hoặc không còn bán.",
-                                                     n=number.number))
+            holds.release_expired([number.id])
+            db.session.refresh(number)
+            if number.status != NumberStatus.AVAILABLE:
+                raise Conflict("number_not_available", _("Số %(n)s đã có người giữ hoặc không còn bán.",
+                                                         n=number.number))
+        rows.append(number)
     offer = best_offer(OrderFacts(data.sim_type.value, channel), at)
-    return {"data": data, "store": store, "number": number, "offer": offer,
-            "amounts": amounts(number.price, data.sim_type, data.receive_method)}
+    return {"data": data, "store": store, "numbers": rows, "offer": offer,
+            "amounts": amounts(sum(n.price for n in rows), data.sim_type, data.receive_method, len(rows))}
 
 
 def order_for_ticket(ticket_id: int) -> Order | None:
@@ -112,7 +116,7 @@ def place_order(raw: dict[str, Any], customer, channel: str, idempotency_key: st
     data = clean_order(raw)
     store = _store(data)
     key = f"c{customer.id}:{idempotency_key}"[:80]
-    ticket, replayed = holds.hold_numbers([data.number], data.contact_phone, data.sim_type.value, channel,
+    ticket, replayed = holds.hold_numbers(data.numbers, data.contact_phone, data.sim_type.value, channel,
                                           actor=customer, idempotency_key=key)
     if replayed:
         earlier = order_for_ticket(ticket.id)
@@ -131,7 +135,7 @@ def place_order(raw: dict[str, Any], customer, channel: str, idempotency_key: st
         region_id=region_of_province(data.province), receive_method=data.receive_method,
         payment_method=data.payment_method, store_id=store.id if store else None,
         offer_code=offer.code if offer else "", offer_summary=offer.summary if offer else "",
-        **amounts(ticket.amount, data.sim_type, data.receive_method), **fields)
+        **amounts(ticket.amount, data.sim_type, data.receive_method, len(ticket.lines)), **fields)
     db.session.add(order)
     if cod:
         ticket.expires_at = KEPT_FOR_ORDER

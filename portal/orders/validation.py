@@ -64,6 +64,11 @@ class OrderInput:
     delivery_district: str = ""
     delivery_province: str = ""
 
+    @property
+    def numbers(self) -> list[str]:
+        """One number, or a pair (sim đôi) typed as "a,b"."""
+        return [n.strip() for n in self.number.split(",") if n.strip()]
+
 
 def cccd_errors(id_number: str, birth_date: dt.date | None, gender: Gender | None) -> dict[str, tuple[str, str]]:
     """A 12-digit CCCD against the birth date and gender: which field disagrees (HOLD-4)."""
@@ -153,7 +158,7 @@ def clean_order(raw: dict[str, Any], today: dt.date | None = None) -> OrderInput
     """Check a hold form; raise ``FieldErrors`` with every wrong field (HOLD-4, HOLD-5)."""
     r = _Reader(raw)
     today = today or dt.date.today()
-    number = r.text("number", 20, label=_("số thuê bao"))
+    number = r.text("number", 30, label=_("số thuê bao"))
     sim_type = r.choice("sim_type", SimType, _("Vui lòng chọn SIM vật lý hoặc eSIM."))
     full_name = r.text("full_name", 120, label=_("họ và tên"))
     if full_name and "full_name" not in r.errors and not NAME.match(full_name):

@@ -163,3 +163,21 @@ def test_another_customers_ticket_is_not_found(numbers, customer, make_customer,
     with pytest.raises(Exception) as err:
         queries.customer_order(order.ticket.hold_code, make_customer())
     assert getattr(err.value, "status", None) == 404
+
+
+def test_a_pair_is_held_on_one_order_with_two_sim_fees__HOLD_1(numbers, customer, db):
+    form = hold_form(number="0903686868,0933686868")
+    summary = orders.quote(form, "web")
+    assert summary["amounts"]["sim_fee"] == 50_000 and len(summary["numbers"]) == 2
+    order, _ = orders.place_order(form, customer, "web", "pair")
+    db.session.commit()
+    assert order.ticket.numbers == ["0903686868", "0933686868"]
+    assert order.total == order.number_price + 50_000 + 20_000
+
+
+def test_quote_shows_amounts_and_offer_without_holding__HOLD_11(numbers, db):
+    summary = orders.quote(hold_form(sim_type="esim", receive_method="email", payment_method="online"), "app",
+                           at=AT_DEMO)
+    assert summary["amounts"] == {"number_price": 500_000, "sim_fee": 25_000, "delivery_fee": 0, "total": 525_000}
+    assert summary["offer"].code == "TN4G"
+    assert _count(db, HoldTicket) == 0
