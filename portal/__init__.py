@@ -11,7 +11,7 @@ from portal import config as portal_config
 from portal.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
 
 BLUEPRINTS = ("portal.home", "portal.auth", "portal.audit", "portal.admin", "portal.holds", "portal.numbers",
-              "portal.partners", "portal.promotions", "portal.orders")
+              "portal.partners", "portal.customers", "portal.appapi", "portal.promotions", "portal.orders")
 
 
 def _locale() -> str:

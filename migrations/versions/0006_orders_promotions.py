@@ -1,7 +1,7 @@
 """promotions: package offers (the TN4G eSIM promotion and the ones admins add)
 
 Revision ID: 0006_orders_promotions
-Revises: 0005_customers_orders
+Revises: 0006_customer_accounts
 Create Date: 2026-11-25 15:31:46.232470
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0006_orders_promotions'
-down_revision = '0005_customers_orders'
+down_revision = '0006_customer_accounts'  # the lead re-chains on merge
 branch_labels = None
 depends_on = None
 

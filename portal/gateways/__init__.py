@@ -1,0 +1,1 @@
+"""Outside systems: one module per system, each an interface + the provider's real HTTP client + a sandbox."""
