@@ -41,7 +41,10 @@ def test_no_get_route_is_public_unless_meant(app):
                            # the customer site's ways in: register, activate, sign in, forgot password
                            "customers.register", "customers.activate", "customers.resend_activation",
                            "customers.sign_in", "customers.forgot", "customers.reset_code",
-                           "customers.resend_reset", "customers.new_password"}
+                           "customers.resend_reset", "customers.new_password",
+                           # searching the inventory: available numbers and prices, no one's data
+                           "orders.search", "orders_app.numbers_by_conditions", "orders_app.numbers_by_name",
+                           "orders_app.numbers_feng_shui", "orders_app.numbers_pairs"}
 
 
 @pytest.mark.parametrize("role", list(Role))

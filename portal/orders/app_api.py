@@ -1,0 +1,161 @@
+"""The app's endpoints of the orders domain under /api/app/v1: search (four modes), quote, place order, my orders.
+
+The same services as the website: ``portal.numbers.search`` for the search modes, ``portal.orders.services``
+for the quote and the order, ``portal.orders.validation`` for the form's rules. A hold form's refusal names
+each field: ``{"error": {"code", "message", "fields": {name: {"code", "message"}}}}``.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, jsonify
+from flask_babel import gettext as _
+
+from portal.appapi import api_blueprint, customer_api, json_body
+from portal.core.access import public
+from portal.core.errors import Invalid
+from portal.extensions import limiter
+from portal.numbers.search import NumberQuery, search_by_name, search_feng_shui, search_numbers, search_pairs
+from portal.orders import queries
+from portal.orders import services as orders
+from portal.orders.models import Order
+from portal.orders.submit import submit_order
+from portal.orders.validation import FieldErrors
+from portal.partners import api as partner_api
+from portal.partners.api import number_json
+
+bp = api_blueprint("orders_app", __name__)
+SEARCH = limiter.shared_limit(lambda: current_app.config["API_RATE_LIMIT_SEARCH"], scope="app-search")
+FORM_FIELDS = ("number", "sim_type", "full_name", "id_type", "id_number", "birth_date", "gender", "province",
+               "district", "ward", "address", "email", "contact_phone", "receive_method", "payment_method",
+               "store_code", "recipient_name", "recipient_phone", "delivery_province", "delivery_district",
+               "delivery_ward", "delivery_address")
+
+
+@bp.errorhandler(FieldErrors)
+def _field_errors(exc: FieldErrors):
+    return jsonify(error=exc.as_json()), 422
+
+
+def _page(result, items: list[dict[str, Any]], **extra: Any):
+    return jsonify(items=items, page=result.page, per_page=result.per_page, total=result.total,
+                   total_capped=result.total_capped, **extra)
+
+
+# --- search ----------------------------------------------------------------------------------------------------
+
+@bp.get("/numbers")
+@public
+@SEARCH
+def numbers_by_conditions():
+    result = search_numbers(NumberQuery(
+        pattern=partner_api._text("pattern"), prefix=partner_api._text("prefix"),
+        contains=partner_api._text("contains"), ends_with=partner_api._text("ends_with"),
+        avoid=partner_api._text("avoid"), number_class=partner_api._choice("class", "bad_class") or "",
+        min_price=partner_api._integer("min_price"), max_price=partner_api._integer("max_price"),
+        sort=partner_api._choice("sort", "bad_sort") or "price", **partner_api._paging()))
+    return _page(result, [number_json(n) for n in result.items])
+
+
+@bp.get("/numbers/by-name")
+@public
+@SEARCH
+def numbers_by_name():
+    result = search_by_name(partner_api._text("name"), sort=partner_api._choice("sort", "bad_sort") or "price",
+                            **partner_api._paging())
+    return _page(result, [number_json(n) for n in result.items], digits=result.extra["digits"])
+
+
+@bp.get("/numbers/feng-shui")
+@public
+@SEARCH
+def numbers_feng_shui():
+    result = search_feng_shui(partner_api._birth_date(), **partner_api._paging())
+    items = [{**number_json(s.number), "score": s.score, "reasons": s.reasons} for s in result.items]
+    return _page(result, items, element=result.extra.get("element"), can_chi=result.extra.get("can_chi"))
+
+
+@bp.get("/numbers/pairs")
+@public
+@SEARCH
+def numbers_pairs():
+    result = search_pairs(partner_api._choice("kind", "bad_pair_kind"), **partner_api._paging())
+    items = [{"kind": pair.kind.value, "kind_label": pair.kind.label, "numbers": [number_json(a), number_json(b)],
+              "price": a.price + b.price} for pair, a, b in result.items]
+    return _page(result, items)
+
+
+# --- orders ----------------------------------------------------------------------------------------------------
+
+def _form(body: dict[str, Any]) -> dict[str, Any]:
+    raw = {}
+    for name in FORM_FIELDS:
+        value = body.get(name, "")
+        if name == "number" and isinstance(body.get("numbers"), list):
+            value = ",".join(str(n) for n in body["numbers"][:3])
+        if not isinstance(value, str):
+            raise Invalid("bad_field_type", _("Trường “%(f)s” phải là chuỗi.", f=name))
+        raw[name] = value
+    return raw
+
+
+def _amounts(a: Any) -> dict[str, int]:
+    get = a.get if isinstance(a, dict) else lambda k: getattr(a, k)
+    return {k: get(k) for k in ("number_price", "sim_fee", "delivery_fee", "total")}
+
+
+def order_json(order: Order) -> dict[str, Any]:
+    ticket = order.ticket
+    return {
+        "order_no": order.order_no, "order_no_display": orders.format_order_no(order.order_no),
+        "hold_code": ticket.hold_code, "numbers": ticket.numbers, "status": order.status.value,
+        "status_label": order.status.label, "sim_type": order.sim_type.value,
+        "receive_method": order.receive_method.value, "payment_method": order.payment_method.value,
+        "store": order.store.code if order.store else None, "amounts": _amounts(order),
+        "offer": {"code": order.offer_code, "summary": order.offer_summary} if order.offer_code else None,
+        "hold_expires_at": partner_api._iso(ticket.expires_at) if ticket.expires_at != orders.KEPT_FOR_ORDER
+        else None,
+        "paid_at": partner_api._iso(order.paid_at), "created_at": partner_api._iso(order.created_at),
+    }
+
+
+@bp.post("/orders/quote")
+@customer_api
+def quote_order(customer):
+    """The summary before confirming: amounts and the attached offer (nothing is held)."""
+    summary = orders.quote(_form(json_body()), "app")
+    offer = summary["offer"]
+    return jsonify(numbers=[number_json(n) for n in summary["numbers"]], amounts=summary["amounts"],
+                   offer={"code": offer.code, "summary": offer.summary} if offer else None,
+                   store=summary["store"].code if summary["store"] else None)
+
+
+@bp.post("/orders")
+@customer_api
+def place_order(customer):
+    """Hold the number(s) and place the order; one order per Idempotency-Key."""
+    key = partner_api._idempotency_key()
+    if not key:
+        raise Invalid("missing_idempotency_key", _("Thiếu header Idempotency-Key (một giá trị mới cho mỗi đơn)."))
+    order, replayed = submit_order(_form(json_body()), customer, "app", key)
+    response = jsonify(order_json(order))
+    response.status_code = 201
+    response.headers["Idempotent-Replayed"] = "true" if replayed else "false"
+    return response
+
+
+@bp.get("/orders")
+@customer_api
+def my_orders(customer):
+    return jsonify(items=[order_json(o) for o in queries.customer_orders(customer)])
+
+
+@bp.get("/orders/<hold_code>")
+@customer_api
+def order_detail(customer, hold_code: str):
+    order = queries.customer_order(hold_code, customer)
+    timeline = [{"at": partner_api._iso(e.at), "object": "ticket" if e.kind == "hold_ticket" else "order",
+                 "status": e.status, "label": e.label, "reason": e.reason} for e in queries.timeline(order)]
+    return jsonify(**order_json(order), timeline=timeline)
+
+from portal.orders import app_api_doc  # noqa: E402,F401  (the OpenAPI description of the endpoints above)
