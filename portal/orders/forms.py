@@ -29,7 +29,7 @@ class SearchForm(Form):
     mode = HiddenField(default="dieu-kien")
     pattern = StringField(_l("Mẫu số (dùng * cho chữ số bất kỳ)"), validators=[Optional()])
     ends_with = StringField(_l("Đuôi số"), validators=[Optional()])
-    avoid = StringField(_l("Không chứa các chữ số"), validators=[Optional()])
+    avoid = StringField(_l("Tránh các số"), validators=[Optional()])
     name = StringField(_l("Tên của bạn (không cần dấu)"), validators=[Optional()])
     birth_date = DateField(_l("Ngày sinh"), validators=[Optional()])
     kind = SelectField(_l("Loại cặp"), choices=[("", _l("Tất cả"))] + [(k.value, k.label) for k in PairKind],

@@ -16,6 +16,7 @@ from portal.core.access import customer_only, public
 from portal.core.errors import Invalid, PortalError
 from portal.customers.session import current_customer
 from portal.extensions import db
+from portal.numbers.classes import CLASS_LABELS
 from portal.numbers.formatting import normalize_number
 from portal.numbers.search import NumberQuery, search_by_name, search_feng_shui, search_numbers, search_pairs
 from portal.orders import bp, queries
@@ -58,7 +59,8 @@ def search():
             result = _run_search(form, mode, page)
         except Invalid as exc:
             form[_search_field(exc.code)].errors = [exc.message]
-    return render_template("orders/search.html", form=form, mode=mode, modes=SEARCH_MODES, result=result, page=page)
+    return render_template("orders/search.html", form=form, mode=mode, modes=SEARCH_MODES, result=result, page=page,
+                           class_labels=CLASS_LABELS)
 
 
 def _numbers_arg(text: str) -> str:
