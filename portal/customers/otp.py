@@ -87,8 +87,8 @@ def check_send_limits(phone: str, ip: str) -> None:
                                                        s=cooldown))
     pipe = r.pipeline()
     for key in (phone_key, ip_key):
+        pipe.set(key, 0, nx=True, ex=HOUR)  # the hour starts at the first send (EXPIRE NX needs Redis 7)
         pipe.incr(key)
-        pipe.expire(key, HOUR, nx=True)
     pipe.execute()
 
 

@@ -57,8 +57,9 @@ def register():
     if current_customer():
         return redirect(url_for("customers.account"))
     form = RegisterForm()
+    valid = form.validate_on_submit()
     status = _status(form)
-    if form.validate_on_submit():
+    if valid:
         try:
             customer, delivery = accounts.register(form.phone.data, form.full_name.data, form.password.data, _ip())
         except PortalError as exc:
@@ -80,8 +81,9 @@ def activate():
     if not phone:
         return redirect(url_for("customers.sign_in"))
     form = OtpForm()
+    valid = form.validate_on_submit()
     status = _status(form)
-    if form.validate_on_submit():
+    if valid:
         try:
             customer = accounts.activate(phone, form.otp.data)
             open_session(customer)
@@ -124,8 +126,9 @@ def sign_in():
     if current_customer():
         return redirect(safe_next(request.args.get("next")) or url_for("customers.account"))
     form = SignInForm(next=request.args.get("next", ""))
+    valid = form.validate_on_submit()
     status = _status(form)
-    if form.validate_on_submit():
+    if valid:
         try:
             customer = accounts.sign_in(form.phone.data, form.password.data, _ip())
             open_session(customer, remember=bool(form.remember.data))
@@ -164,8 +167,9 @@ def sign_out():
 def forgot():
     """PWD-2, 3: the phone number; a code goes to it if it has an account (the page says the same either way)."""
     form = ForgotForm()
+    valid = form.validate_on_submit()
     status = _status(form)
-    if form.validate_on_submit():
+    if valid:
         try:
             delivery = accounts.forgot_password(form.phone.data, _ip())
         except PortalError as exc:
@@ -188,8 +192,9 @@ def reset_code():
     if not phone:
         return redirect(url_for("customers.forgot"))
     form = OtpForm()
+    valid = form.validate_on_submit()
     status = _status(form)
-    if form.validate_on_submit():
+    if valid:
         try:
             grant = accounts.verify_reset_code(phone, form.otp.data)
         except PortalError as exc:
@@ -217,8 +222,9 @@ def new_password():
     if not grant:
         return redirect(url_for("customers.forgot"))
     form = NewPasswordForm()
+    valid = form.validate_on_submit()
     status = _status(form)
-    if form.validate_on_submit():
+    if valid:
         try:
             accounts.reset_password(grant, form.password.data, form.password_again.data)
         except PortalError as exc:
