@@ -24,6 +24,7 @@ from sqlalchemy import select
 
 from portal.core.audit import audit
 from portal.core.errors import Conflict, NotFound
+from portal.core.jobs import enqueue_after_commit
 from portal.core.states import record_change, transition
 from portal.core.time import utcnow
 from portal.extensions import db
@@ -141,6 +142,10 @@ def place_order(raw: dict[str, Any], customer, channel: str, idempotency_key: st
         ticket.expires_at = KEPT_FOR_ORDER
     db.session.flush()
     record_change(order, None, order.status, customer, channel)
+    if order.email:
+        from portal.orders.jobs import mail_order
+
+        enqueue_after_commit(mail_order, order.id, "placed")
     audit("order.create", order, actor=customer, detail={
         "order_no": order.order_no, "hold_code": ticket.hold_code, "total": order.total,
         "receive": data.receive_method.value, "payment": data.payment_method.value, "offer": order.offer_code})
@@ -173,6 +178,9 @@ def order_paid(order: Order, actor=None) -> None:
         if order.sim_type == SimType.ESIM:
             transition(order, OrderStatus.DELIVERED, actor, ORDER_TRANSITIONS, _("Đã thanh toán; eSIM gửi qua e-mail"),
                        delivered_at=utcnow())
+            from portal.orders.jobs import mail_order
+
+            enqueue_after_commit(mail_order, order.id, "paid")
         else:
             transition(order, OrderStatus.PENDING, actor, ORDER_TRANSITIONS, _("Đã thanh toán trực tuyến"))
     audit("order.paid", order, actor=actor, detail={"order_no": order.order_no, "total": order.total})

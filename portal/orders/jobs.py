@@ -1,0 +1,48 @@
+"""E-mails about an order: the hold code when it is placed (E-2.2: "sends it to the customer"), and for an
+eSIM, the confirmation once paid (HOLD-6: an eSIM is received by e-mail)."""
+from __future__ import annotations
+
+import logging
+
+from flask import url_for
+from flask_babel import gettext as _
+
+from portal.core.jobs import job
+from portal.extensions import db
+from portal.gateways.mail import send_mail
+from portal.holds.models import SimType
+from portal.numbers.formatting import format_number, format_vnd
+from portal.orders.models import Order
+
+log = logging.getLogger(__name__)
+
+
+def _ticket_url(order: Order) -> str:
+    try:
+        return url_for("orders.ticket", hold_code=order.ticket.hold_code, _external=True)
+    except RuntimeError:  # no SERVER_NAME outside a request: the path is still useful
+        return f"/chonso/phieu/{order.ticket.hold_code}"
+
+
+@job
+def mail_order(order_id: int, event: str) -> bool:
+    """Send the customer the hold code ("placed") or the eSIM confirmation ("paid"); nothing without an e-mail."""
+    order = db.session.get(Order, order_id)
+    if order is None or not order.email:
+        return False
+    numbers = ", ".join(format_number(n) for n in order.ticket.numbers)
+    if event == "paid" and order.sim_type == SimType.ESIM:
+        subject = _("Đã thanh toán eSIM %(n)s — mã giữ số %(c)s", n=numbers, c=order.ticket.hold_code)
+        lead = _("Chúng tôi đã nhận thanh toán. Mở ứng dụng Chọn số, nhập mã giữ số để kích hoạt eSIM (eKYC, "
+                 "gọi video, ký điện tử); mã QR eSIM sẽ được gửi sau khi hòa mạng.")
+    else:
+        subject = _("Mã giữ số %(c)s cho số %(n)s", c=order.ticket.hold_code, n=numbers)
+        lead = _("Bạn đã giữ số thành công. Hãy giữ mã giữ số để kích hoạt thuê bao trên ứng dụng Chọn số.")
+    lines = [lead, "", _("Mã giữ số: %(c)s", c=order.ticket.hold_code), _("Mã đơn hàng: %(o)s", o=order.order_no),
+             _("Số thuê bao: %(n)s", n=numbers), _("Tổng tiền: %(t)s", t=format_vnd(order.total))]
+    if order.offer_summary:
+        lines.append(_("Ưu đãi: %(s)s", s=order.offer_summary))
+    lines += ["", _ticket_url(order)]
+    send_mail(order.email, subject, "\n".join(lines))
+    log.info("order %s: mail %s sent", order.order_no, event)
+    return True

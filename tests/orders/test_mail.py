@@ -1,0 +1,33 @@
+"""E-mails of an order (E-2.2: the hold code goes to the customer; HOLD-6: an eSIM is received by e-mail)."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from portal.core.models import OutboxJob
+from portal.orders import services as orders
+from portal.orders.jobs import mail_order
+from tests.customers.conftest import outbox  # noqa: F401  (fixture)
+
+from .conftest import hold_form
+
+
+def test_placing_an_order_queues_the_hold_code_mail__E_2_2(numbers, customer, db, outbox):  # noqa: F811
+    order, _ = orders.place_order(hold_form(sim_type="esim", receive_method="email", payment_method="online"),
+                                  customer, "web", "n")
+    db.session.commit()
+    job = db.session.scalar(select(OutboxJob).where(OutboxJob.func.like("%mail_order")))
+    assert job.args == [order.id, "placed"]
+    assert mail_order(order.id, "placed") is True
+    mails = [m for m in outbox.messages("an@example.vn") if m["kind"] == "email"]
+    assert mails and order.ticket.hold_code in mails[0]["subject"]
+    orders.order_paid(order)
+    db.session.commit()
+    assert mail_order(order.id, "paid") is True
+    assert any("eSIM" in m["subject"] for m in outbox.messages("an@example.vn"))
+
+
+def test_no_email_no_mail(numbers, customer, db):
+    order, _ = orders.place_order(hold_form(email=""), customer, "web", "n")
+    db.session.commit()
+    assert db.session.scalar(select(OutboxJob)) is None
+    assert mail_order(order.id, "placed") is False
