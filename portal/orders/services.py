@@ -30,6 +30,8 @@ from portal.core.time import utcnow
 from portal.extensions import db
 from portal.holds import services as holds
 from portal.holds.models import HoldStatus, HoldTicket, SimType
+from portal.numbers.formatting import normalize_number
+from portal.numbers.models import NumberStatus, PhoneNumber
 from portal.orders.models import ORDER_TRANSITIONS, Order, OrderStatus, PaymentMethod, ReceiveMethod
 from portal.orders.validation import FieldErrors, OrderInput, clean_order
 from portal.org.models import Store
@@ -81,24 +83,27 @@ def _store(data: OrderInput) -> Store | None:
     return store
 
 
+def _free(number: PhoneNumber) -> bool:
+    """Available, or held by an unpaid hold past its time (the hold at confirmation will expire it)."""
+    if number.status == NumberStatus.AVAILABLE:
+        return True
+    ticket = db.session.get(HoldTicket, number.hold_ticket_id) if number.hold_ticket_id else None
+    return (number.status == NumberStatus.HELD and ticket is not None and ticket.status == HoldStatus.ACTIVE
+            and ticket.expires_at <= utcnow())
+
+
 def quote(raw: dict[str, Any], channel: str, at: dt.datetime | None = None) -> dict[str, Any]:
     """The order summary before confirmation (amounts, the offer), without holding anything."""
     data = clean_order(raw)
     store = _store(data)
-    from portal.numbers.formatting import normalize_number
-    from portal.numbers.models import NumberStatus, PhoneNumber
-
     rows = []
     for text in data.numbers:
         number = db.session.scalar(select(PhoneNumber).where(PhoneNumber.number == normalize_number(text)))
         if number is None:
             raise NotFound("number_not_found", _("Số %(n)s không có trong kho số.", n=text[:20]))
-        if number.status != NumberStatus.AVAILABLE:
-            holds.release_expired([number.id])
-            db.session.refresh(number)
-            if number.status != NumberStatus.AVAILABLE:
-                raise Conflict("number_not_available", _("Số %(n)s đã có người giữ hoặc không còn bán.",
-                                                         n=number.number))
+        if not _free(number):
+            raise Conflict("number_not_available", _("Số %(n)s đã có người giữ hoặc không còn bán.",
+                                                     n=number.number))
         rows.append(number)
     offer = best_offer(OrderFacts(data.sim_type.value, channel), at)
     return {"data": data, "store": store, "numbers": rows, "offer": offer,

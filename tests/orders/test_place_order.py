@@ -181,3 +181,17 @@ def test_quote_shows_amounts_and_offer_without_holding__HOLD_11(numbers, db):
     assert summary["amounts"] == {"number_price": 500_000, "sim_fee": 25_000, "delivery_fee": 0, "total": 525_000}
     assert summary["offer"].code == "TN4G"
     assert _count(db, HoldTicket) == 0
+
+
+def test_a_number_whose_unpaid_hold_ran_out_can_be_ordered_again__checklist_18(numbers, customer, make_customer, db):
+    first, _ = orders.place_order(hold_form(payment_method="online"), customer, "web", "a")
+    first.ticket.expires_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    assert orders.quote(hold_form(), "web")["numbers"][0].number == "0903686868"
+    second, _ = orders.place_order(hold_form(), make_customer(), "web", "b")
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Order, first.id).status == OrderStatus.CANCELLED  # expired with its hold, same transaction
+    assert second.status == OrderStatus.PENDING
+    with pytest.raises(Conflict):
+        orders.quote(hold_form(), "web")
