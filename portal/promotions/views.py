@@ -10,6 +10,7 @@ from portal.core.access import allow
 from portal.core.errors import PortalError
 from portal.core.roles import Role
 from portal.extensions import db
+from portal.holds.models import SimType
 from portal.promotions import bp
 from portal.promotions import services as offers
 from portal.promotions.forms import OfferForm
@@ -30,7 +31,8 @@ def _offer(offer_id: int) -> Offer:
 @allow(Role.ADMIN)
 def index():
     rows = db.session.scalars(select(Offer).order_by(Offer.active.desc(), Offer.starts_on.desc())).all()
-    return render_template("promotions/index.html", offers=rows, channels=CHANNELS)
+    return render_template("promotions/index.html", offers=rows, channels=CHANNELS,
+                           sim_labels={s.value: s.label for s in SimType})
 
 
 def _save(form: OfferForm, offer: Offer | None):
