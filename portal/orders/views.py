@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from portal.core.access import customer_only, public
@@ -67,8 +67,6 @@ def _numbers_arg(text: str) -> str:
     """The number(s) in the URL: one, or a pair "a,b"; anything else is a 404."""
     numbers = [normalize_number(n) for n in text.split(",")[:3]]
     if not 1 <= len(numbers) <= 2 or None in numbers:
-        from flask import abort
-
         abort(404)
     return ",".join(numbers)
 
