@@ -1,5 +1,6 @@
-"""E-mails about an order: the hold code when it is placed (E-2.2: "sends it to the customer"), and for an
-eSIM, the confirmation once paid (HOLD-6: an eSIM is received by e-mail)."""
+"""E-mail about an order: the hold code when it is placed (E-2.2: the channel "sends it to the customer").
+
+A paid eSIM's delivery e-mail belongs to the payments domain (portal.payments.delivery)."""
 from __future__ import annotations
 
 import logging
@@ -10,7 +11,6 @@ from flask_babel import gettext as _
 from portal.core.jobs import job
 from portal.extensions import db
 from portal.gateways.mail import send_mail
-from portal.holds.models import SimType
 from portal.numbers.formatting import format_number, format_vnd
 from portal.orders.models import Order
 
@@ -25,19 +25,16 @@ def _ticket_url(order: Order) -> str:
 
 
 @job
-def mail_order(order_id: int, event: str) -> bool:
-    """Send the customer the hold code ("placed") or the eSIM confirmation ("paid"); nothing without an e-mail."""
+def mail_order(order_id: int, event: str = "placed") -> bool:
+    """Send the customer the hold code of a new order (nothing without an e-mail address)."""
     order = db.session.get(Order, order_id)
-    if order is None or not order.email:
+    if order is None or not order.email or event != "placed":
         return False
     numbers = ", ".join(format_number(n) for n in order.ticket.numbers)
-    if event == "paid" and order.sim_type == SimType.ESIM:
-        subject = _("Đã thanh toán eSIM %(n)s — mã giữ số %(c)s", n=numbers, c=order.ticket.hold_code)
-        lead = _("Chúng tôi đã nhận thanh toán. Mở ứng dụng Chọn số, nhập mã giữ số để kích hoạt eSIM (eKYC, "
-                 "gọi video, ký điện tử); mã QR eSIM sẽ được gửi sau khi hòa mạng.")
-    else:
-        subject = _("Mã giữ số %(c)s cho số %(n)s", c=order.ticket.hold_code, n=numbers)
-        lead = _("Bạn đã giữ số thành công. Hãy giữ mã giữ số để kích hoạt thuê bao trên ứng dụng Chọn số.")
+    subject = _("Mã giữ số %(c)s cho số %(n)s", c=order.ticket.hold_code, n=numbers)
+    lead = _("Bạn đã giữ số thành công. Hãy giữ mã giữ số để kích hoạt thuê bao trên ứng dụng Chọn số.")
+    if order.status.value == "awaiting_payment":
+        lead += " " + _("Vui lòng thanh toán trước khi hết thời gian giữ số.")
     lines = [lead, "", _("Mã giữ số: %(c)s", c=order.ticket.hold_code), _("Mã đơn hàng: %(o)s", o=order.order_no),
              _("Số thuê bao: %(n)s", n=numbers), _("Tổng tiền: %(t)s", t=format_vnd(order.total))]
     if order.offer_summary:

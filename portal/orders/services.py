@@ -171,23 +171,18 @@ def cancel_order(order: Order, actor, reason: str) -> None:
 
 
 def order_paid(order: Order, actor=None) -> None:
-    """The order's money has arrived (online payment confirmed, or the COD cash): the hold is paid.
+    """The order's money has arrived: the hold is paid and an order awaiting payment joins the board (SHIP-2).
 
-    Online orders move on: a physical SIM to the board's [Chờ xử lý] (SHIP-2); an eSIM, whose hold code goes
-    by e-mail, to [Đã giao] (HOLD-14). A COD order keeps its place on the board.
+    For the cash of a COD order (shipping, store hand-over). Online payments go through
+    ``portal.payments`` (VNPay IPN), which does the same and then e-mails an eSIM.
     """
     if order.ticket.status == HoldStatus.ACTIVE:
         holds.mark_paid(order.ticket, actor)
-    order.paid_at = order.paid_at or utcnow()
+    paid_at = order.paid_at or utcnow()
     if order.status == OrderStatus.AWAITING_PAYMENT:
-        if order.sim_type == SimType.ESIM:
-            transition(order, OrderStatus.DELIVERED, actor, ORDER_TRANSITIONS, _("Đã thanh toán; eSIM gửi qua e-mail"),
-                       delivered_at=utcnow())
-            from portal.orders.jobs import mail_order
-
-            enqueue_after_commit(mail_order, order.id, "paid")
-        else:
-            transition(order, OrderStatus.PENDING, actor, ORDER_TRANSITIONS, _("Đã thanh toán trực tuyến"))
+        transition(order, OrderStatus.PENDING, actor, ORDER_TRANSITIONS, _("Đã thanh toán"), paid_at=paid_at)
+    else:
+        order.paid_at = paid_at
     audit("order.paid", order, actor=actor, detail={"order_no": order.order_no, "total": order.total})
 
 

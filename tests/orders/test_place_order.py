@@ -138,15 +138,14 @@ def test_cancelling_the_hold_cancels_its_order(numbers, customer, db):
     assert db.session.get(Order, order.id).status == OrderStatus.CANCELLED
 
 
-def test_order_paid_moves_physical_to_pending_and_esim_to_delivered__HOLD_12(numbers, customer, db):
-    physical, _ = orders.place_order(hold_form(payment_method="online"), customer, "web", "a")
-    esim, _ = orders.place_order(hold_form(number="0909123456", sim_type="esim", payment_method="online",
-                                           receive_method="email"), customer, "web", "b")
-    orders.order_paid(physical)
-    orders.order_paid(esim)
+def test_order_paid_pays_the_hold_and_puts_the_order_on_the_board__SHIP_2(numbers, customer, db):
+    online, _ = orders.place_order(hold_form(payment_method="online"), customer, "web", "a")
+    cod, _ = orders.place_order(hold_form(number="0909123456"), customer, "web", "b")
+    orders.order_paid(online)
+    orders.order_paid(cod)  # the cash collected
     db.session.commit()
-    assert physical.status == OrderStatus.PENDING and physical.ticket.status == HoldStatus.PAID
-    assert esim.status == OrderStatus.DELIVERED and esim.paid_at is not None
+    assert online.status == OrderStatus.PENDING and online.ticket.status == HoldStatus.PAID
+    assert cod.status == OrderStatus.PENDING and cod.paid_at is not None and cod.ticket.status == HoldStatus.PAID
 
 
 def test_find_order_by_what_the_customer_quotes(numbers, customer, db):
