@@ -119,7 +119,8 @@ doc.add_operation("/orders", "get", "listOrders", "Phiếu của tôi", tag=ORDE
                   responses={"200": doc.ok("Đơn của khách, mới nhất trước.", {"type": "object", "properties": {
                       "items": {"type": "array", "items": doc.ref("Order")}}})})
 doc.add_operation("/orders/{hold_code}", "get", "getOrder", "Chi tiết phiếu", tag=ORDER_TAG,
-                  parameters=[doc.param("hold_code", "Mã giữ số.", _S, where="path", required=True)],
+                  parameters=[doc.param("hold_code", "Mã giữ số (hoặc mã đơn hàng).", _S, where="path",
+                                        required=True)],
                   description="Đơn, số tiền, ưu đãi và lịch sử trạng thái (timeline). Phiếu của khách khác: 404.",
                   responses={"200": doc.ok("Chi tiết.", "Order"),
                              "404": doc.error("Không có phiếu này trong tài khoản.", "order_not_found")})

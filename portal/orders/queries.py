@@ -21,10 +21,11 @@ def find_order(order_no: str) -> Order | None:
     return db.session.scalar(select(Order).where(Order.order_no == normalize_order_no(order_no)))
 
 
-def customer_order(hold_code: str, customer) -> Order:
-    """A customer's own order by its ticket's hold code; anyone else's is 'not found'."""
+def customer_order(code: str, customer) -> Order:
+    """A customer's own order by its ticket's hold code (or its order number); anyone else's is 'not found'."""
     order = db.session.scalar(select(Order).join(HoldTicket, HoldTicket.id == Order.ticket_id)
-                              .where(HoldTicket.hold_code == normalize_hold_code(hold_code)))
+                              .where(or_(HoldTicket.hold_code == normalize_hold_code(code),
+                                         Order.order_no == normalize_order_no(code))))
     if order is None or customer is None or order.customer_id != customer.id:
         raise NotFound("order_not_found", _("Không tìm thấy phiếu giữ số."))
     return order

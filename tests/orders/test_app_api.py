@@ -42,6 +42,7 @@ def test_place_order_is_idempotent_and_lists__HOLD_3(client, numbers, customer, 
     assert db.session.scalar(select(func.count()).select_from(Order)) == 1
     code = first.get_json()["hold_code"]
     assert [o["hold_code"] for o in client.get(f"{API}/orders", headers=auth).get_json()["items"]] == [code]
+    assert client.get(f"{API}/orders/{first.get_json()['order_no']}", headers=auth).get_json()["hold_code"] == code
     detail = client.get(f"{API}/orders/{code}", headers=auth).get_json()
     assert detail["status"] == "awaiting_payment" and [e["status"] for e in detail["timeline"]] == [
         "active", "awaiting_payment"]
