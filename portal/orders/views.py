@@ -22,10 +22,14 @@ from portal.numbers.search import NumberQuery, search_by_name, search_feng_shui,
 from portal.orders import bp, queries
 from portal.orders import services as orders
 from portal.orders.forms import SEARCH_MODES, HoldForm, SearchForm
+from portal.orders.models import OrderStatus
 from portal.orders.submit import submit_order
 from portal.orders.validation import FieldErrors
 
 PER_PAGE = 20
+# Before a carrier is involved: once waiting for pickup, cancelling goes through the shipping team (who also
+# cancel the carrier's order).
+CUSTOMER_CANCELLABLE = (OrderStatus.AWAITING_PAYMENT, OrderStatus.PENDING)
 # Which field a search refusal belongs beside.
 SEARCH_FIELD = {"pattern": "pattern", "digits": "ends_with", "avoid": "avoid", "name": "name", "birth": "birth_date",
                 "pair": "kind"}
@@ -151,7 +155,8 @@ def ticket(hold_code: str):
     """HOLD-13/14: the hold ticket, its order, amounts, offer and status timeline; online payment starts here."""
     order = queries.customer_order(hold_code, current_customer())
     return render_template("orders/ticket.html", order=order, ticket=order.ticket, timeline=queries.timeline(order),
-                           order_no=orders.format_order_no(order.order_no), kept=orders.KEPT_FOR_ORDER)
+                           order_no=orders.format_order_no(order.order_no),
+                           can_cancel=order.status in CUSTOMER_CANCELLABLE)
 
 
 @bp.post("/phieu/<hold_code>/huy")
@@ -160,7 +165,7 @@ def cancel(hold_code: str):
     """SHIP-3: the customer cancels before the parcel leaves."""
     customer = current_customer()
     order = queries.customer_order(hold_code, customer)
-    if not order.can_be_cancelled_by_customer:
+    if order.status not in CUSTOMER_CANCELLABLE:
         flash(_("Đơn hàng không thể hủy ở trạng thái này."), "warning")
     else:
         try:
