@@ -38,6 +38,7 @@ FIELD_CODES = (
     ("bad_store", 422, "store_code không phải cửa hàng đang hoạt động."),
     ("missing_idempotency_key", 422, "Thiếu header Idempotency-Key."),
     ("order_not_found", 404, "Không có phiếu/đơn với mã này trong tài khoản của bạn."),
+    ("too_many_open_orders", 409, "Khách đã có quá nhiều đơn chưa thanh toán; hoàn tất hoặc hủy bớt trước."),
 )
 doc.add_errors(*[e for e in PARTNER_ERRORS if e[0] in SEARCH_CODES + HOLD_CODES], *FIELD_CODES)
 
@@ -112,7 +113,8 @@ doc.add_operation("/orders", "post", "placeOrder", "Giữ số và đặt hàng"
                                         required=True)],
                   responses={"201": doc.ok("Đơn hàng.", "Order"),
                              "404": doc.error("Không có số.", "number_not_found"),
-                             "409": doc.error("Số đã có người giữ.", "number_not_available"),
+                             "409": doc.error("Số đã có người giữ, hoặc quá nhiều đơn chưa thanh toán.",
+                                              "number_not_available", "too_many_open_orders"),
                              "422": doc.error("Biểu mẫu hoặc khóa sai.", *[c for c, _s, _m in FIELD_CODES
                                                                           if _s == 422], *HOLD_CODES[2:])})
 doc.add_operation("/orders", "get", "listOrders", "Phiếu của tôi", tag=ORDER_TAG,

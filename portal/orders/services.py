@@ -20,7 +20,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.core.audit import audit
 from portal.core.errors import Conflict, NotFound
@@ -114,6 +114,20 @@ def order_for_ticket(ticket_id: int) -> Order | None:
     return db.session.scalar(select(Order).where(Order.ticket_id == ticket_id))
 
 
+def _check_open_orders(customer, channel: str, key: str) -> None:
+    """A COD hold never expires by itself: cap the unpaid orders one customer may keep open (a replay passes)."""
+    replay = select(HoldTicket.id).where(HoldTicket.channel == channel, HoldTicket.idempotency_key == key)
+    if db.session.scalar(replay) is not None:
+        return
+    open_orders = db.session.scalar(select(func.count()).select_from(Order).where(
+        Order.customer_id == customer.id, Order.paid_at.is_(None),
+        Order.status.in_((OrderStatus.AWAITING_PAYMENT, OrderStatus.PENDING)))) or 0
+    limit = current_app.config["ORDER_MAX_OPEN_PER_CUSTOMER"]
+    if open_orders >= limit:
+        raise Conflict("too_many_open_orders", _("Bạn đang có %(n)d đơn chưa thanh toán. Vui lòng hoàn tất hoặc hủy "
+                                                 "bớt trước khi giữ thêm số.", n=open_orders))
+
+
 def place_order(raw: dict[str, Any], customer, channel: str, idempotency_key: str,
                 at: dt.datetime | None = None) -> tuple[Order, bool]:
     """Hold the number and create its order (HOLD-2..13); returns the order and whether it is a replay."""
@@ -122,6 +136,7 @@ def place_order(raw: dict[str, Any], customer, channel: str, idempotency_key: st
     data = clean_order(raw)
     store = _store(data)
     key = f"c{customer.id}:{idempotency_key}"[:80]
+    _check_open_orders(customer, channel, key)
     ticket, replayed = holds.hold_numbers(data.numbers, data.contact_phone, data.sim_type.value, channel,
                                           actor=customer, idempotency_key=key)
     if replayed:

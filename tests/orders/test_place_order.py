@@ -194,3 +194,15 @@ def test_a_number_whose_unpaid_hold_ran_out_can_be_ordered_again__checklist_18(n
     assert second.status == OrderStatus.PENDING
     with pytest.raises(Conflict):
         orders.quote(hold_form(), "web")
+
+
+def test_a_customer_may_keep_only_a_few_unpaid_orders_open(numbers, customer, db, app, monkeypatch):
+    monkeypatch.setitem(app.config, "ORDER_MAX_OPEN_PER_CUSTOMER", 2)
+    orders.place_order(hold_form(), customer, "web", "a")
+    orders.place_order(hold_form(number="0909123456", payment_method="online"), customer, "web", "b")
+    db.session.commit()
+    with pytest.raises(Conflict) as err:
+        orders.place_order(hold_form(number="0778001122"), customer, "web", "c")
+    assert err.value.code == "too_many_open_orders"
+    db.session.rollback()
+    assert orders.place_order(hold_form(), customer, "web", "a")[1]  # a replay still answers
