@@ -103,15 +103,19 @@ def hold_form(numbers: str):
     return _render_form(form, number)
 
 
+def _posted(numbers: str) -> tuple[HoldForm, str]:
+    """The posted hold form (CSRF is checked app-wide) and its number(s); a form without its nonce is refused."""
+    form = HoldForm()
+    if not form.nonce.data:
+        abort(400)
+    return form, _numbers_arg(numbers)
+
+
 @bp.post("/giu-so/<numbers>")
 @customer_only
 def hold_summary(numbers: str):
     """HOLD-3..11: check the form; wrong → back with errors beside the fields; right → the order summary."""
-    number = _numbers_arg(numbers)
-    form = HoldForm()
-    if not form.validate() or not form.nonce.data:
-        form.form_errors.append(_("Phiên biểu mẫu không hợp lệ. Vui lòng thử lại."))
-        return _render_form(form, number, 400)
+    form, number = _posted(numbers)
     try:
         summary = orders.quote(form.raw(number), "web")
     except PortalError as exc:
@@ -131,11 +135,7 @@ def hold_edit(numbers: str):
 @customer_only
 def hold_confirm(numbers: str):
     """Confirm: hold the number(s) and place the order (one per nonce, however often it is sent)."""
-    number = _numbers_arg(numbers)
-    form = HoldForm()
-    if not form.validate() or not form.nonce.data:
-        form.form_errors.append(_("Phiên biểu mẫu không hợp lệ. Vui lòng thử lại."))
-        return _render_form(form, number, 400)
+    form, number = _posted(numbers)
     try:
         order, replayed = submit_order(form.raw(number), current_customer(), "web", form.nonce.data)
     except FieldErrors as exc:

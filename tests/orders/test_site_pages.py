@@ -118,3 +118,12 @@ def test_my_tickets_notifications_and_cancel__SHIP_3(client, numbers, customer, 
     assert db.session.get(Order, order.id).status == OrderStatus.CANCELLED
     notes = client.get("/chonso/thong-bao").get_data(as_text=True)
     assert "Đã hủy" in notes and "Khách hàng hủy" in notes
+
+
+def test_a_hold_form_without_its_nonce_is_refused(client, numbers, customer, sign_in, db):
+    sign_in(customer)
+    token, _nonce = _form_page(client)
+    response = client.post("/chonso/giu-so/0903686868/xac-nhan", data={**hold_form(), "csrf_token": token})
+    assert response.status_code == 400
+    assert db.session.scalar(select(func.count()).select_from(Order)) == 0
+    assert client.get("/chonso/giu-so/not-a-number").status_code == 404
