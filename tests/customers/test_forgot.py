@@ -45,7 +45,7 @@ def test_a_phone_without_an_account_gets_the_same_answer_and_no_sms__PWD_3(clien
     response = form_post(client, "/chonso/quen-mat-khau", {"phone": "0903999999"})
     assert response.status_code == 302 and response.headers["Location"] == "/chonso/quen-mat-khau/nhap-ma"
     page = client.get("/chonso/quen-mat-khau/nhap-ma").get_data(as_text=True)
-    assert "Nếu số 0903 *** 999 có tài khoản" in page
+    assert "Nếu số 0903 *** 999 có tài khoản, mã OTP đã được gửi" in page
     assert outbox.messages() == []
 
 

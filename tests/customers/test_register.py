@@ -197,3 +197,10 @@ def test_the_code_is_never_stored_logged_or_queued_in_clear(client, db, outbox, 
     assert code not in caplog.text
     form_post(client, "/chonso/kich-hoat", {"otp": code})
     assert code not in caplog.text
+
+
+def test_a_name_typed_with_combining_accents_is_stored_composed(client, db, outbox):
+    import unicodedata
+
+    register(client, full_name=unicodedata.normalize("NFD", "Lê Văn Bình"))
+    assert _customer(db).full_name == "Lê Văn Bình"

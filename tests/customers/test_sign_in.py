@@ -155,3 +155,17 @@ def test_a_staff_sign_in_is_not_a_customer_sign_in(client, db, login):
     login(Role.ADMIN, region=0)
     assert client.get("/chonso/tai-khoan").status_code == 302
     assert "Đăng nhập" in client.get("/chonso/dang-nhap").get_data(as_text=True)
+
+
+def test_sign_ins_and_failures_are_audited_as_customers_without_the_password__checklist_33(client, db,
+                                                                                          make_customer):
+    from portal.core.models import AuditEntry
+
+    make_customer("0903123456")
+    _sign_in(client, "0903999999", "sai-mat-khau-1")
+    _sign_in(client, "0903123456")
+    rows = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+    assert [(r.action, r.actor_kind) for r in rows] == [("customer.login_failed", "customer"),
+                                                        ("customer.login", "customer")]
+    assert rows[0].actor_name.startswith("KH 090****999") and rows[1].actor_name == "KH 090****456"
+    assert "sai-mat-khau-1" not in str([(r.detail, r.actor_name) for r in rows])
