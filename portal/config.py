@@ -54,7 +54,15 @@ def _customer_settings(env: dict) -> dict:
     from portal.gateways import mail, sms
 
     port = _int(env, "PORT", 5000)
-    outbox = env.get("OUTBOX_SANDBOX_URL", f"http://127.0.0.1:{port + 1}")  # the dev sandbox (make run)
+    # Development talks to the outbox sandbox (make run, PORT+1) with its keys; production has no such defaults:
+    # without SMS_*/MAIL_* settings nothing is sent (the clients fail, the pages say so).
+    dev = env.get("PORTAL_ENV", "development") != "production"
+    outbox = f"http://127.0.0.1:{port + 1}" if dev else ""
+
+    def sandbox(value: str) -> str:
+        return value if dev else ""
+
+    mail_domain = env.get("MAIL_DOMAIN", sandbox(mail.SANDBOX_DOMAIN))
     return {
         "CUSTOMER_COOKIE_NAME": "chonso_sid",
         "CUSTOMER_SESSION_IDLE_MINUTES": _int(env, "CUSTOMER_SESSION_IDLE_MINUTES", 30),
@@ -72,15 +80,15 @@ def _customer_settings(env: dict) -> dict:
         "OTP_MAX_SENDS_PER_ADDRESS": _int(env, "OTP_MAX_SENDS_PER_ADDRESS", 20),
         # SMS: an eSMS.vn-style brandname API (portal.gateways.sms); dev default: the outbox sandbox.
         "SMS_URL": env.get("SMS_URL", outbox),
-        "SMS_API_KEY": env.get("SMS_API_KEY", sms.SANDBOX_API_KEY),
-        "SMS_SECRET_KEY": env.get("SMS_SECRET_KEY", sms.SANDBOX_SECRET_KEY),
-        "SMS_BRANDNAME": env.get("SMS_BRANDNAME", sms.SANDBOX_BRANDNAME),
+        "SMS_API_KEY": env.get("SMS_API_KEY", sandbox(sms.SANDBOX_API_KEY)),
+        "SMS_SECRET_KEY": env.get("SMS_SECRET_KEY", sandbox(sms.SANDBOX_SECRET_KEY)),
+        "SMS_BRANDNAME": env.get("SMS_BRANDNAME", sandbox(sms.SANDBOX_BRANDNAME)),
         "SMS_TIMEOUT": float(env.get("SMS_TIMEOUT", "10")),
         # E-mail: a Mailgun-style API (portal.gateways.mail); dev default: the outbox sandbox.
         "MAIL_URL": env.get("MAIL_URL", outbox),
-        "MAIL_API_KEY": env.get("MAIL_API_KEY", mail.SANDBOX_API_KEY),
-        "MAIL_DOMAIN": env.get("MAIL_DOMAIN", mail.SANDBOX_DOMAIN),
-        "MAIL_FROM": env.get("MAIL_FROM", f"Chọn số Online <no-reply@{mail.SANDBOX_DOMAIN}>"),
+        "MAIL_API_KEY": env.get("MAIL_API_KEY", sandbox(mail.SANDBOX_API_KEY)),
+        "MAIL_DOMAIN": mail_domain,
+        "MAIL_FROM": env.get("MAIL_FROM", f"Chọn số Online <no-reply@{mail_domain}>"),
         "MAIL_TIMEOUT": float(env.get("MAIL_TIMEOUT", "10")),
     }
 

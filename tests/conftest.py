@@ -71,6 +71,8 @@ def app(tmp_path_factory) -> Iterator[Flask]:
         "SERVER_NAME": "portal.test",
         "RATELIMIT_ENABLED": True,
         "SOCKETIO_QUEUE": False,  # Flask-SocketIO's test client refuses a message queue
+        # Nothing is sent unless a test starts the outbox sandbox (tests/customers/conftest.py: outbox).
+        "SMS_URL": "http://127.0.0.1:9", "MAIL_URL": "http://127.0.0.1:9",
     }
     app = create_app(config)
     app.test_client_class = IsolatedClient

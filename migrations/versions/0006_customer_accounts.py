@@ -50,6 +50,7 @@ def upgrade():
     with op.batch_alter_table('customer_otp', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_customer_otp_customer_id'), ['customer_id'], unique=False)
         batch_op.create_index('ix_customer_otp_phone_purpose', ['phone', 'purpose'], unique=False)
+        batch_op.create_index(batch_op.f('ix_customer_otp_grant_hash'), ['grant_hash'], unique=False)
 
     op.create_table('customer_session',
     sa.Column('id', sa.String(length=64), nullable=False),
@@ -77,6 +78,7 @@ def downgrade():
 
     op.drop_table('customer_session')
     with op.batch_alter_table('customer_otp', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_customer_otp_grant_hash'))
         batch_op.drop_index('ix_customer_otp_phone_purpose')
         batch_op.drop_index(batch_op.f('ix_customer_otp_customer_id'))
 

@@ -37,9 +37,9 @@ def _token_response(customer: Customer, status: int = 201):
                    customer=customer_json(customer)), status
 
 
-def _sent(delivery: OtpDelivery, status: int = 202, **extra: Any):
+def _sent(delivery: OtpDelivery, http_status: int = 202, **extra: Any):
     db.session.commit()  # the SMS leaves now (after commit); delivery.sent says whether it was accepted
-    return jsonify(otp_sent=not delivery.failed, **extra), status
+    return jsonify(otp_sent=not delivery.failed, **extra), http_status
 
 
 @bp.get("/openapi.json")

@@ -118,5 +118,5 @@ class CustomerOtp(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime)
     used_at: Mapped[datetime | None] = mapped_column(DateTime)  # right code entered, or burned, or replaced
-    grant_hash: Mapped[str | None] = mapped_column(String(64))
+    grant_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     grant_expires_at: Mapped[datetime | None] = mapped_column(DateTime)

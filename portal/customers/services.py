@@ -12,7 +12,9 @@ import hashlib
 import hmac
 import re
 import secrets
+import unicodedata
 from datetime import timedelta
+from types import SimpleNamespace
 
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
@@ -79,7 +81,8 @@ def check_password(password: str, phone: str = "", field: str = "password") -> N
 
 
 def _check_name(full_name: str) -> str:
-    name = " ".join((full_name or "").split())
+    # NFC: a name typed with combining accents (some Android keyboards) is the same name.
+    name = " ".join(unicodedata.normalize("NFC", full_name or "").split())
     if not 2 <= len(name) <= 120 or not NAME.match(name):
         raise FieldError("full_name", "bad_name", _("Họ tên chỉ gồm chữ cái, từ 2 đến 120 ký tự."))
     return name
@@ -173,7 +176,9 @@ def sign_in(phone_text: str, password: str, ip: str) -> Customer:
         ok = False
     if not ok:
         _failed(phone_key, ip_key)
-        audit_now("customer.login_failed", customer, actor=customer)
+        who = customer or SimpleNamespace(id=None, actor_kind="customer",
+                                          audit_name=f"KH {phone[:3]}****{phone[-3:]} (không có tài khoản)")
+        audit_now("customer.login_failed", customer, actor=who)
         raise SignInFailed("bad_credentials", _("Số điện thoại hoặc mật khẩu không đúng."))  # AUTH-17
     portal_redis.connection().delete(phone_key)
     if customer.status == CustomerStatus.PENDING:

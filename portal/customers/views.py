@@ -37,10 +37,13 @@ def _masked(phone: str) -> str:
     return f"{phone[:4]} *** {phone[-3:]}"
 
 
-def _sent(delivery: OtpDelivery) -> None:
+def _sent(delivery: OtpDelivery, purpose: OtpPurpose = OtpPurpose.ACTIVATE) -> None:
     if delivery.failed:
         flash(_("Chưa gửi được tin nhắn chứa mã OTP tới số %(p)s. Vui lòng bấm “Gửi lại mã” sau ít phút.",
                 p=_masked(delivery.phone)), "warning")
+    elif purpose == OtpPurpose.RESET_PASSWORD:  # the same words whether or not the phone has an account
+        flash(_("Nếu số %(p)s có tài khoản, mã OTP đã được gửi tới số này; mã có hiệu lực 5 phút.",
+                p=_masked(delivery.phone)), "info")
     else:
         flash(_("Mã OTP đã được gửi tới số %(p)s; mã có hiệu lực 5 phút.", p=_masked(delivery.phone)), "info")
 
@@ -107,7 +110,7 @@ def _resend(phone: str | None, purpose: OtpPurpose, back: str):
         flash(exc.message, "danger")
     else:
         db.session.commit()
-        _sent(delivery)
+        _sent(delivery, purpose)
     return redirect(url_for(back))
 
 
@@ -178,7 +181,7 @@ def forgot():
             db.session.commit()
             session[RESET_PHONE] = delivery.phone
             session.pop(RESET_GRANT, None)
-            _sent(delivery)
+            _sent(delivery, OtpPurpose.RESET_PASSWORD)
             return redirect(url_for("customers.reset_code"))
     return render_template("customers/forgot.html", form=form), status
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from portal.core.models import AuditEntry, OutboxJob
 from portal.customers.models import Customer, CustomerOtp, CustomerStatus, OtpPurpose
@@ -101,7 +101,8 @@ def test_a_wrong_code_is_refused_beside_the_field_then_the_right_one_works__AUTH
 def test_an_expired_code_is_refused__AUTH_11(client, db, outbox):
     register(client)
     code = outbox.last_otp(PHONE)
-    db.session.execute(update(CustomerOtp).values(expires_at=CustomerOtp.created_at - timedelta(seconds=1)))
+    row = db.session.scalar(select(CustomerOtp))
+    row.expires_at = row.created_at - timedelta(seconds=1)
     db.session.commit()
     response = form_post(client, "/chonso/kich-hoat", {"otp": code})
     assert response.status_code == 422 and "Mã OTP không đúng hoặc đã hết hạn" in response.get_data(as_text=True)
@@ -196,3 +197,10 @@ def test_the_code_is_never_stored_logged_or_queued_in_clear(client, db, outbox, 
     assert code not in caplog.text
     form_post(client, "/chonso/kich-hoat", {"otp": code})
     assert code not in caplog.text
+
+
+def test_a_name_typed_with_combining_accents_is_stored_composed(client, db, outbox):
+    import unicodedata
+
+    register(client, full_name=unicodedata.normalize("NFD", "Lê Văn Bình"))
+    assert _customer(db).full_name == "Lê Văn Bình"
