@@ -11,7 +11,7 @@ from portal import config as portal_config
 from portal.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
 
 BLUEPRINTS = ("portal.home", "portal.auth", "portal.audit", "portal.admin", "portal.holds", "portal.numbers",
-              "portal.partners")
+              "portal.partners", "portal.payments")
 
 
 def _locale() -> str:
@@ -121,6 +121,7 @@ def _import_models() -> None:
     import portal.orders.models  # noqa: F401
     import portal.org.models  # noqa: F401
     import portal.partners.models  # noqa: F401
+    import portal.payments.models  # noqa: F401
 
 
 def _register_sockets() -> None:

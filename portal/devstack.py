@@ -45,6 +45,11 @@ def services(port: int) -> list[Service]:
     return [
         Service("web", [PY, "wsgi.py"], ready_url=f"http://{HOST}:{port}/healthz"),
         Service("worker", [PY, "worker.py"]),
+        Service("vnpay", [PY, "-m", "portal.gateways.vnpay_sandbox", "--port", str(port + 2)],
+                ready_url=f"http://{HOST}:{port + 2}/healthz",
+                exports={"VNPAY_PAY_URL": f"http://{HOST}:{port + 2}/paymentv2/vpcpay.html",
+                         "VNPAY_API_URL": f"http://{HOST}:{port + 2}/merchant_webapi/api/transaction",
+                         "VNPAY_IPN_URL": f"http://{HOST}:{port}/payments/vnpay/ipn"}),
     ]
 
 

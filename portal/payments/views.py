@@ -1,0 +1,87 @@
+"""VNPay's two callbacks: the IPN (server to server, the truth) and the return URL (the browser, display only)."""
+from __future__ import annotations
+
+import logging
+
+from flask import abort, jsonify, redirect, render_template, request
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from portal.core.access import authenticated_by, public
+from portal.core.sqlite import writing
+from portal.extensions import csrf, db
+from portal.gateways import vnpay
+from portal.orders.models import Order
+from portal.payments import bp, services
+from portal.payments.models import Payment
+
+log = logging.getLogger(__name__)
+
+
+@bp.app_template_global()
+def last_payment(order):
+    """For templates/payments/_pay_button.html: the order's latest payment attempt."""
+    return services.last_payment(order)
+
+
+@bp.app_template_global()
+def can_pay(order) -> bool:
+    return services.can_pay(order)
+
+
+@bp.get("/payments/vnpay/ipn")
+@authenticated_by("vnpay_signature")
+@csrf.exempt
+def vnpay_ipn():
+    """VNPay's IPN: answered in JSON {RspCode, Message}; committed only when it settles an attempt."""
+    params = request.args.to_dict()
+    try:
+        # A GET that writes: on SQLite take the write lock up front, so concurrent IPNs queue.
+        with writing():
+            code, message = services.handle_ipn(params)
+            if code == "00":
+                db.session.commit()
+            else:
+                db.session.rollback()
+    except Exception:
+        db.session.rollback()
+        log.exception("VNPay IPN failed for txn %r", params.get("vnp_TxnRef", "")[:40])
+        code, message = services.UNKNOWN_ERROR
+    return jsonify(RspCode=code, Message=message)
+
+
+@bp.get("/payments/vnpay/return")
+@authenticated_by("vnpay_signature")
+def vnpay_return():
+    """Where the bank sends the browser back: shows the order's real state; changes nothing."""
+    result = vnpay.gateway().verify(request.args.to_dict())
+    if result is None:
+        return render_template("errors.html", status=400, code="invalid_signature",
+                               message=_("Dữ liệu trả về từ cổng thanh toán không hợp lệ.")), 400
+    payment = db.session.scalar(select(Payment).where(Payment.txn_ref == result.txn_ref))
+    if payment is None:
+        return render_template("errors.html", status=404, code="payment_not_found",
+                               message=_("Không tìm thấy giao dịch thanh toán.")), 404
+    return render_template("payments/return.html", payment=payment, order=payment.order,
+                           bank_says_success=result.succeeded)
+
+
+def _current_customer():
+    try:
+        from portal.customers.session import current_customer
+    except ImportError:  # the customers domain's sessions are not merged yet
+        return None
+    return current_customer()
+
+
+@bp.post("/chonso/don-hang/<order_no>/thanh-toan")
+@public
+def pay_order(order_no: str):
+    """The customer's "Thanh toán qua VNPay" button: open an attempt and go to the bank."""
+    customer = _current_customer()
+    order = db.session.scalar(select(Order).where(Order.order_no == order_no))
+    if customer is None or order is None or order.customer_id != customer.id:
+        abort(404)  # another customer's order looks exactly like no order
+    url = services.start_payment(order, customer, request.remote_addr or "")
+    db.session.commit()
+    return redirect(url, code=303)
