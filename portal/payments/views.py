@@ -7,7 +7,7 @@ from flask import abort, jsonify, redirect, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from portal.core.access import authenticated_by, public
+from portal.core.access import authenticated_by
 from portal.core.sqlite import writing
 from portal.extensions import csrf, db
 from portal.gateways import vnpay
@@ -75,7 +75,7 @@ def _current_customer():
 
 
 @bp.post("/chonso/don-hang/<order_no>/thanh-toan")
-@public
+@authenticated_by("customer")  # the customer's own session, checked below
 def pay_order(order_no: str):
     """The customer's "Thanh toán qua VNPay" button: open an attempt and go to the bank."""
     customer = _current_customer()
