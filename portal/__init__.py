@@ -11,7 +11,8 @@ from portal import config as portal_config
 from portal.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
 
 BLUEPRINTS = ("portal.home", "portal.auth", "portal.audit", "portal.admin", "portal.holds", "portal.numbers",
-              "portal.partners", "portal.payments")
+              "portal.partners", "portal.customers", "portal.appapi", "portal.payments",
+              "portal.payments.app_api")
 
 
 def _locale() -> str:

@@ -75,6 +75,42 @@ def vnpay_settings(env: dict, production: bool) -> dict:
     }
 
 
+def _customer_settings(env: dict) -> dict:
+    """Customer accounts (portal.customers), the app API and the SMS / e-mail gateways."""
+    from portal.gateways import mail, sms
+
+    port = _int(env, "PORT", 5000)
+    outbox = env.get("OUTBOX_SANDBOX_URL", f"http://127.0.0.1:{port + 1}")  # the dev sandbox (make run)
+    return {
+        "CUSTOMER_COOKIE_NAME": "chonso_sid",
+        "CUSTOMER_SESSION_IDLE_MINUTES": _int(env, "CUSTOMER_SESSION_IDLE_MINUTES", 30),
+        "CUSTOMER_SESSION_MAX_HOURS": _int(env, "CUSTOMER_SESSION_MAX_HOURS", 12),
+        "CUSTOMER_REMEMBER_DAYS": _int(env, "CUSTOMER_REMEMBER_DAYS", 30),
+        "CUSTOMER_LOGIN_MAX_FAILURES": _int(env, "CUSTOMER_LOGIN_MAX_FAILURES", 5),
+        "CUSTOMER_LOGIN_MAX_FAILURES_PER_ADDRESS": _int(env, "CUSTOMER_LOGIN_MAX_FAILURES_PER_ADDRESS", 30),
+        "CUSTOMER_LOGIN_LOCK_MINUTES": _int(env, "CUSTOMER_LOGIN_LOCK_MINUTES", 15),
+        "APP_TOKEN_DAYS": _int(env, "APP_TOKEN_DAYS", 90),
+        # One-time codes (checklist 14): lifetime, wrong tries before the code burns, sends per hour.
+        "OTP_TTL_MINUTES": _int(env, "OTP_TTL_MINUTES", 5),
+        "OTP_MAX_ATTEMPTS": _int(env, "OTP_MAX_ATTEMPTS", 5),
+        "OTP_RESEND_SECONDS": _int(env, "OTP_RESEND_SECONDS", 60),
+        "OTP_MAX_SENDS_PER_PHONE": _int(env, "OTP_MAX_SENDS_PER_PHONE", 5),
+        "OTP_MAX_SENDS_PER_ADDRESS": _int(env, "OTP_MAX_SENDS_PER_ADDRESS", 20),
+        # SMS: an eSMS.vn-style brandname API (portal.gateways.sms); dev default: the outbox sandbox.
+        "SMS_URL": env.get("SMS_URL", outbox),
+        "SMS_API_KEY": env.get("SMS_API_KEY", sms.SANDBOX_API_KEY),
+        "SMS_SECRET_KEY": env.get("SMS_SECRET_KEY", sms.SANDBOX_SECRET_KEY),
+        "SMS_BRANDNAME": env.get("SMS_BRANDNAME", sms.SANDBOX_BRANDNAME),
+        "SMS_TIMEOUT": float(env.get("SMS_TIMEOUT", "10")),
+        # E-mail: a Mailgun-style API (portal.gateways.mail); dev default: the outbox sandbox.
+        "MAIL_URL": env.get("MAIL_URL", outbox),
+        "MAIL_API_KEY": env.get("MAIL_API_KEY", mail.SANDBOX_API_KEY),
+        "MAIL_DOMAIN": env.get("MAIL_DOMAIN", mail.SANDBOX_DOMAIN),
+        "MAIL_FROM": env.get("MAIL_FROM", f"Chọn số Online <no-reply@{mail.SANDBOX_DOMAIN}>"),
+        "MAIL_TIMEOUT": float(env.get("MAIL_TIMEOUT", "10")),
+    }
+
+
 def load(env: dict | None = None) -> dict:
     """Build the Flask config mapping from an environment mapping."""
     env = dict(os.environ if env is None else env)
@@ -122,5 +158,6 @@ def load(env: dict | None = None) -> dict:
         "API_MAX_BODY_BYTES": _int(env, "API_MAX_BODY_BYTES", 16 * 1024),
         "PUBLIC_ORIGIN": env.get("PUBLIC_ORIGIN", ""),
         **vnpay_settings(env, production),
+        **_customer_settings(env),
         "TESTING": False,
     }

@@ -42,9 +42,13 @@ def services(port: int) -> list[Service]:
     """What ``make run`` runs, in start order. A sandbox of an outside system is one more line, e.g.
     ``Service("msale", [PY, "-m", "portal.gateways.msale", "--port", str(port + 1)],
     ready_url=f"http://{HOST}:{port + 1}/healthz", exports={"MSALE_URL": f"http://{HOST}:{port + 1}"})``."""
+    outbox = f"http://{HOST}:{port + 1}"
     return [
         Service("web", [PY, "wsgi.py"], ready_url=f"http://{HOST}:{port}/healthz"),
         Service("worker", [PY, "worker.py"]),
+        # SMS (eSMS.vn protocol) and e-mail (Mailgun protocol) sandbox; its outbox page shows what was "sent".
+        Service("outbox", [PY, "-m", "portal.gateways.outbox_sandbox", "--port", str(port + 1)],
+                ready_url=f"{outbox}/healthz", exports={"SMS_URL": outbox, "MAIL_URL": outbox}),
         Service("vnpay", [PY, "-m", "portal.gateways.vnpay_sandbox", "--port", str(port + 2)],
                 ready_url=f"http://{HOST}:{port + 2}/healthz",
                 exports={"VNPAY_PAY_URL": f"http://{HOST}:{port + 2}/paymentv2/vpcpay.html",
@@ -159,7 +163,9 @@ def banner(port: int) -> None:
     from portal.cli import print_demo_logins
 
     line = "─" * 64
-    print(f"\n{line}\n  Chọn số Online back office: http://{HOST}:{port}/\n", flush=True)
+    print(f"\n{line}\n  Chọn số Online back office: http://{HOST}:{port}/", flush=True)
+    print(f"  Customer site:              http://{HOST}:{port}/chonso/dang-nhap", flush=True)
+    print(f"  SMS / e-mail outbox:        http://{HOST}:{port + 1}/outbox\n", flush=True)
     print_demo_logins()
     print(f"\n  Ctrl-C stops everything started here.\n{line}", flush=True)
 

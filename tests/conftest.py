@@ -175,6 +175,44 @@ def login(client: FlaskClient, make_staff) -> Callable:
     return do
 
 
+@pytest.fixture
+def make_customer(db) -> Callable:
+    """Factory: ``make_customer("0903123456")`` → a committed, active customer (password TEST_PASSWORD + "1")."""
+    from portal.auth.services import _hasher
+    from portal.core.time import utcnow
+    from portal.customers.models import Customer, CustomerStatus
+
+    counter = iter(range(1, 10_000))
+
+    def make(phone: str | None = None, status: CustomerStatus = CustomerStatus.ACTIVE, full_name: str = "Trần Thị Mai"):
+        customer = Customer(phone=phone or f"0903{next(counter):06d}", full_name=full_name, status=status,
+                            password_hash=_hasher().hash(CUSTOMER_PASSWORD), activated_at=utcnow())
+        db.session.add(customer)
+        db.session.commit()
+        return customer
+
+    return make
+
+
+CUSTOMER_PASSWORD = TEST_PASSWORD + "1"  # letters and digits: the customer password rule
+
+
+@pytest.fixture
+def login_customer(client: FlaskClient, make_customer) -> Callable:
+    """``login_customer()`` signs a new customer in on the customer site (``client`` or ``on``); returns them."""
+
+    def do(customer=None, on: FlaskClient | None = None):
+        c = on or client
+        customer = customer or make_customer()
+        token = csrf_from(c.get("/chonso/dang-nhap").get_data(as_text=True))
+        response = c.post("/chonso/dang-nhap", data={"phone": customer.phone, "password": CUSTOMER_PASSWORD,
+                                                     "csrf_token": token})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return customer
+
+    return do
+
+
 def page_csrf(client: FlaskClient, path: str = "/") -> str:
     """The CSRF token of the signed-in client's session."""
     return csrf_from(client.get(path).get_data(as_text=True))

@@ -1,7 +1,7 @@
 """payments: VNPay payment attempts of orders (one row per vnp_TxnRef), settled by the IPN
 
 Revision ID: 0006_payments
-Revises: 0005_customers_orders
+Revises: 0006_customer_accounts
 Create Date: 2026-11-25 15:30:48.759013
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0006_payments'
-down_revision = '0005_customers_orders'
+down_revision = '0006_customer_accounts'
 branch_labels = None
 depends_on = None
 

@@ -1,8 +1,10 @@
 """Deny by default: every endpoint declares who may use it.
 
-``@allow(Role.X, ...)`` for staff, ``@public`` for pages anyone may open, and
-``@authenticated_by("partner")`` for endpoints that check their own
-credentials (API keys, signed callbacks). ``enforce`` runs before every
+``@allow(Role.X, ...)`` for staff, ``@public`` for pages anyone may open,
+``@customer_only`` for the customer site's pages that need a signed-in
+customer (the check is registered by portal.customers: a redirect to the
+customer sign-in), and ``@authenticated_by("partner")`` for endpoints that
+check their own credentials (API keys, app bearer tokens, signed callbacks). ``enforce`` runs before every
 request; an endpoint with no policy answers 403 and fails the role × route
 test. Region scoping lives here too: staff see their region's records only,
 head office sees all, and a look at a foreign record is a 404 with an audit row.
@@ -23,6 +25,10 @@ from portal.extensions import db
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 PUBLIC = "public"
+CUSTOMER = "customer"
+# Policies whose check lives in a domain (policy → function returning None to let the request through, or a
+# response). A policy without a registered check refuses everyone.
+_CHECKS: dict[str, Callable[[], Any]] = {}
 
 
 def allow(*roles: Role) -> Callable[[F], F]:
@@ -41,6 +47,17 @@ def public(view: F) -> F:
     return view
 
 
+def customer_only(view: F) -> F:
+    """A signed-in customer of the customer site may use this endpoint (staff sign-in does not count)."""
+    view.access_policy = CUSTOMER  # type: ignore[attr-defined]
+    return view
+
+
+def register_check(policy: str, check: Callable[[], Any]) -> None:
+    """Let a domain supply the check of a non-staff policy (portal.customers registers CUSTOMER)."""
+    _CHECKS[policy] = check
+
+
 def authenticated_by(scheme: str) -> Callable[[F], F]:
     """The endpoint authenticates its caller itself (API key, signed callback)."""
 
@@ -56,16 +73,22 @@ def policy_of(endpoint: str | None) -> Any:
     return getattr(view, "access_policy", None)
 
 
-def enforce() -> None:
-    """before_request: apply the endpoint's declared policy."""
+def enforce() -> Any:
+    """before_request: apply the endpoint's declared policy (a response returned here ends the request)."""
     if request.endpoint is None:  # no route matched: Flask answers 404/405
-        return
+        return None
     policy = policy_of(request.endpoint)
     if policy is None:
         log.error("endpoint %s declares no access policy; denied", request.endpoint)
         abort(403)
     if policy == PUBLIC or (isinstance(policy, str) and policy.startswith("scheme:")):
-        return
+        return None
+    if isinstance(policy, str):
+        check = _CHECKS.get(policy)
+        if check is None:
+            log.error("endpoint %s: no check registered for policy %s; denied", request.endpoint, policy)
+            abort(403)
+        return check()
     if not current_user.is_authenticated:
         abort(401)
     if current_user.role not in policy:
@@ -73,6 +96,7 @@ def enforce() -> None:
 
         audit_now("access.forbidden", detail={"endpoint": request.endpoint, "path": request.path})
         abort(403)
+    return None
 
 
 def sees_region(region_id: int | None) -> bool:

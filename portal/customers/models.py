@@ -5,8 +5,8 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import DateTime, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.models import status_enum
 from portal.core.time import utcnow
@@ -55,3 +55,68 @@ class Customer(db.Model):
     @property
     def audit_name(self) -> str:
         return f"KH {self.phone[:3]}****{self.phone[-3:]}"
+
+
+class CustomerSession(db.Model):
+    """A signed-in browser on the customer site (its own cookie, apart from staff's Flask-Login session)."""
+
+    __tablename__ = "customer_session"
+
+    # SHA-256 of the token in the cookie: a copy of this table signs nobody in.
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
+    remember: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)
+    ended_reason: Mapped[str | None] = mapped_column(String(20))  # logout, idle, expired, disabled, password
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+
+    customer: Mapped[Customer] = relationship()
+
+
+class CustomerApiToken(db.Model):
+    """A bearer token of the mobile app (/api/app/v1), one per signed-in device; revocable."""
+
+    __tablename__ = "customer_api_token"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the token
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
+    device: Mapped[str] = mapped_column(String(80), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_used_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revoked_reason: Mapped[str | None] = mapped_column(String(20))  # logout, password, disabled
+
+    customer: Mapped[Customer] = relationship()
+
+
+class OtpPurpose(StrEnum):
+    ACTIVATE = "activate"  # AUTH-8
+    RESET_PASSWORD = "reset_password"  # PWD-3  # noqa: S105
+
+
+class CustomerOtp(db.Model):
+    """A one-time code sent by SMS. Only its keyed hash is stored (checklist 14).
+
+    Good for one purpose, a few minutes, one use; wrong tries are counted in
+    Redis (an atomic INCR before comparing, so parallel guesses cannot share a try).
+    Once verified for a password reset it carries a short-lived reset grant
+    (hashed too) that the new-password step must present (PWD-7).
+    """
+
+    __tablename__ = "customer_otp"
+    __table_args__ = (Index("ix_customer_otp_phone_purpose", "phone", "purpose"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
+    phone: Mapped[str] = mapped_column(String(10))
+    purpose: Mapped[OtpPurpose] = mapped_column(status_enum(OtpPurpose))
+    code_hash: Mapped[str] = mapped_column(String(64))  # HMAC-SHA256 under the app's secret
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)  # right code entered, or burned, or replaced
+    grant_hash: Mapped[str | None] = mapped_column(String(64))
+    grant_expires_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -1,1 +1,1 @@
-"""Outside systems: one module per system (interface + real protocol client), and a sandbox beside it."""
+"""Outside systems: one module per system, each an interface + the provider's real HTTP client + a sandbox."""

@@ -7,8 +7,9 @@ from flask import abort, jsonify, redirect, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from portal.core.access import authenticated_by
+from portal.core.access import authenticated_by, customer_only
 from portal.core.sqlite import writing
+from portal.customers.session import current_customer
 from portal.extensions import csrf, db
 from portal.gateways import vnpay
 from portal.orders.models import Order
@@ -66,21 +67,13 @@ def vnpay_return():
                            bank_says_success=result.succeeded)
 
 
-def _current_customer():
-    try:
-        from portal.customers.session import current_customer
-    except ImportError:  # the customers domain's sessions are not merged yet
-        return None
-    return current_customer()
-
-
 @bp.post("/chonso/don-hang/<order_no>/thanh-toan")
-@authenticated_by("customer")  # the customer's own session, checked below
+@customer_only
 def pay_order(order_no: str):
     """The customer's "Thanh toán qua VNPay" button: open an attempt and go to the bank."""
-    customer = _current_customer()
+    customer = current_customer()
     order = db.session.scalar(select(Order).where(Order.order_no == order_no))
-    if customer is None or order is None or order.customer_id != customer.id:
+    if order is None or order.customer_id != customer.id:
         abort(404)  # another customer's order looks exactly like no order
     url = services.start_payment(order, customer, request.remote_addr or "")
     db.session.commit()

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from werkzeug.serving import make_server
 
-from portal.customers.models import Customer, CustomerStatus
+from portal.customers.models import Customer
 from portal.gateways import vnpay
 from portal.holds.services import hold_numbers
 from portal.numbers.services import NewNumber, add_numbers
@@ -29,34 +29,21 @@ def vnpay_settings(app, monkeypatch):
 
 
 class Mailbox:
-    """A mailer that keeps what it is given (the real one is the customers domain's gateway)."""
+    """Stands in for the mail gateway: keeps what it is given."""
 
     def __init__(self):
         self.sent: list[dict] = []
 
-    def send(self, to: str, subject: str, text: str, idempotency_key: str) -> None:
-        self.sent.append({"to": to, "subject": subject, "text": text, "key": idempotency_key})
+    def send(self, to: str, subject: str, text: str, html: str | None = None) -> str:
+        self.sent.append({"to": to, "subject": subject, "text": text})
+        return f"<{len(self.sent)}@test>"
 
 
 @pytest.fixture
-def mailbox(app, monkeypatch) -> Mailbox:
+def mailbox(monkeypatch) -> Mailbox:
     box = Mailbox()
-    monkeypatch.setitem(app.extensions, "payments_mailer", box)
+    monkeypatch.setattr("portal.payments.delivery.mail_gateway", lambda: box)
     return box
-
-
-@pytest.fixture
-def make_customer(db) -> Callable:
-    counter = iter(range(100, 999))
-
-    def make() -> Customer:
-        customer = Customer(phone=f"0912345{next(counter)}", full_name="Nguyễn Văn An", password_hash="x",
-                            status=CustomerStatus.ACTIVE, email="an@example.vn")
-        db.session.add(customer)
-        db.session.commit()
-        return customer
-
-    return make
 
 
 @pytest.fixture

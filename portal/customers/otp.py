@@ -1,0 +1,163 @@
+"""One-time codes sent by SMS (AUTH-8..11, PWD-3..6; checklist 14).
+
+Six digits from ``secrets``; only an HMAC-SHA256 under the app's secret key
+(bound to the phone and the purpose) is stored, so a copy of the table cannot
+be brute-forced offline. A code is good for OTP_TTL_MINUTES, for one purpose
+and one use; a newer code of the same purpose replaces the older one; every try
+is counted in Redis *before* comparing (atomic INCR: parallel guesses cannot
+share a try) and the OTP_MAX_ATTEMPTS-th wrong try burns the code. Sends are
+limited per phone and per address (per hour) with a cool-down between two sends
+to one phone; unknown phones count the same, so the limits reveal nothing.
+
+Delivery: the SMS goes out in-process right after the commit
+(``portal.core.tx.after_commit``), not through an RQ job, because a job's
+arguments are persisted (outbox row, Redis) and the code must never be stored
+in clear. The cost: a send that fails is not retried by a worker; the page says
+so in Vietnamese and the customer presses "Gửi lại mã" (``OtpDelivery.sent``).
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+
+from portal.core import redis as portal_redis
+from portal.core.errors import Invalid, TooManyAttempts
+from portal.core.time import utcnow
+from portal.core.tx import after_commit, independently
+from portal.customers.models import Customer, CustomerOtp, OtpPurpose
+from portal.extensions import db
+from portal.gateways.sms import SmsError, send_sms
+
+log = logging.getLogger(__name__)
+HOUR = 3600
+
+SMS_TEXT = {  # brandname SMS without diacritics: one 160-character GSM segment, readable on every phone
+    OtpPurpose.ACTIVATE: "Ma kich hoat tai khoan Chon so Online cua ban la {code}, hieu luc {minutes} phut. "
+                         "Khong chia se ma nay cho bat ky ai.",
+    OtpPurpose.RESET_PASSWORD: "Ma dat lai mat khau Chon so Online cua ban la {code}, hieu luc {minutes} phut. "
+                               "Khong chia se ma nay cho bat ky ai.",
+}
+
+
+@dataclass
+class OtpDelivery:
+    """What became of an SMS sent after the commit: ``sent`` is None until then, then True or False."""
+
+    phone: str
+    sent: bool | None = None
+    error: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.sent is False
+
+
+def otp_wrong() -> Invalid:
+    return Invalid("otp_invalid", _("Mã OTP không đúng hoặc đã hết hạn."))  # AUTH-11, PWD-6
+
+
+def code_hash(phone: str, purpose: OtpPurpose, code: str) -> str:
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"otp:{purpose.value}:{phone}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def _phone_key(phone: str) -> str:
+    return hashlib.sha256(phone.encode()).hexdigest()[:32]
+
+
+def check_send_limits(phone: str, ip: str) -> None:
+    """Refuse a send over the per-phone / per-address hourly limits or within the cool-down; count this one."""
+    cfg = current_app.config
+    r = portal_redis.connection()
+    phone_key, ip_key = f"portal:otp:sends:phone:{_phone_key(phone)}", f"portal:otp:sends:ip:{ip}"
+    per_phone, per_ip = (int(v or 0) for v in r.mget(phone_key, ip_key))
+    if per_phone >= cfg["OTP_MAX_SENDS_PER_PHONE"] or per_ip >= cfg["OTP_MAX_SENDS_PER_ADDRESS"]:
+        raise TooManyAttempts("otp_send_limit", _("Bạn đã yêu cầu gửi mã quá nhiều lần. Vui lòng thử lại sau 1 giờ."))
+    cooldown = cfg["OTP_RESEND_SECONDS"]
+    if cooldown and not r.set(f"portal:otp:cooldown:{_phone_key(phone)}", 1, nx=True, ex=cooldown):
+        raise TooManyAttempts("otp_resend_too_soon", _("Vui lòng đợi %(s)d giây trước khi yêu cầu mã mới.",
+                                                       s=cooldown))
+    pipe = r.pipeline()
+    for key in (phone_key, ip_key):
+        pipe.set(key, 0, nx=True, ex=HOUR)  # the hour starts at the first send (EXPIRE NX needs Redis 7)
+        pipe.incr(key)
+    pipe.execute()
+
+
+def issue_code(customer: Customer, purpose: OtpPurpose) -> OtpDelivery:
+    """Create a code for ``customer`` and ``purpose`` (replacing older ones); the SMS leaves after the commit.
+
+    The caller has checked the send limits (``check_send_limits``).
+    """
+    now = utcnow()
+    db.session.execute(update(CustomerOtp).where(CustomerOtp.customer_id == customer.id,
+                                                 CustomerOtp.purpose == purpose, CustomerOtp.used_at.is_(None))
+                       .values(used_at=now))
+    code = f"{secrets.randbelow(10**6):06d}"
+    minutes = current_app.config["OTP_TTL_MINUTES"]
+    row = CustomerOtp(customer_id=customer.id, phone=customer.phone, purpose=purpose,
+                      code_hash=code_hash(customer.phone, purpose, code), created_at=now,
+                      expires_at=now + timedelta(minutes=minutes))
+    db.session.add(row)
+    db.session.flush()
+    delivery = OtpDelivery(customer.phone)
+    after_commit(_deliver, delivery, SMS_TEXT[purpose].format(code=code, minutes=minutes), f"otp-{row.id}")
+    return delivery
+
+
+def _deliver(delivery: OtpDelivery, content: str, request_id: str) -> None:
+    try:
+        send_sms(delivery.phone, content, request_id)
+    except SmsError as exc:
+        delivery.sent, delivery.error = False, exc.code
+    else:
+        delivery.sent = True
+
+
+def _tries_key(otp_id: int) -> str:
+    return f"portal:otp:tries:{otp_id}"
+
+
+def consume_code(phone: str, purpose: OtpPurpose, code: str) -> CustomerOtp:
+    """Check ``code`` for ``phone`` and ``purpose`` and use it up (one use; wrong tries counted and burning)."""
+    now = utcnow()
+    row = db.session.scalar(
+        select(CustomerOtp).where(CustomerOtp.phone == phone, CustomerOtp.purpose == purpose,
+                                  CustomerOtp.used_at.is_(None), CustomerOtp.expires_at > now)
+        .order_by(CustomerOtp.id.desc()).limit(1)
+    )
+    code = (code or "").strip()
+    if row is None:
+        raise otp_wrong()
+    cfg = current_app.config
+    r = portal_redis.connection()
+    pipe = r.pipeline()
+    pipe.incr(_tries_key(row.id))
+    pipe.expire(_tries_key(row.id), cfg["OTP_TTL_MINUTES"] * 60 + 60)
+    tries = pipe.execute()[0]
+    right = len(code) == 6 and code.isascii() and code.isdigit() and hmac.compare_digest(
+        row.code_hash, code_hash(phone, purpose, code))
+    if tries > cfg["OTP_MAX_ATTEMPTS"] or (not right and tries >= cfg["OTP_MAX_ATTEMPTS"]):
+        independently(_burn, row.id)  # survives the refusal's rollback
+        raise Invalid("otp_burned", _("Bạn đã nhập sai mã quá %(n)d lần; mã đã bị hủy. Vui lòng bấm “Gửi lại mã”.",
+                                      n=cfg["OTP_MAX_ATTEMPTS"]))
+    if not right:
+        raise otp_wrong()
+    used = db.session.execute(update(CustomerOtp).where(CustomerOtp.id == row.id, CustomerOtp.used_at.is_(None))
+                              .values(used_at=now).execution_options(synchronize_session=False))
+    if used.rowcount != 1:  # a parallel request used it first
+        raise otp_wrong()
+    return row
+
+
+def _burn(connection, otp_id: int) -> None:
+    connection.execute(update(CustomerOtp).where(CustomerOtp.id == otp_id, CustomerOtp.used_at.is_(None))
+                       .values(used_at=utcnow()))

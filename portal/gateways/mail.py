@@ -1,0 +1,90 @@
+"""Sending e-mail through a Mailgun-style HTTP API.
+
+Protocol (Mailgun "messages" API):
+
+    POST {MAIL_URL}/v3/{MAIL_DOMAIN}/messages
+    Authorization: Basic base64("api:" + MAIL_API_KEY)
+    Content-Type: application/x-www-form-urlencoded (or multipart/form-data)
+    from=Chọn số Online <no-reply@...>&to=khach@example.com&subject=...&text=...&html=...
+
+    → 200 {"id": "<20261125153000.1.ABCD@domain>", "message": "Queued. Thank you."}
+    → 401 "Forbidden"                                   wrong key
+    → 404 {"message": "Domain not found: ..."}          unknown sending domain
+    → 400 {"message": "'to' parameter is missing"}      a required field is missing
+
+``mail_gateway()`` builds the client from the app's settings (MAIL_URL,
+MAIL_API_KEY, MAIL_DOMAIN, MAIL_FROM); in development they point at
+``python -m portal.gateways.outbox_sandbox``, which speaks this protocol.
+Usage from any domain (e.g. the eSIM hold code by e-mail), after the commit::
+
+    after_commit(send_mail, "khach@example.com", "Mã giữ số của bạn", text_body, html_body)
+"""
+from __future__ import annotations
+
+import logging
+from typing import Protocol
+
+import requests
+from flask import current_app
+
+log = logging.getLogger(__name__)
+
+SANDBOX_API_KEY = "sandbox-mail-api-key"
+SANDBOX_DOMAIN = "mg.chonso.test"
+
+
+class MailError(Exception):
+    """The message was not accepted; ``status`` is the HTTP status (0 for a network failure)."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(f"{status}: {message}")
+        self.status = status
+
+
+class MailGateway(Protocol):
+    def send(self, to: str, subject: str, text: str, html: str | None = None) -> str:
+        """Send one message; returns the provider's message id or raises MailError."""
+
+
+class MailgunClient:
+    """Mailgun's messages API over HTTP (see the module docstring)."""
+
+    def __init__(self, base_url: str, api_key: str, domain: str, sender: str, timeout: float = 10.0):
+        self.url = f"{base_url.rstrip('/')}/v3/{domain}/messages"
+        self.api_key, self.sender, self.timeout = api_key, sender, timeout
+
+    def send(self, to: str, subject: str, text: str, html: str | None = None) -> str:
+        data = {"from": self.sender, "to": to, "subject": subject, "text": text}
+        if html:
+            data["html"] = html
+        try:
+            response = requests.post(self.url, auth=("api", self.api_key), data=data, timeout=self.timeout)
+        except requests.RequestException as exc:
+            log.warning("mail to %s: %s", _masked(to), type(exc).__name__)
+            raise MailError(0, type(exc).__name__) from None
+        if response.status_code != 200:
+            log.warning("mail to %s refused: HTTP %s", _masked(to), response.status_code)
+            raise MailError(response.status_code, response.text[:200])
+        try:
+            message_id = str(response.json().get("id", ""))
+        except ValueError:
+            raise MailError(response.status_code, "not JSON") from None
+        log.info("mail to %s accepted as %s", _masked(to), message_id)
+        return message_id
+
+
+def _masked(address: str) -> str:
+    name, _at, domain = address.partition("@")
+    return f"{name[:2]}***@{domain}"
+
+
+def mail_gateway() -> MailGateway:
+    """The e-mail client configured for this app."""
+    cfg = current_app.config
+    return MailgunClient(cfg["MAIL_URL"], cfg["MAIL_API_KEY"], cfg["MAIL_DOMAIN"], cfg["MAIL_FROM"],
+                         timeout=cfg["MAIL_TIMEOUT"])
+
+
+def send_mail(to: str, subject: str, text: str, html: str | None = None) -> str:
+    """Send one e-mail through the configured gateway (raises MailError when it is not accepted)."""
+    return mail_gateway().send(to, subject, text, html)

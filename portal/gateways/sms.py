@@ -1,0 +1,93 @@
+"""Sending SMS through a Vietnamese brandname-SMS provider (eSMS.vn's JSON API).
+
+Protocol (eSMS.vn, "SendMultipleMessage_V4_post_json"):
+
+    POST {SMS_URL}/MainService.svc/json/SendMultipleMessage_V4_post_json/
+    Content-Type: application/json
+    {"ApiKey": "...", "SecretKey": "...", "Phone": "0903123456", "Content": "...",
+     "Brandname": "ChonSo", "SmsType": "2", "IsUnicode": "0", "RequestId": "<our id, unique>"}
+
+    → 200 {"CodeResult": "100", "CountRegenerate": 0, "SMSID": "<provider's id>"}      accepted
+    → 200 {"CodeResult": "101", "ErrorMessage": "..."}    wrong ApiKey / SecretKey
+    → 200 {"CodeResult": "104", "ErrorMessage": "..."}    brandname not registered
+    → 200 {"CodeResult": "103", "ErrorMessage": "..."}    balance exhausted
+    → 200 {"CodeResult": "99",  "ErrorMessage": "..."}    anything else (bad phone, empty content)
+
+``SmsType`` 2 is "customer care with brandname" (OTPs). ``RequestId`` makes a
+resend idempotent at the provider: the same id answers the first SMSID. The
+provider answers HTTP 200 with a ``CodeResult``; only "100" means accepted.
+
+``sms_gateway()`` picks the client from the app's settings (SMS_URL, SMS_API_KEY,
+SMS_SECRET_KEY, SMS_BRANDNAME); in development they point at
+``python -m portal.gateways.outbox_sandbox``, which speaks this protocol.
+Message contents (OTPs!) are never logged here.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Protocol
+
+import requests
+from flask import current_app
+
+log = logging.getLogger(__name__)
+
+SEND_PATH = "/MainService.svc/json/SendMultipleMessage_V4_post_json/"
+SANDBOX_API_KEY = "sandbox-esms-api-key"
+SANDBOX_SECRET_KEY = "sandbox-esms-secret-key"  # noqa: S105 (the sandbox's own)
+SANDBOX_BRANDNAME = "ChonSo"
+SMS_TYPE_CARE = "2"
+ACCEPTED = "100"
+
+
+class SmsError(Exception):
+    """The SMS was not accepted; ``code`` is the provider's CodeResult (or "network")."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(f"{code}: {message}")
+        self.code = code
+
+
+class SmsGateway(Protocol):
+    def send(self, phone: str, content: str, request_id: str | None = None) -> str:
+        """Send ``content`` to ``phone`` (0xxxxxxxxx); returns the provider's message id or raises SmsError."""
+
+
+class EsmsClient:
+    """eSMS.vn's brandname API over HTTP (see the module docstring)."""
+
+    def __init__(self, base_url: str, api_key: str, secret_key: str, brandname: str, timeout: float = 10.0):
+        self.url = base_url.rstrip("/") + SEND_PATH
+        self.api_key, self.secret_key, self.brandname, self.timeout = api_key, secret_key, brandname, timeout
+
+    def send(self, phone: str, content: str, request_id: str | None = None) -> str:
+        request_id = request_id or uuid.uuid4().hex
+        payload = {"ApiKey": self.api_key, "SecretKey": self.secret_key, "Phone": phone, "Content": content,
+                   "Brandname": self.brandname, "SmsType": SMS_TYPE_CARE, "IsUnicode": "0",
+                   "RequestId": request_id}
+        try:
+            response = requests.post(self.url, json=payload, timeout=self.timeout)
+            response.raise_for_status()
+            body = response.json()
+        except (requests.RequestException, ValueError) as exc:
+            log.warning("sms %s to %s***: %s", request_id, phone[:4], type(exc).__name__)
+            raise SmsError("network", type(exc).__name__) from None
+        code = str(body.get("CodeResult", ""))
+        if code != ACCEPTED:
+            log.warning("sms %s to %s*** refused: CodeResult %s", request_id, phone[:4], code)
+            raise SmsError(code or "unknown", str(body.get("ErrorMessage", ""))[:200])
+        log.info("sms %s to %s*** accepted as %s", request_id, phone[:4], body.get("SMSID"))
+        return str(body.get("SMSID", ""))
+
+
+def sms_gateway() -> SmsGateway:
+    """The SMS client configured for this app."""
+    cfg = current_app.config
+    return EsmsClient(cfg["SMS_URL"], cfg["SMS_API_KEY"], cfg["SMS_SECRET_KEY"], cfg["SMS_BRANDNAME"],
+                      timeout=cfg["SMS_TIMEOUT"])
+
+
+def send_sms(phone: str, content: str, request_id: str | None = None) -> str:
+    """Send one SMS through the configured gateway (raises SmsError when it is not accepted)."""
+    return sms_gateway().send(phone, content, request_id)
