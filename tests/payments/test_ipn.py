@@ -181,11 +181,15 @@ def test_failure_then_retry_then_success__HOLD_12(client, make_order, db, code, 
     assert client.get(IPN, query_string=ipn_params(first, code=code)).get_json()["RspCode"] == "02"
 
 
-def test_retry_after_the_hold_expired_is_refused(make_order, db):
-    order = make_order()
+def _expire_hold(db, order) -> None:
     db.session.execute(update(HoldTicket).where(HoldTicket.id == order.ticket_id)
                        .values(expires_at=utcnow() - timedelta(seconds=1)))
     db.session.commit()
+
+
+def test_retry_after_the_hold_expired_is_refused(make_order, db):
+    order = make_order()
+    _expire_hold(db, order)
     with pytest.raises(Conflict) as err:
         _start(_reload(db, order))
     assert err.value.code == "hold_expired"
@@ -207,9 +211,7 @@ def test_only_the_owner_may_pay_and_only_while_awaiting_payment(make_order, make
 def test_success_after_the_hold_expired_is_kept_and_flagged_for_refund(client, make_order, db):
     order = make_order()
     payment, _ = _start(order)
-    db.session.execute(update(HoldTicket).where(HoldTicket.id == order.ticket_id)
-                       .values(expires_at=utcnow() - timedelta(seconds=1)))
-    db.session.commit()
+    _expire_hold(db, order)
     assert client.get(IPN, query_string=ipn_params(payment)).get_json()["RspCode"] == "00"
     assert _reload(db, payment).status == PaymentStatus.PAID
     assert _reload(db, order).status == OrderStatus.AWAITING_PAYMENT
