@@ -21,7 +21,7 @@ from flask import current_app, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from portal.core.audit import audit
+from portal.core.audit import audit, audit_now
 from portal.core.errors import Conflict, NotFound, PortalError
 from portal.core.jobs import enqueue_after_commit
 from portal.core.states import transition
@@ -125,7 +125,8 @@ def handle_ipn(params: Mapping[str, str]) -> tuple[str, str]:
     if payment is None:
         return ORDER_NOT_FOUND
     if result.raw_amount != str(payment.amount * 100):
-        audit("payment.amount_mismatch", payment, actor=BANK,
+        # Written on its own: the caller rolls back everything but a 00.
+        audit_now("payment.amount_mismatch", payment, actor=BANK,
               detail={"txn_ref": payment.txn_ref, "expected": payment.amount * 100, "got": result.raw_amount[:20]})
         return INVALID_AMOUNT
     if payment.status != PaymentStatus.PENDING:

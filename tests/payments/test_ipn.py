@@ -93,6 +93,8 @@ def test_signed_ipn_with_a_wrong_amount_is_04_and_the_order_stays_unpaid(client,
     order = _reload(db, order)
     assert order.status == OrderStatus.AWAITING_PAYMENT and order.paid_at is None
     assert order.ticket.status == HoldStatus.ACTIVE
+    flagged = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "payment.amount_mismatch"))
+    assert flagged.detail["got"] == str((order.total - 1000) * 100)
 
 
 def test_unknown_transaction_is_01(client, make_order, db):
