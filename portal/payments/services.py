@@ -127,10 +127,15 @@ def handle_ipn(params: Mapping[str, str]) -> tuple[str, str]:
     if result.raw_amount != str(payment.amount * 100):
         # Written on its own: the caller rolls back everything but a 00.
         audit_now("payment.amount_mismatch", payment, actor=BANK,
-              detail={"txn_ref": payment.txn_ref, "expected": payment.amount * 100, "got": result.raw_amount[:20]})
+                  detail={"txn_ref": payment.txn_ref, "expected": payment.amount * 100, "got": result.raw_amount[:20]})
         return INVALID_AMOUNT
-    if payment.status != PaymentStatus.PENDING:
+    if payment.status != PaymentStatus.PENDING or not settle(payment, result):
         return ALREADY_CONFIRMED
+    return CONFIRMED
+
+
+def settle(payment: Payment, result: vnpay.CallbackResult) -> bool:
+    """Settle a pending attempt with the bank's verified result; False if another caller settled it first."""
     to = PaymentStatus.PAID if result.succeeded else UNSUCCESSFUL_BY_CODE.get(result.response_code,
                                                                              PaymentStatus.FAILED)
     try:
@@ -138,14 +143,14 @@ def handle_ipn(params: Mapping[str, str]) -> tuple[str, str]:
                    response_code=result.response_code[:4], bank_code=result.bank_code[:20],
                    transaction_no=result.transaction_no[:40], settled_at=utcnow(),
                    paid_at=result.pay_date if result.succeeded else None)
-    except Conflict:  # another copy of this IPN settled it a moment ago
-        return ALREADY_CONFIRMED
+    except Conflict:  # another copy of this IPN (or the reconciler) settled it a moment ago
+        return False
     if result.succeeded:
         _pay_order(payment)
     else:
         audit("payment.failed", payment, actor=BANK,
               detail={"txn_ref": payment.txn_ref, "code": result.response_code[:4]})
-    return CONFIRMED
+    return True
 
 
 def _pay_order(payment: Payment) -> None:
