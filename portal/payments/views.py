@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
-from flask import abort, jsonify, redirect, render_template, request
+from flask import abort, current_app, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
+from werkzeug.routing import BuildError
 
 from portal.core.access import authenticated_by, customer_only
 from portal.core.sqlite import writing
@@ -28,6 +30,27 @@ def last_payment(order):
 @bp.app_template_global()
 def can_pay(order) -> bool:
     return services.can_pay(order)
+
+
+@bp.app_template_global()
+def ticket_url(order) -> str | None:
+    """The customer's ticket page (the orders domain's), if that page exists in this build."""
+    try:
+        return url_for("orders.ticket", hold_code=order.ticket.hold_code)
+    except BuildError:
+        return None
+
+
+@bp.after_app_request
+def _allow_the_bank_as_form_target(response):
+    """The pay button's POST is answered with a redirect to the bank: CSP's form-action must allow its origin."""
+    csp = response.headers.get("Content-Security-Policy")
+    if csp and "form-action 'self'" in csp:
+        parts = urlsplit(current_app.config.get("VNPAY_PAY_URL") or "")
+        if parts.scheme in ("http", "https") and parts.netloc:
+            response.headers["Content-Security-Policy"] = csp.replace(
+                "form-action 'self'", f"form-action 'self' {parts.scheme}://{parts.netloc}")
+    return response
 
 
 @bp.get("/payments/vnpay/ipn")

@@ -85,3 +85,8 @@ def test_app_api_refuses_other_customers_and_no_token(client, make_order, make_c
     answer = client.post(f"/api/app/v1/orders/{order.order_no}/payments", headers=stranger)
     assert answer.status_code == 404 and answer.get_json()["error"]["code"] == "order_not_found"
     assert client.post(f"/api/app/v1/orders/{order.order_no}/payments").status_code == 401
+
+
+def test_pages_let_the_pay_form_redirect_to_the_bank_only(client, app):
+    csp = client.get("/chonso/dang-nhap").headers["Content-Security-Policy"]
+    assert "form-action 'self' https://sandbox.vnpayment.test;" in csp  # the configured bank's origin, no other
