@@ -12,7 +12,7 @@ from portal.extensions import babel, csrf, db, limiter, login_manager, migrate, 
 
 BLUEPRINTS = ("portal.home", "portal.auth", "portal.audit", "portal.admin", "portal.holds", "portal.numbers",
               "portal.partners", "portal.customers", "portal.appapi", "portal.promotions", "portal.orders",
-              "portal.orders.app_api")
+              "portal.orders.app_api", "portal.payments", "portal.payments.app_api")
 
 
 def _locale() -> str:
@@ -122,6 +122,7 @@ def _import_models() -> None:
     import portal.orders.models  # noqa: F401
     import portal.org.models  # noqa: F401
     import portal.partners.models  # noqa: F401
+    import portal.payments.models  # noqa: F401
     import portal.promotions.models  # noqa: F401
 
 

@@ -49,6 +49,32 @@ def _database_url(env: dict) -> str:
     return url
 
 
+def vnpay_settings(env: dict, production: bool) -> dict:
+    """VNPay (or the sandbox bank, which reads the same settings): terminal code, hash secret, endpoints.
+
+    Development defaults point at the sandbox bank on PORT+2 with a per-instance secret; in production
+    nothing is assumed: no secret means every payment callback is refused (fail closed).
+    """
+    sandbox = f"http://127.0.0.1:{_int(env, 'PORT', 5000) + 2}"
+    secret = env.get("VNPAY_HASH_SECRET", "")
+    if not secret and not production:
+        path = INSTANCE / "vnpay_hash_secret"
+        if not path.exists():
+            INSTANCE.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_hex(16).upper())
+            path.chmod(0o600)
+        secret = path.read_text().strip()
+    return {
+        "VNPAY_TMN_CODE": env.get("VNPAY_TMN_CODE", "" if production else "CHONSO01"),
+        "VNPAY_HASH_SECRET": secret,
+        "VNPAY_PAY_URL": env.get("VNPAY_PAY_URL", "" if production else f"{sandbox}/paymentv2/vpcpay.html"),
+        "VNPAY_API_URL": env.get("VNPAY_API_URL", "" if production else f"{sandbox}/merchant_webapi/api/transaction"),
+        "VNPAY_RETURN_URL": env.get("VNPAY_RETURN_URL", ""),  # empty: this app's own /payments/vnpay/return
+        "VNPAY_ORDER_TYPE": env.get("VNPAY_ORDER_TYPE", "other"),
+        "VNPAY_PAY_MINUTES": _int(env, "VNPAY_PAY_MINUTES", 15),  # vnp_ExpireDate, never past the hold's expiry
+    }
+
+
 def _customer_settings(env: dict) -> dict:
     """Customer accounts (portal.customers), the app API and the SMS / e-mail gateways."""
     from portal.gateways import mail, sms
@@ -145,6 +171,7 @@ def load(env: dict | None = None) -> dict:
         "API_RATE_LIMIT_AUTH_FAILURES": env.get("API_RATE_LIMIT_AUTH_FAILURES", "30/minute"),
         "API_MAX_BODY_BYTES": _int(env, "API_MAX_BODY_BYTES", 16 * 1024),
         "PUBLIC_ORIGIN": env.get("PUBLIC_ORIGIN", ""),
+        **vnpay_settings(env, production),
         **_customer_settings(env),
         "TESTING": False,
     }

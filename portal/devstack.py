@@ -49,6 +49,11 @@ def services(port: int) -> list[Service]:
         # SMS (eSMS.vn protocol) and e-mail (Mailgun protocol) sandbox; its outbox page shows what was "sent".
         Service("outbox", [PY, "-m", "portal.gateways.outbox_sandbox", "--port", str(port + 1)],
                 ready_url=f"{outbox}/healthz", exports={"SMS_URL": outbox, "MAIL_URL": outbox}),
+        Service("vnpay", [PY, "-m", "portal.gateways.vnpay_sandbox", "--port", str(port + 2)],
+                ready_url=f"http://{HOST}:{port + 2}/healthz",
+                exports={"VNPAY_PAY_URL": f"http://{HOST}:{port + 2}/paymentv2/vpcpay.html",
+                         "VNPAY_API_URL": f"http://{HOST}:{port + 2}/merchant_webapi/api/transaction",
+                         "VNPAY_IPN_URL": f"http://{HOST}:{port}/payments/vnpay/ipn"}),
     ]
 
 

@@ -1,6 +1,6 @@
 """promotions: package offers (the TN4G eSIM promotion and the ones admins add)
 
-Revision ID: 0006_orders_promotions
+Revision ID: 0007_orders_promotions
 Revises: 0006_customer_accounts
 Create Date: 2026-11-25 15:31:46.232470
 
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0006_orders_promotions'
-down_revision = '0006_customer_accounts'  # the lead re-chains on merge
+revision = '0007_orders_promotions'
+down_revision = '0006_customer_accounts'
 branch_labels = None
 depends_on = None
 

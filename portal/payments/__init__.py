@@ -1,0 +1,6 @@
+"""Online payment of orders (HOLD-12, HOLD-14, E-2.2) through the VNPay 2.1.0 protocol."""
+from flask import Blueprint
+
+bp = Blueprint("payments", __name__)
+
+from portal.payments import reconcile, views  # noqa: E402,F401  (routes; the reconciler's periodic job)

@@ -1,0 +1,41 @@
+"""eSIM orders are delivered by e-mail (HOLD-6, E-2.2): the hold code and how to install the app.
+
+Decision: a paid eSIM order moves to PENDING with the payment (it is then on
+the board like any paid order, so a mail that never leaves is visible to
+staff), and this job moves it to DELIVERED once the e-mail is accepted by the
+mail gateway (``portal.gateways.mail``; the outbox sandbox in development).
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import render_template
+
+from portal.core.jobs import job
+from portal.core.states import transition
+from portal.core.time import utcnow
+from portal.extensions import db
+from portal.gateways.mail import mail_gateway
+from portal.holds.models import SimType
+from portal.orders.models import ORDER_TRANSITIONS, Order, OrderStatus
+
+log = logging.getLogger(__name__)
+
+
+@job
+def send_esim_email(order_id: int) -> None:
+    """E-mail a paid eSIM order's hold code and app instructions, then mark the order delivered."""
+    order = db.session.get(Order, order_id)
+    if order is None or order.sim_type != SimType.ESIM or order.status != OrderStatus.PENDING:
+        return  # delivered already, cancelled, or not an eSIM: nothing to do (RQ delivers at least once)
+    if not order.email:
+        log.warning("eSIM order %s has no e-mail address; left pending for staff", order.order_no)
+        return
+    ticket = order.ticket
+    subject = f"Chọn số Online – mã giữ số eSIM cho đơn hàng {order.order_no}"
+    text = render_template("payments/esim_email.txt", order=order, ticket=ticket)
+    # Sent before the order moves: if the commit fails after this, a rerun sends the mail once more (at least once).
+    mail_gateway().send(order.email, subject, text)
+    transition(order, OrderStatus.DELIVERED, None, ORDER_TRANSITIONS, "đã gửi e-mail eSIM",
+               delivered_at=utcnow())
+    log.info("eSIM order %s delivered by e-mail", order.order_no)
