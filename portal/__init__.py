@@ -11,7 +11,7 @@ from portal import config as portal_config
 from portal.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
 
 BLUEPRINTS = ("portal.home", "portal.auth", "portal.audit", "portal.admin", "portal.holds", "portal.numbers",
-              "portal.partners")
+              "portal.partners", "portal.shipping")
 
 
 def _locale() -> str:
@@ -121,14 +121,18 @@ def _import_models() -> None:
     import portal.orders.models  # noqa: F401
     import portal.org.models  # noqa: F401
     import portal.partners.models  # noqa: F401
+    import portal.shipping.models  # noqa: F401
 
 
 def _register_sockets() -> None:
     """Each domain's namespaces, registered once per process (SocketIO keeps them for every init_app)."""
     from portal.core.realtime import NotifyNamespace
+    from portal.shipping.sockets import NAMESPACE as SHIPPING_NAMESPACE
+    from portal.shipping.sockets import BoardNamespace
 
     if not socketio.namespace_handlers:
         socketio.on_namespace(NotifyNamespace("/staff"))
+        socketio.on_namespace(BoardNamespace(SHIPPING_NAMESPACE))
 
 
 def _register_template_helpers(app: Flask) -> None:

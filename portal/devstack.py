@@ -10,6 +10,7 @@ Run as ``.venv/bin/python -m portal.devstack``; ``PORT`` (default 5000) picks th
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -42,9 +43,15 @@ def services(port: int) -> list[Service]:
     """What ``make run`` runs, in start order. A sandbox of an outside system is one more line, e.g.
     ``Service("msale", [PY, "-m", "portal.gateways.msale", "--port", str(port + 1)],
     ready_url=f"http://{HOST}:{port + 1}/healthz", exports={"MSALE_URL": f"http://{HOST}:{port + 1}"})``."""
+    # The carrier sandbox signs its callbacks with a secret the web process shares (kept if already set).
+    ghn_secret = os.environ.get("GHN_WEBHOOK_SECRET") or secrets.token_urlsafe(32)
     return [
         Service("web", [PY, "wsgi.py"], ready_url=f"http://{HOST}:{port}/healthz"),
         Service("worker", [PY, "worker.py"]),
+        Service("carrier", [PY, "-m", "portal.gateways.ghn_sandbox", "--port", str(port + 3)],
+                ready_url=f"http://{HOST}:{port + 3}/healthz",
+                exports={"GHN_URL": f"http://{HOST}:{port + 3}", "GHN_WEBHOOK_SECRET": ghn_secret,
+                         "GHN_WEBHOOK_URL": f"http://{HOST}:{port}/shipping/carrier/ghn/webhook"}),
     ]
 
 
@@ -154,7 +161,8 @@ def banner(port: int) -> None:
     from portal.cli import print_demo_logins
 
     line = "─" * 64
-    print(f"\n{line}\n  Chọn số Online back office: http://{HOST}:{port}/\n", flush=True)
+    print(f"\n{line}\n  Chọn số Online back office: http://{HOST}:{port}/", flush=True)
+    print(f"  Carrier sandbox (GHN) simulator: http://{HOST}:{port + 3}/\n", flush=True)
     print_demo_logins()
     print(f"\n  Ctrl-C stops everything started here.\n{line}", flush=True)
 
