@@ -11,12 +11,14 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from flask_login import current_user
 from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from portal.core.access import in_region
 from portal.extensions import db
 from portal.holds.models import HoldTicket
 from portal.holds.services import normalize_hold_code
 from portal.orders.models import BOARD_TABS, Order, OrderStatus, PaymentMethod, ReceiveMethod
+from portal.shipping.models import OrderTabCount
 from portal.shipping.services import VIETNAM
 
 PER_PAGE = 50
@@ -109,16 +111,35 @@ def to_utc(day: date) -> datetime:
     return datetime.combine(day, time(), VIETNAM).astimezone(UTC).replace(tzinfo=None)
 
 
+def unfiltered(f: BoardFilters) -> bool:
+    return not (f.q or f.store_id or f.payment or f.receive or f.date_from or f.date_to)
+
+
 def tab_counts(f: BoardFilters) -> dict[OrderStatus, int]:
+    """Each tab's count: from the trigger-kept totals when nothing narrows the board, else counted."""
+    if unfiltered(f):
+        stmt = select(OrderTabCount.status, func.sum(OrderTabCount.n)).where(
+            OrderTabCount.receive_method.in_([m.value for m in BOARD_METHODS]),
+            OrderTabCount.status.in_([t.value for t in BOARD_TABS]))
+        region = f.region_id if current_user.is_head_office else current_user.region_id
+        if region is not None:
+            stmt = stmt.where(OrderTabCount.region_id == region)
+        rows = db.session.execute(stmt.group_by(OrderTabCount.status)).all()
+        return _as_counts(rows)
     stmt = filtered(f).where(Order.status.in_(BOARD_TABS))
-    rows = db.session.execute(stmt.with_only_columns(Order.status, func.count()).group_by(Order.status)).all()
+    return _as_counts(db.session.execute(stmt.with_only_columns(Order.status, func.count())
+                                         .group_by(Order.status)).all())
+
+
+def _as_counts(rows) -> dict[OrderStatus, int]:
     counts = dict.fromkeys(BOARD_TABS, 0)
     for status, n in rows:
-        counts[OrderStatus(status)] = n
+        counts[OrderStatus(status)] = int(n or 0)
     return counts
 
 
 def tab_page(f: BoardFilters) -> list[Order]:
-    stmt = filtered(f).where(Order.status == f.tab)
+    stmt = filtered(f).where(Order.status == f.tab).options(
+        selectinload(Order.ticket).selectinload(HoldTicket.lines), selectinload(Order.store))  # no N+1 per row
     return list(db.session.scalars(stmt.order_by(Order.created_at.desc(), Order.id.desc())
                                     .limit(PER_PAGE).offset((f.page - 1) * PER_PAGE)))

@@ -37,3 +37,18 @@ class CarrierEvent(db.Model):
     event_time: Mapped[str] = mapped_column(String(40), default="")
     outcome: Mapped[EventOutcome] = mapped_column(status_enum(EventOutcome))
     payload: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class OrderTabCount(db.Model):
+    """How many orders each (region, status, receiving method) holds: the board's unfiltered counts in O(1).
+
+    Kept by database triggers on ``customer_order`` (migration 0006_shipping), so every writer — the
+    orders domain placing orders, transitions, bulk loads — keeps it right without knowing it exists.
+    """
+
+    __tablename__ = "order_tab_count"
+
+    region_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    status: Mapped[str] = mapped_column(String(20), primary_key=True)
+    receive_method: Mapped[str] = mapped_column(String(10), primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger, default=0)

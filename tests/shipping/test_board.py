@@ -211,3 +211,25 @@ def test_board_partial_refreshes_counts(client, login, make_order):
     make_order()
     html = client.get("/shipping/board", query_string={"tab": "pending"}).get_data(as_text=True)
     assert "<html" not in html and _counts(html)["pending"] == 1
+
+
+def test_trigger_kept_counts_match_a_live_count_after_every_move(app, db, make_order, make_staff):
+    """The board's unfiltered counts come from order_tab_count (kept by triggers): they must equal a real count."""
+    from flask_login import login_user
+    from werkzeug.datastructures import MultiDict
+
+    from portal.shipping import board, services
+
+    staff = make_staff(Role.SHIPPING, region=1)
+    orders = [make_order(region=r) for r in (1, 1, 2)] + [make_order(receive="store"), make_order(receive="email",
+                                                                                                   sim="esim")]
+    confirm_now(orders[0], staff)
+    services.cancel_order(db.session.get(Order, orders[1].id), staff, "Khách hủy")
+    db.session.commit()
+    for viewer in (staff, make_staff(Role.SUPERVISOR, region=0)):
+        with app.test_request_context("/shipping/"):
+            login_user(viewer)
+            fast = board.tab_counts(board.parse_filters(MultiDict()))
+            slow = board.tab_counts(board.parse_filters(MultiDict({"from": "2000-01-01"})))  # filtered: counted
+            assert fast == slow
+            assert sum(fast.values()) == (3 if viewer is staff else 4)
