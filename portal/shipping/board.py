@@ -75,12 +75,15 @@ def parse_filters(args) -> BoardFilters:
 
 
 def _search(stmt: Select, q: str) -> Select:
+    """By order number, phone (contact or recipient) or hold code: equality on indexed columns only, so that
+    PostgreSQL can OR the indexes (a sub-select inside the OR made it scan the whole tab)."""
     digits = re.sub(r"[\s.\-]", "", q)
     if digits.startswith("+84"):
         digits = "0" + digits[3:]
-    code = normalize_hold_code(q)
-    clauses = [Order.order_no == q.upper().replace(" ", ""),
-               Order.ticket_id.in_(select(HoldTicket.id).where(HoldTicket.hold_code == code))]
+    clauses = [Order.order_no == q.upper().replace(" ", "")]
+    ticket_id = db.session.scalar(select(HoldTicket.id).where(HoldTicket.hold_code == normalize_hold_code(q)))
+    if ticket_id is not None:
+        clauses.append(Order.ticket_id == ticket_id)
     if digits.isdigit():
         clauses += [Order.contact_phone == digits, Order.recipient_phone == digits]
     return stmt.where(or_(*clauses))
