@@ -127,10 +127,16 @@ def confirm_order(order: Order, actor, pickup_address: str, pickup_at: datetime 
 def hand_over(order: Order, actor, iccid: str) -> None:
     """SHIP-12..14: packed with the blank SIM (its serial recorded) and handed to the courier → Đang giao hàng."""
     _refuse_if_cancelled(order)
-    if order.receive_method != ReceiveMethod.DELIVERY or order.status != OrderStatus.WAITING_PICKUP:
+    # The courier's "picked" may arrive before staff record the serial: then only the serial is missing.
+    late_serial = order.status == OrderStatus.DELIVERING and order.sim_serial is None
+    if order.receive_method != ReceiveMethod.DELIVERY or not (order.status == OrderStatus.WAITING_PICKUP
+                                                                 or late_serial):
         raise Conflict("not_waiting_pickup", _("Chỉ giao cho đơn vị vận chuyển đơn đang “Chờ lấy hàng”."))
     serial = normalize_iccid(iccid)
-    _move(order, OrderStatus.DELIVERING, actor, sim_serial=serial, handed_over_at=utcnow())
+    if late_serial:
+        order.sim_serial = serial
+    else:
+        _move(order, OrderStatus.DELIVERING, actor, sim_serial=serial, handed_over_at=utcnow())
     audit("order.hand_over", order, actor=actor, detail={"order_no": order.order_no, "sim_serial": serial})
 
 

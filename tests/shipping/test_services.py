@@ -260,3 +260,18 @@ def test_store_hand_over_checks_the_id_and_records_the_sim__SHIP_6_7(db, make_or
 def test_iccid_check_digit():
     assert services.luhn_ok("89840100000000000018") or services.luhn_ok(make_iccid(1))
     assert services.luhn_ok(make_iccid(7, length=20)) and len(make_iccid(7, length=20)) == 20
+
+
+def test_serial_recorded_after_the_courier_already_picked_up__SHIP_13(db, make_order, make_staff):
+    """The carrier's "picked" can beat staff to it: the order is delivering, the serial is still recorded once."""
+    staff = make_staff(Role.SHIPPING, region=1)
+    order = _delivering(db, make_order, make_staff)
+    services.apply_carrier_status(_callback(order, "picked"))
+    db.session.commit()
+    serial = make_iccid()
+    services.hand_over(_reload(db, order), staff, serial)
+    db.session.commit()
+    order = _reload(db, order)
+    assert order.status == OrderStatus.DELIVERING and order.sim_serial == serial
+    with pytest.raises(Conflict):
+        services.hand_over(order, staff, make_iccid())
