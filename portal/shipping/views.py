@@ -21,7 +21,7 @@ from portal.shipping.forms import CancelForm, ConfirmForm, HandOverForm, Resolve
 from portal.shipping.models import CarrierEvent
 
 VIEW = (Role.SHIPPING, Role.SUPERVISOR, Role.ADMIN)
-ACT = (Role.SHIPPING,)
+ACT = (Role.SHIPPING, Role.ADMIN)  # admins may use every staff route (tests/core/test_access_matrix.py)
 OVERSIGHT = (Role.SUPERVISOR, Role.ADMIN)
 # Which field a service refusal belongs beside.
 FIELD_OF = {"bad_iccid": "iccid", "iccid_in_use": "iccid", "pickup_in_past": "pickup_at",
