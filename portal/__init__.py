@@ -12,7 +12,8 @@ from portal.extensions import babel, csrf, db, limiter, login_manager, migrate, 
 
 BLUEPRINTS = ("portal.home", "portal.auth", "portal.audit", "portal.admin", "portal.holds", "portal.numbers",
               "portal.partners", "portal.customers", "portal.appapi", "portal.promotions", "portal.orders",
-              "portal.orders.app_api", "portal.payments", "portal.payments.app_api")
+              "portal.orders.app_api", "portal.payments", "portal.payments.app_api",
+              "portal.shipping")
 
 
 def _locale() -> str:
@@ -124,14 +125,18 @@ def _import_models() -> None:
     import portal.partners.models  # noqa: F401
     import portal.payments.models  # noqa: F401
     import portal.promotions.models  # noqa: F401
+    import portal.shipping.models  # noqa: F401
 
 
 def _register_sockets() -> None:
     """Each domain's namespaces, registered once per process (SocketIO keeps them for every init_app)."""
     from portal.core.realtime import NotifyNamespace
+    from portal.shipping.sockets import NAMESPACE as SHIPPING_NAMESPACE
+    from portal.shipping.sockets import BoardNamespace
 
     if not socketio.namespace_handlers:
         socketio.on_namespace(NotifyNamespace("/staff"))
+        socketio.on_namespace(BoardNamespace(SHIPPING_NAMESPACE))
 
 
 def _register_template_helpers(app: Flask) -> None:

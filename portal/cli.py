@@ -76,6 +76,10 @@ def seed_demo_command() -> None:
     db.session.commit()
     if numbers:
         click.echo(f"demo inventory: {numbers} numbers")
+    orders = seed_demo_orders()
+    db.session.commit()
+    if orders:
+        click.echo(f"demo orders: {orders} on the shipping board")
     print_demo_logins()
 
 
@@ -105,6 +109,60 @@ def seed_demo_inventory() -> int:
     if db.session.scalar(select(PhoneNumber.id).limit(1)) is not None:
         return 0
     return add_numbers(generate_numbers(DEMO_INVENTORY, seed=2026))
+
+
+# (region, receive method, payment method, name, phone, province) — pending orders for the shipping board.
+DEMO_ORDERS = [
+    (1, "delivery", "cod", "Nguyễn Văn An", "0912345601", "Hà Nội"),
+    (1, "delivery", "online", "Trần Thị Bình", "0912345602", "Hà Nội"),
+    (1, "store", "cod", "Lê Văn Cường", "0912345603", "Hà Nội"),
+    (2, "delivery", "cod", "Phạm Thị Dung", "0912345604", "TP. Hồ Chí Minh"),
+    (2, "store", "online", "Hoàng Văn Em", "0912345605", "TP. Hồ Chí Minh"),
+    (3, "delivery", "cod", "Võ Thị Giang", "0912345606", "Đà Nẵng"),
+]
+
+
+def seed_demo_orders() -> int:
+    """A few pending orders per region (made as the customer web will: a hold + an order), once."""
+    from datetime import date
+
+    from portal.holds.services import hold_numbers, mark_paid
+    from portal.numbers.models import NumberStatus, PhoneNumber
+    from portal.orders.models import Gender, IdType, Order, PaymentMethod, ReceiveMethod
+    from portal.org.models import Store
+
+    if db.session.scalar(select(Order.id).limit(1)) is not None:
+        return 0
+    made = 0
+    for i, (region, receive, payment, name, phone, province) in enumerate(DEMO_ORDERS, start=1):
+        number = db.session.scalar(select(PhoneNumber).where(PhoneNumber.status == NumberStatus.AVAILABLE,
+                                                             PhoneNumber.region_id == region).limit(1))
+        if number is None:
+            continue
+        ticket, _ = hold_numbers([number.number], phone, "physical", "web")
+        store = db.session.scalar(select(Store).where(Store.region_id == region).limit(1)) \
+            if receive == "store" else None
+        home = receive == "delivery"
+        order = Order(
+            order_no=f"DH{date.today():%y%m%d}{i:04d}", ticket_id=ticket.id, channel="web", status="pending",
+            region_id=region, sim_type="physical", receive_method=ReceiveMethod(receive),
+            payment_method=PaymentMethod(payment), store_id=store.id if store else None, full_name=name,
+            id_type=IdType.CCCD, id_number=f"0010990{i:05d}", birth_date=date(1990, 1, i), gender=Gender.MALE,
+            address=f"{10 + i} Lý Thường Kiệt", ward="Phường Cửa Nam", district="Quận 1" if region == 2 else "",
+            province=province, contact_phone=phone, recipient_name=name if home else "",
+            recipient_phone=phone if home else "", delivery_address=f"{10 + i} Lý Thường Kiệt" if home else "",
+            delivery_ward="Phường Cửa Nam" if home else "", delivery_province=province if home else "",
+            number_price=number.price, sim_fee=25_000, delivery_fee=20_000 if home else 0,
+            total=number.price + 25_000 + (20_000 if home else 0),
+        )
+        if payment == "online":
+            mark_paid(ticket)
+            from portal.core.time import utcnow
+
+            order.paid_at = utcnow()
+        db.session.add(order)
+        made += 1
+    return made
 
 
 def print_demo_logins() -> None:

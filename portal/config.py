@@ -173,5 +173,15 @@ def load(env: dict | None = None) -> dict:
         "PUBLIC_ORIGIN": env.get("PUBLIC_ORIGIN", ""),
         **vnpay_settings(env, production),
         **_customer_settings(env),
+        # Carrier (portal.gateways.ghn): GHN's API, by default the sandbox on PORT+3 (make run starts it).
+        "CARRIER": env.get("CARRIER", "ghn"),
+        "GHN_URL": env.get("GHN_URL", f"http://127.0.0.1:{_int(env, 'PORT', 5000) + 3}"),
+        "GHN_TOKEN": env.get("GHN_TOKEN", "sandbox-token"),
+        "GHN_SHOP_ID": env.get("GHN_SHOP_ID", "885"),
+        # Status callbacks are refused (401) while no secret is configured: fail closed.
+        "GHN_WEBHOOK_SECRET": env.get("GHN_WEBHOOK_SECRET", ""),
+        "SHIPPING_PICKUP_ADDRESS": env.get("SHIPPING_PICKUP_ADDRESS",
+                                           "Kho SIM Chọn số Online, 5 Phạm Hùng, Mỹ Đình 2, Nam Từ Liêm, Hà Nội"),
+        "APP_ACTIVATION_URL": env.get("APP_ACTIVATION_URL", "https://chonso.mobifone.vn/kich-hoat"),
         "TESTING": False,
     }

@@ -10,6 +10,7 @@ Run as ``.venv/bin/python -m portal.devstack``; ``PORT`` (default 5000) picks th
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -42,6 +43,8 @@ def services(port: int) -> list[Service]:
     """What ``make run`` runs, in start order. A sandbox of an outside system is one more line, e.g.
     ``Service("msale", [PY, "-m", "portal.gateways.msale", "--port", str(port + 1)],
     ready_url=f"http://{HOST}:{port + 1}/healthz", exports={"MSALE_URL": f"http://{HOST}:{port + 1}"})``."""
+    # The carrier sandbox signs its callbacks with a secret the web process shares (kept if already set).
+    ghn_secret = os.environ.get("GHN_WEBHOOK_SECRET") or secrets.token_urlsafe(32)
     outbox = f"http://{HOST}:{port + 1}"
     return [
         Service("web", [PY, "wsgi.py"], ready_url=f"http://{HOST}:{port}/healthz"),
@@ -54,6 +57,10 @@ def services(port: int) -> list[Service]:
                 exports={"VNPAY_PAY_URL": f"http://{HOST}:{port + 2}/paymentv2/vpcpay.html",
                          "VNPAY_API_URL": f"http://{HOST}:{port + 2}/merchant_webapi/api/transaction",
                          "VNPAY_IPN_URL": f"http://{HOST}:{port}/payments/vnpay/ipn"}),
+        Service("carrier", [PY, "-m", "portal.gateways.ghn_sandbox", "--port", str(port + 3)],
+                ready_url=f"http://{HOST}:{port + 3}/healthz",
+                exports={"GHN_URL": f"http://{HOST}:{port + 3}", "GHN_WEBHOOK_SECRET": ghn_secret,
+                         "GHN_WEBHOOK_URL": f"http://{HOST}:{port}/shipping/carrier/ghn/webhook"}),
     ]
 
 
@@ -165,7 +172,8 @@ def banner(port: int) -> None:
     line = "─" * 64
     print(f"\n{line}\n  Chọn số Online back office: http://{HOST}:{port}/", flush=True)
     print(f"  Customer site:              http://{HOST}:{port}/chonso/dang-nhap", flush=True)
-    print(f"  SMS / e-mail outbox:        http://{HOST}:{port + 1}/outbox\n", flush=True)
+    print(f"  SMS / e-mail outbox:        http://{HOST}:{port + 1}/outbox", flush=True)
+    print(f"  Carrier sandbox (GHN):      http://{HOST}:{port + 3}/\n", flush=True)
     print_demo_logins()
     print(f"\n  Ctrl-C stops everything started here.\n{line}", flush=True)
 

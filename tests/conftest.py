@@ -137,6 +137,7 @@ def client(app: Flask, db) -> FlaskClient:
 def make_staff(db) -> Callable:
     """Factory: ``make_staff(Role.AGENT, region=3)`` → a committed staff member."""
     from portal.auth.services import create_staff
+    from portal.core.sqlite import writing
 
     counter = iter(range(1, 10_000))
 
@@ -144,8 +145,12 @@ def make_staff(db) -> Callable:
         if role == Role.CLERK and store is None:
             store = {1: "CH-HN-01", 2: "CH-HCM-01", 3: "CH-DN-01", 5: "CH-HP-01", 9: "CH-CT-01"}[region]
         name = username or f"{role.value}{region}x{next(counter)}"
-        staff = create_staff(name, TEST_PASSWORD, role, region, store, full_name=f"Nhân viên {name}")
+        # A live worker (the `live` fixture) may be writing: end our read transaction and take SQLite's
+        # write lock up front, or the read-then-write upgrade fails at once with "database is locked".
         db.session.commit()
+        with writing():
+            staff = create_staff(name, TEST_PASSWORD, role, region, store, full_name=f"Nhân viên {name}")
+            db.session.commit()
         return staff
 
     return make

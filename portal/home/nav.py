@@ -31,6 +31,13 @@ ADMINS = frozenset({Role.ADMIN})
 OVERSIGHT = frozenset({Role.SUPERVISOR, Role.ADMIN})
 
 NAV: list[NavItem] = [
+    NavItem("shipping.index", _l("Đơn hàng"), frozenset({Role.SHIPPING, Role.SUPERVISOR, Role.ADMIN}),
+            _l("Bảng đơn hàng và giao vận: xác nhận, đóng gói, bàn giao đơn vị vận chuyển, theo dõi trực tiếp."),
+            "truck"),
+    NavItem("shipping.store.index", _l("Nhận SIM tại cửa hàng"), frozenset({Role.CLERK}),
+            _l("Đơn nhận tại cửa hàng của bạn: kiểm tra giấy tờ, giao SIM, in phiếu bàn giao."), "shop"),
+    NavItem("shipping.cod", _l("Đối soát COD"), OVERSIGHT,
+            _l("Tiền thu hộ theo đơn vị vận chuyển và ngày: phải thu, đã báo, đơn lệch tiền."), "cash", in_menu=False),
     NavItem("holds.index", _l("Phiếu giữ số"),
             frozenset({Role.SHIPPING, Role.CLERK, Role.SUPERVISOR, Role.ADMIN, Role.CONNECTION, Role.AGENT}),
             _l("Tra cứu phiếu giữ số theo mã, số điện thoại hoặc số thuê bao."), "ticket"),

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.models import status_enum
@@ -100,6 +100,11 @@ class Order(db.Model):
         Index("ix_customer_order_status_created", "status", "created_at"),
         Index("ix_customer_order_region_status_created", "region_id", "status", "created_at"),
         Index("ix_customer_order_store_status", "store_id", "status"),
+        # The shipping board's counts per tab (eSIM orders are not on the board): index-only (migration 0006).
+        Index("ix_customer_order_status_receive", "status", "receive_method"),
+        Index("ix_customer_order_region_status_receive", "region_id", "status", "receive_method"),
+        Index("ix_customer_order_contact_phone", "contact_phone"),  # board search by phone
+        Index("ix_customer_order_recipient_phone", "recipient_phone"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -154,6 +159,12 @@ class Order(db.Model):
     carrier_order_code: Mapped[str | None] = mapped_column(String(40), unique=True)
     sim_serial: Mapped[str | None] = mapped_column(String(20), unique=True)  # ICCID of the blank SIM
     cancel_reason: Mapped[str] = mapped_column(String(300), default="")
+    # Added by the shipping domain (migration 0009_shipping).
+    carrier_status: Mapped[str] = mapped_column(String(30), default="")  # the carrier's last status, e.g. "picked"
+    carrier_status_at: Mapped[datetime | None] = mapped_column(DateTime)
+    handed_over_at: Mapped[datetime | None] = mapped_column(DateTime)  # to the courier (SHIP-13) or the customer
+    cod_date: Mapped[date | None] = mapped_column(Date)  # Vietnam-local day the cash was reported (COD report)
+    cash_mismatch: Mapped[bool] = mapped_column(Boolean, default=False)  # reported cash ≠ expected: flagged
 
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
@@ -172,3 +183,8 @@ class Order(db.Model):
     @property
     def is_paid(self) -> bool:
         return self.paid_at is not None
+
+    @property
+    def cash_expected(self) -> int:
+        """What the courier or the store must collect: the total, unless paid online already (SHIP-19, 20)."""
+        return self.total if self.payment_method == PaymentMethod.COD else 0

@@ -7,7 +7,7 @@ Decisions (see also docs in the report):
   order (one order, one hold). The app API passes its ``Idempotency-Key`` the same way.
 * Cash on delivery (COD) orders start PENDING; their hold must live as long as the order, so its
   expiry is set to ``KEPT_FOR_ORDER`` (the expiry job never reaches it). Such a hold ends only with
-  the order: ``cancel_order`` cancels it; the cash collected marks it paid (``order_paid``).
+  the order: ``portal.shipping.services.cancel_order`` cancels it; the cash collected marks it paid (``order_paid``).
 * Online orders start AWAITING_PAYMENT with the hold's normal expiry; when the hold expires the order is
   cancelled in the same transaction (``holds.services.hold_expired`` signal), so nothing is left half-way.
 """
@@ -170,19 +170,6 @@ def place_order(raw: dict[str, Any], customer, channel: str, idempotency_key: st
         "order_no": order.order_no, "hold_code": ticket.hold_code, "total": order.total,
         "receive": data.receive_method.value, "payment": data.payment_method.value, "offer": order.offer_code})
     return order, False
-
-
-def cancel_order(order: Order, actor, reason: str) -> None:
-    """Cancel an order before the parcel leaves (SHIP-3, SHIP-10, SHIP-11): its hold ends, the number is free."""
-    transition(order, OrderStatus.CANCELLED, actor, ORDER_TRANSITIONS, reason, cancelled_at=utcnow(),
-               cancel_reason=reason[:300])
-    audit("order.cancel", order, actor=actor, detail={"order_no": order.order_no, "reason": reason})
-    ticket = order.ticket
-    if ticket.status in (HoldStatus.ACTIVE, HoldStatus.PAID):
-        if ticket.status == HoldStatus.ACTIVE and ticket.expires_at <= utcnow():
-            holds.release_expired([line.number_id for line in ticket.lines])
-        else:
-            holds.cancel_hold(ticket, actor, reason)
 
 
 def order_paid(order: Order, actor=None) -> None:

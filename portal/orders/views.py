@@ -25,6 +25,7 @@ from portal.orders.forms import SEARCH_MODES, HoldForm, SearchForm
 from portal.orders.models import OrderStatus
 from portal.orders.submit import submit_order
 from portal.orders.validation import FieldErrors
+from portal.shipping import services as shipping
 
 PER_PAGE = 20
 # Before a carrier is involved: once waiting for pickup, cancelling goes through the shipping team (who also
@@ -169,7 +170,7 @@ def cancel(hold_code: str):
         flash(_("Đơn hàng không thể hủy ở trạng thái này."), "warning")
     else:
         try:
-            orders.cancel_order(order, customer, _("Khách hàng hủy"))
+            shipping.cancel_order(order, customer, _("Khách hàng hủy"), by_customer=True)
             db.session.commit()
             flash(_("Đã hủy đơn hàng; số đã được trả lại kho."), "info")
         except PortalError as exc:

@@ -17,6 +17,7 @@ from portal.orders import queries
 from portal.orders import services as orders
 from portal.orders.models import Order, OrderStatus
 from portal.orders.validation import FieldErrors
+from portal.shipping import services as shipping
 
 from .conftest import hold_form
 
@@ -124,7 +125,7 @@ def test_cod_hold_does_not_expire(numbers, customer, db):
 def test_cancel_order_frees_the_number__SHIP_11(numbers, customer, db):
     order, _ = orders.place_order(hold_form(), customer, "web", "n")
     db.session.commit()
-    orders.cancel_order(order, customer, "Khách đổi ý")
+    shipping.cancel_order(order, customer, "Khách đổi ý", by_customer=True)
     db.session.commit()
     assert order.status == OrderStatus.CANCELLED and order.ticket.status == HoldStatus.CANCELLED
     assert _number(db, "0903686868").status == NumberStatus.AVAILABLE

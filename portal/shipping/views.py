@@ -1,0 +1,200 @@
+"""The order board (SHIP-2, 4, 8, 11..14, 23), order detail with its actions, packing slip, COD report."""
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import case, func, select
+
+from portal.core.access import allow, get_in_region_or_404, in_region
+from portal.core.audit import audit_now
+from portal.core.errors import PortalError
+from portal.core.models import StatusChange
+from portal.core.roles import Role
+from portal.extensions import db
+from portal.orders.models import BOARD_TABS, Order, OrderStatus, PaymentMethod, ReceiveMethod
+from portal.org.models import Region, Store
+from portal.shipping import board, bp, services
+from portal.shipping.forms import CancelForm, ConfirmForm, HandOverForm, ResolveFlagForm
+from portal.shipping.models import CarrierEvent
+
+VIEW = (Role.SHIPPING, Role.SUPERVISOR, Role.ADMIN)
+ACT = (Role.SHIPPING, Role.ADMIN)  # admins may use every staff route (tests/core/test_access_matrix.py)
+OVERSIGHT = (Role.SUPERVISOR, Role.ADMIN)
+# Which field a service refusal belongs beside.
+FIELD_OF = {"bad_iccid": "iccid", "iccid_in_use": "iccid", "pickup_in_past": "pickup_at",
+            "pickup_too_far": "pickup_at", "bad_pickup_address": "pickup_address", "reason_required": "reason",
+            "id_mismatch": "id_number", "cash_mismatch": "cash_received", "note_required": "note"}
+
+
+def board_order_or_404(order_id: int) -> Order:
+    """An order of the staff member's region that belongs on the board (eSIM by e-mail does not)."""
+    order = get_in_region_or_404(Order, order_id)
+    if order.receive_method == ReceiveMethod.EMAIL:
+        abort(404)
+    return order
+
+
+def run_action(form, call, success: str, on_error):
+    """Validate, call one service, commit once; a refusal goes beside its field (or in a flash)."""
+    if form.validate_on_submit():
+        try:
+            call()
+        except PortalError as exc:
+            db.session.rollback()
+            field = FIELD_OF.get(exc.code)
+            if field is None or field not in form:
+                flash(exc.message, "danger")
+                return None
+            form[field].errors = [*form[field].errors, exc.message]
+        else:
+            db.session.commit()
+            flash(success, "success")
+            return None
+    return on_error()
+
+
+def _filter_choices() -> dict:
+    stores = db.session.scalars(in_region(select(Store).where(Store.active.is_(True)), Store.region_id)
+                                .order_by(Store.region_id, Store.code)).all()
+    regions = db.session.scalars(select(Region).where(Region.id > 0).order_by(Region.id)).all() \
+        if current_user.is_head_office else []
+    return {"stores": stores, "regions": regions, "payments": list(PaymentMethod),
+            "receives": list(board.BOARD_METHODS)}
+
+
+@bp.get("/")
+@allow(*VIEW)
+def index():
+    f = board.parse_filters(request.args)
+    return render_template("shipping/board.html", f=f, counts=board.tab_counts(f), orders=board.tab_page(f),
+                           tabs=BOARD_TABS, **_filter_choices())
+
+
+@bp.get("/board")
+@allow(*VIEW)
+def board_partial():
+    """The tabs and rows only: what the page re-reads when a socket says an order moved."""
+    f = board.parse_filters(request.args)
+    return render_template("shipping/_board.html", f=f, counts=board.tab_counts(f), orders=board.tab_page(f),
+                           tabs=BOARD_TABS)
+
+
+def _default_pickup_at() -> datetime:
+    tomorrow = datetime.now(services.VIETNAM).date() + timedelta(days=1)
+    return datetime.combine(tomorrow, time(9, 0))
+
+
+def render_detail(order: Order, status: int = 200, **forms):
+    confirm = forms.get("confirm") or ConfirmForm(
+        formdata=None, pickup_address=current_app.config.get("SHIPPING_PICKUP_ADDRESS", ""),
+        pickup_at=_default_pickup_at())
+    history = db.session.scalars(select(StatusChange).where(
+        StatusChange.object_type == Order.__tablename__, StatusChange.object_id == str(order.id))
+        .order_by(StatusChange.id)).all()
+    events = db.session.scalars(select(CarrierEvent).where(CarrierEvent.order_id == order.id)
+                                .order_by(CarrierEvent.id)).all()
+    return render_template(
+        "shipping/detail.html", order=order, history=history, events=events, confirm=confirm,
+        hand_over_form=forms.get("hand_over") or HandOverForm(formdata=None),
+        cancel_form=forms.get("cancel") or CancelForm(formdata=None),
+        can_act=current_user.role in ACT, labels={s.value: s.label for s in OrderStatus},
+    ), status
+
+
+@bp.get("/orders/<int:order_id>")
+@allow(*VIEW)
+def detail(order_id: int):
+    order = board_order_or_404(order_id)
+    audit_now("order.view", order)  # personal data (name, ID number, address): views are audited
+    return render_detail(order)
+
+
+def _to_utc(local: datetime | None) -> datetime | None:
+    if local is None:
+        return None
+    return local.replace(tzinfo=services.VIETNAM).astimezone(UTC).replace(tzinfo=None)
+
+
+@bp.post("/orders/<int:order_id>/confirm")
+@allow(*ACT)
+def confirm(order_id: int):
+    order = board_order_or_404(order_id)
+    form = ConfirmForm()
+    result = run_action(
+        form, lambda: services.confirm_order(order, current_user, form.pickup_address.data,
+                                             _to_utc(form.pickup_at.data)),
+        _("Đã xác nhận đơn: chờ đơn vị vận chuyển lấy hàng."), lambda: render_detail(order, 422, confirm=form))
+    return result or redirect(url_for("shipping.detail", order_id=order_id))
+
+
+@bp.post("/orders/<int:order_id>/hand-over")
+@allow(*ACT)
+def hand_over(order_id: int):
+    order = board_order_or_404(order_id)
+    form = HandOverForm()
+    result = run_action(form, lambda: services.hand_over(order, current_user, form.iccid.data),
+                        _("Đã bàn giao cho đơn vị vận chuyển: đơn đang giao."),
+                        lambda: render_detail(order, 422, hand_over=form))
+    return result or redirect(url_for("shipping.detail", order_id=order_id))
+
+
+@bp.post("/orders/<int:order_id>/cancel")
+@allow(*ACT)
+def cancel(order_id: int):
+    order = board_order_or_404(order_id)
+    form = CancelForm()
+    result = run_action(form, lambda: services.cancel_order(order, current_user, form.reason.data),
+                        _("Đã hủy đơn và trả số về kho."), lambda: render_detail(order, 422, cancel=form))
+    return result or redirect(url_for("shipping.detail", order_id=order_id))
+
+
+@bp.get("/orders/<int:order_id>/packing-slip")
+@allow(*VIEW)
+def packing_slip(order_id: int):
+    """E-2.3: what goes in the parcel with the blank SIM: serial, hold code, how to activate in the app."""
+    order = board_order_or_404(order_id)
+    if order.receive_method != ReceiveMethod.DELIVERY or order.status == OrderStatus.PENDING:
+        abort(404)
+    from portal.shipping.slips import activation_qr
+
+    return render_template("shipping/packing_slip.html", order=order, qr=activation_qr(order))
+
+
+@bp.get("/cod")
+@allow(*OVERSIGHT)
+def cod():
+    """Cash on delivery per carrier per day: expected vs reported; mismatches flagged (SHIP-20)."""
+    days = max(1, min(request.args.get("days", 30, type=int) or 30, 366))
+    since = datetime.now(services.VIETNAM).date() - timedelta(days=days - 1)
+    expected = func.sum(case((Order.payment_method == PaymentMethod.COD, Order.total), else_=0))
+    stmt = in_region(select(Order.carrier, Order.cod_date, func.count(Order.id), expected,
+                            func.sum(func.coalesce(Order.cash_collected, 0)),
+                            func.sum(case((Order.cash_mismatch.is_(True), 1), else_=0))), Order.region_id)
+    rows = db.session.execute(stmt.where(Order.status == OrderStatus.DELIVERED, Order.cod_date >= since)
+                              .group_by(Order.carrier, Order.cod_date)
+                              .order_by(Order.cod_date.desc(), Order.carrier)).all()
+    flagged = db.session.scalars(in_region(select(Order).where(Order.cash_mismatch.is_(True)), Order.region_id)
+                                 .order_by(Order.delivered_at.desc()).limit(200)).all()
+    return render_template("shipping/cod.html", rows=rows, flagged=flagged, days=days)
+
+
+@bp.post("/orders/<int:order_id>/cash-flag")
+@allow(*OVERSIGHT)
+def resolve_flag(order_id: int):
+    order = board_order_or_404(order_id)
+    form = ResolveFlagForm()
+    if not form.validate_on_submit():
+        flash(_("Vui lòng ghi chú cách xử lý."), "danger")
+        return redirect(url_for("shipping.cod"))
+    try:
+        services.resolve_cash_flag(order, current_user, form.note.data)
+    except PortalError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+    else:
+        db.session.commit()
+        flash(_("Đã đóng cờ lệch tiền của đơn %(n)s.", n=order.order_no), "success")
+    return redirect(url_for("shipping.cod"))

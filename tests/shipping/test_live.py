@@ -1,0 +1,199 @@
+"""End to end on a real web server + RQ worker + the sandbox carrier over HTTP (issue 5, "Done when").
+
+An order reaches Đã giao through the carrier with cash collected; another is refused at the door and
+ends Đã hủy with the reason and its number back in the pool; a store-pickup order is handed over on
+the store screen; every move reaches a signed-in board socket (and, in a real browser, the board's
+counts change without a reload).
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import time
+
+import pytest
+import requests
+import socketio as socketio_client
+from sqlalchemy import select
+
+from portal.core.roles import Role
+from portal.core.sqlite import writing
+from portal.numbers.models import NumberStatus, PhoneNumber
+from portal.orders.models import Order, OrderStatus
+from tests.conftest import TEST_PASSWORD
+from tests.shipping.conftest import ID_NUMBER, SECRET, make_iccid
+
+pytestmark = pytest.mark.slow
+WEBHOOK = "/shipping/carrier/ghn/webhook"
+
+
+@pytest.fixture
+def carrier_env(sandbox, monkeypatch):
+    """Before ``live`` starts: the web server and worker talk to the in-process sandbox, and share its secret."""
+    monkeypatch.setenv("GHN_URL", sandbox.url)
+    monkeypatch.setenv("GHN_WEBHOOK_SECRET", SECRET)
+    monkeypatch.setenv("GHN_TOKEN", sandbox.token)
+    monkeypatch.setenv("GHN_SHOP_ID", sandbox.shop_id)
+    return sandbox
+
+
+def _sign_in(base: str, username: str) -> requests.Session:
+    session = requests.Session()
+    page = session.get(f"{base}/login").text
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    response = session.post(f"{base}/login", data={"username": username, "password": TEST_PASSWORD,
+                                                   "csrf_token": token}, allow_redirects=False)
+    assert response.status_code == 302
+    return session
+
+
+def _token(session: requests.Session, url: str) -> str:
+    return re.search(r'name="csrf-token" content="([^"]+)"', session.get(url).text).group(1)
+
+
+def _status(db, order_id: int) -> Order:
+    db.session.commit()
+    return db.session.get(Order, order_id)
+
+
+def _wait(predicate, seconds: float = 30, what: str = "") -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _tomorrow_9am() -> str:
+    from datetime import datetime, timedelta
+
+    from portal.shipping.services import VIETNAM
+
+    return (datetime.now(VIETNAM) + timedelta(days=1)).strftime("%Y-%m-%dT09:00")
+
+
+def test_delivered_with_cash_refused_at_the_door_and_store_pickup__SHIP_1_23(carrier_env, live, db, make_order,
+                                                                               make_staff):
+    sandbox = carrier_env
+    sandbox.webhook_url = live + WEBHOOK
+    db.session.commit()
+    with writing():  # the worker writes too: take SQLite's write lock up front
+        shipper = make_staff(Role.SHIPPING, region=1)
+        clerk = make_staff(Role.CLERK, region=1)
+        delivered, refused = make_order(), make_order()
+        pickup = make_order(receive="store")
+        ids = {o.order_no: o.id for o in (delivered, refused, pickup)}
+        refused_number = refused.ticket.numbers[0]
+        db.session.commit()
+
+    session = _sign_in(live, shipper.username)
+    moves: list[tuple[int, str]] = []
+    sio = socketio_client.Client(reconnection=False)
+    sio.on("order_moved", lambda data: moves.append((data["order_id"], data["to"])), namespace="/shipping")
+    sio.connect(live, namespaces=["/shipping"], transports=["websocket"], wait_timeout=10,
+                headers={"Cookie": "; ".join(f"{c.name}={c.value}" for c in session.cookies)})
+    try:
+        # SHIP-8: staff confirm both home-delivery orders; the worker creates the carrier orders.
+        for order_no in (delivered.order_no, refused.order_no):
+            url = f"{live}/shipping/orders/{ids[order_no]}"
+            response = session.post(url + "/confirm", data={"csrf_token": _token(session, url),
+                                                             "pickup_address": "Kho SIM, 5 Phạm Hùng, Hà Nội",
+                                                             "pickup_at": _tomorrow_9am()}, allow_redirects=False)
+            assert response.status_code == 302
+        _wait(lambda: len(sandbox.all()) == 2, what="the worker to create two carrier orders")
+        codes = {p["client_order_code"]: p["order_code"] for p in sandbox.all()}
+        # SHIP-13: packed with the blank SIM's serial, handed to the courier.
+        for order_no in (delivered.order_no, refused.order_no):
+            url = f"{live}/shipping/orders/{ids[order_no]}"
+            assert session.post(url + "/hand-over", data={"csrf_token": _token(session, url), "iccid": make_iccid()},
+                                allow_redirects=False).status_code == 302
+        # The carrier's timers: picking → picked → delivering, each a signed callback (late ones change nothing).
+        sandbox.step_seconds = 0.3
+        with sandbox.connect() as conn:
+            conn.execute("UPDATE parcel SET next_at = 0")
+        sandbox.start_timers()
+        _wait(lambda: all(sandbox.get(order_code=c)["status"] == "delivering" for c in codes.values()),
+              what="the sandbox to start delivering")
+        # SHIP-20..23: delivered, cash collected. SHIP-15..18: refused at the door with the customer's reason.
+        requests.post(f"{sandbox.url}/sim/{codes[delivered.order_no]}/delivered", data={"amount": "545000"},
+                      timeout=10)
+        requests.post(f"{sandbox.url}/sim/{codes[refused.order_no]}/refuse",
+                      data={"reason": "Khách từ chối nhận: đã mua số khác"}, timeout=10)
+        _wait(lambda: _status(db, ids[delivered.order_no]).status == OrderStatus.DELIVERED, what="Đã giao")
+        _wait(lambda: _status(db, ids[refused.order_no]).status == OrderStatus.CANCELLED, what="Đã hủy")
+        done = _status(db, ids[delivered.order_no])
+        assert done.cash_collected == 545_000 and not done.cash_mismatch
+        gone = _status(db, ids[refused.order_no])
+        assert gone.cancel_reason == "Khách từ chối nhận: đã mua số khác"
+        assert db.session.scalar(select(PhoneNumber.status).where(PhoneNumber.number == refused_number)) \
+            == NumberStatus.AVAILABLE
+
+        # SHIP-6..7: the store clerk hands the SIM over on the store screen.
+        store = _sign_in(live, clerk.username)
+        url = f"{live}/shipping/store/orders/{ids[pickup.order_no]}"
+        assert store.post(url + "/hand-over", data={"csrf_token": _token(store, url), "id_number": ID_NUMBER,
+                                                    "iccid": make_iccid(), "cash_received": "545000"},
+                          allow_redirects=False).status_code == 302
+        assert _status(db, ids[pickup.order_no]).status == OrderStatus.DELIVERED
+
+        # Every move reached the board's socket.
+        expected = {(ids[delivered.order_no], "delivered"), (ids[refused.order_no], "cancelled"),
+                    (ids[pickup.order_no], "delivered"), (ids[delivered.order_no], "waiting_pickup"),
+                    (ids[delivered.order_no], "delivering")}
+        _wait(lambda: expected <= set(moves), seconds=10, what=f"socket moves (got {moves})")
+    finally:
+        sio.disconnect()
+
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.mark.browser
+def test_the_board_updates_live_in_a_browser__SHIP_22(carrier_env, live, db, make_order, make_staff, tmp_path):
+    if not shutil.which(CHROMIUM):
+        pytest.fail("Debian's chromium is missing: apt-get install -y chromium")
+    from playwright.sync_api import expect, sync_playwright
+
+    sandbox = carrier_env
+    sandbox.webhook_url = live + WEBHOOK
+    db.session.commit()
+    with writing():
+        shipper = make_staff(Role.SHIPPING, region=1)
+        order = make_order()
+        make_order(receive="store")
+        order_id, order_no = order.id, order.order_no
+        db.session.commit()
+    session = _sign_in(live, shipper.username)
+    url = f"{live}/shipping/orders/{order_id}"
+    session.post(url + "/confirm", data={"csrf_token": _token(session, url), "pickup_address": "Kho SIM Phạm Hùng",
+                                         "pickup_at": _tomorrow_9am()})
+    _wait(lambda: len(sandbox.all()) == 1, what="the carrier order")
+    code = sandbox.all()[0]["order_code"]
+    console: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_context(viewport={"width": 1366, "height": 768}, locale="vi-VN").new_page()
+        page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+        page.goto(f"{live}/login")
+        page.fill("#username", shipper.username)
+        page.fill("#password", TEST_PASSWORD)
+        page.click("button[type=submit]")
+        page.goto(f"{live}/shipping/?tab=waiting_pickup")
+        page.wait_for_selector("#board[data-live=online]", timeout=15_000)
+        assert page.inner_text('[data-count="waiting_pickup"]') == "1"
+        assert page.inner_text('[data-count="delivering"]') == "0"
+        page.screenshot(path=str(tmp_path / "board-before.png"))
+        page.evaluate("window.__sameDocument = true")
+        # The courier picks the parcel up: the carrier's signed callback moves the order; the board follows.
+        requests.post(f"{sandbox.url}/sim/{code}/pick", timeout=10)
+        expect(page.locator('[data-count="delivering"]')).to_have_text("1", timeout=15_000)
+        assert page.inner_text('[data-count="waiting_pickup"]') == "0"
+        assert page.evaluate("window.__sameDocument") is True  # no reload
+        assert order_no not in page.inner_text("#board tbody")  # it left the tab on screen
+        page.screenshot(path=str(tmp_path / "board-after.png"))
+        shutil.copy(tmp_path / "board-after.png", "/tmp/shipping-board-live.png")
+        browser.close()
+    assert not [m for m in console if "Content Security Policy" in m], console
