@@ -1,6 +1,7 @@
 """End to end on a real web server + RQ worker + the sandbox carrier over HTTP (issue 5, "Done when").
 
-An order reaches Đã giao through the carrier with cash collected; another is refused at the door and
+Orders placed through the customer web (sign in, hold form, summary, confirm) on the live server: one
+reaches Đã giao through the carrier with cash collected; another is refused at the door and
 ends Đã hủy with the reason and its number back in the pool; a store-pickup order is handed over on
 the store screen; every move reaches a signed-in board socket (and, in a real browser, the board's
 counts change without a reload).
@@ -18,13 +19,17 @@ from sqlalchemy import select
 
 from portal.core.roles import Role
 from portal.core.sqlite import writing
+from portal.holds.models import HoldTicket
 from portal.numbers.models import NumberStatus, PhoneNumber
+from portal.numbers.services import NewNumber, add_numbers
 from portal.orders.models import Order, OrderStatus
-from tests.conftest import TEST_PASSWORD
-from tests.shipping.conftest import ID_NUMBER, SECRET, make_iccid
+from tests.conftest import CUSTOMER_PASSWORD, TEST_PASSWORD
+from tests.orders.conftest import hold_form
+from tests.shipping.conftest import SECRET, make_iccid
 
 pytestmark = pytest.mark.slow
 WEBHOOK = "/shipping/carrier/ghn/webhook"
+STORE_HCM = "CH-HCM-01"
 
 
 @pytest.fixture
@@ -73,18 +78,55 @@ def _tomorrow_9am() -> str:
     return (datetime.now(VIETNAM) + timedelta(days=1)).strftime("%Y-%m-%dT09:00")
 
 
-def test_delivered_with_cash_refused_at_the_door_and_store_pickup__SHIP_1_23(carrier_env, live, db, make_order,
-                                                                               make_staff):
+def _place_on_the_customer_web(base: str, customer, number: str, **changes) -> str:
+    """HOLD-2..13 on the live server, as a customer does it: sign in, the hold form, the summary, confirm.
+
+    Returns the hold code the ticket page is named by."""
+    web = requests.Session()
+    response = web.post(f"{base}/chonso/dang-nhap", data={
+        "phone": customer.phone, "password": CUSTOMER_PASSWORD, "csrf_token": _token(web, f"{base}/chonso/dang-nhap")},
+        allow_redirects=False)
+    assert response.status_code == 302
+    form_page = web.get(f"{base}/chonso/giu-so/{number}").text
+    nonce = re.search(r'name="nonce" type="hidden" value="([^"]+)"', form_page).group(1)
+    token = re.search(r'name="csrf-token" content="([^"]+)"', form_page).group(1)
+    data = {**hold_form(number=number, contact_phone=customer.phone, recipient_phone=customer.phone, **changes),
+            "csrf_token": token, "nonce": nonce}
+    summary = web.post(f"{base}/chonso/giu-so/{number}", data=data)
+    assert summary.status_code == 200 and "Xác nhận đơn hàng" in summary.text, summary.text[:2000]
+    placed = web.post(f"{base}/chonso/giu-so/{number}/xac-nhan", data=data, allow_redirects=False)
+    assert placed.status_code == 302 and "/chonso/phieu/" in placed.headers["Location"]
+    return placed.headers["Location"].rsplit("/", 1)[1]
+
+
+def _order_of(db, hold_code: str) -> Order:
+    db.session.commit()
+    return db.session.scalar(select(Order).join(HoldTicket).where(HoldTicket.hold_code == hold_code))
+
+
+def test_delivered_with_cash_refused_at_the_door_and_store_pickup__SHIP_1_23(carrier_env, live, db, make_staff,
+                                                                               make_customer):
     sandbox = carrier_env
     sandbox.webhook_url = live + WEBHOOK
     db.session.commit()
+    numbers = ["0903545001", "0903545002", "0903545003"]
     with writing():  # the worker writes too: take SQLite's write lock up front
-        shipper = make_staff(Role.SHIPPING, region=1)
-        clerk = make_staff(Role.CLERK, region=1)
-        delivered, refused = make_order(), make_order()
-        pickup = make_order(receive="store")
-        ids = {o.order_no: o.id for o in (delivered, refused, pickup)}
-        refused_number = refused.ticket.numbers[0]
+        add_numbers([NewNumber(n, price=500_000, region_id=2) for n in numbers])
+        customer = make_customer("0912345678")
+        db.session.commit()
+    # Three orders placed through the customer web (HOLD-2..13): two home deliveries paid in cash, one store pickup.
+    hold_codes = [_place_on_the_customer_web(live, customer, numbers[0]),
+             _place_on_the_customer_web(live, customer, numbers[1]),
+             _place_on_the_customer_web(live, customer, numbers[2], receive_method="store", store_code=STORE_HCM)]
+    delivered, refused, pickup = (_order_of(db, code) for code in hold_codes)
+    assert {o.status for o in (delivered, refused, pickup)} == {OrderStatus.PENDING}  # SHIP-2: Chờ xử lý
+    assert delivered.region_id == pickup.region_id == 2 and pickup.store.code == STORE_HCM
+    assert (delivered.total, pickup.total) == (545_000, 525_000)  # number + SIM fee (+ delivery fee)
+    ids = {o.order_no: o.id for o in (delivered, refused, pickup)}
+    refused_number = refused.ticket.numbers[0]
+    with writing():
+        shipper = make_staff(Role.SHIPPING, region=2)
+        clerk = make_staff(Role.CLERK, region=2, store=STORE_HCM)
         db.session.commit()
 
     session = _sign_in(live, shipper.username)
@@ -116,14 +158,14 @@ def test_delivered_with_cash_refused_at_the_door_and_store_pickup__SHIP_1_23(car
         _wait(lambda: all(sandbox.get(order_code=c)["status"] == "delivering" for c in codes.values()),
               what="the sandbox to start delivering")
         # SHIP-20..23: delivered, cash collected. SHIP-15..18: refused at the door with the customer's reason.
-        requests.post(f"{sandbox.url}/sim/{codes[delivered.order_no]}/delivered", data={"amount": "545000"},
+        requests.post(f"{sandbox.url}/sim/{codes[delivered.order_no]}/delivered", data={"amount": str(delivered.total)},
                       timeout=10)
         requests.post(f"{sandbox.url}/sim/{codes[refused.order_no]}/refuse",
                       data={"reason": "Khách từ chối nhận: đã mua số khác"}, timeout=10)
         _wait(lambda: _status(db, ids[delivered.order_no]).status == OrderStatus.DELIVERED, what="Đã giao")
         _wait(lambda: _status(db, ids[refused.order_no]).status == OrderStatus.CANCELLED, what="Đã hủy")
         done = _status(db, ids[delivered.order_no])
-        assert done.cash_collected == 545_000 and not done.cash_mismatch
+        assert done.cash_collected == delivered.total == 545_000 and not done.cash_mismatch
         gone = _status(db, ids[refused.order_no])
         assert gone.cancel_reason == "Khách từ chối nhận: đã mua số khác"
         assert db.session.scalar(select(PhoneNumber.status).where(PhoneNumber.number == refused_number)) \
@@ -132,8 +174,8 @@ def test_delivered_with_cash_refused_at_the_door_and_store_pickup__SHIP_1_23(car
         # SHIP-6..7: the store clerk hands the SIM over on the store screen.
         store = _sign_in(live, clerk.username)
         url = f"{live}/shipping/store/orders/{ids[pickup.order_no]}"
-        assert store.post(url + "/hand-over", data={"csrf_token": _token(store, url), "id_number": ID_NUMBER,
-                                                    "iccid": make_iccid(), "cash_received": "545000"},
+        assert store.post(url + "/hand-over", data={"csrf_token": _token(store, url), "id_number": pickup.id_number,
+                                                    "iccid": make_iccid(), "cash_received": str(pickup.total)},
                           allow_redirects=False).status_code == 302
         assert _status(db, ids[pickup.order_no]).status == OrderStatus.DELIVERED
 
