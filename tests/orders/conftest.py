@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from portal.customers.models import Customer, CustomerStatus
 from portal.numbers.services import NewNumber, add_numbers
-from tests.conftest import TEST_PASSWORD, csrf_from
 
 
 @pytest.fixture
@@ -16,41 +14,14 @@ def numbers(db):
 
 
 @pytest.fixture
-def make_customer(db):
-    counter = iter(range(1, 1000))
-
-    from portal.auth.services import _hasher
-
-    password_hash = _hasher().hash(TEST_PASSWORD)
-
-    def make(phone: str | None = None) -> Customer:
-        customer = Customer(phone=phone or f"0912{next(counter):06d}", full_name="Nguyễn Văn An",
-                            password_hash=password_hash, status=CustomerStatus.ACTIVE)
-        db.session.add(customer)
-        db.session.commit()
-        return customer
-
-    return make
-
-
-@pytest.fixture
 def customer(make_customer):
-    return make_customer("0912345678")
+    return make_customer("0912345678", full_name="Nguyễn Văn An")
 
 
 @pytest.fixture
-def sign_in(client):
+def sign_in(login_customer):
     """``sign_in(customer)`` signs a customer in on the customer site (``on``: another client)."""
-
-    def do(customer: Customer, on=None):
-        c = on or client
-        token = csrf_from(c.get("/chonso/dang-nhap").get_data(as_text=True))
-        response = c.post("/chonso/dang-nhap", data={"phone": customer.phone, "password": TEST_PASSWORD,
-                                                     "csrf_token": token})
-        assert response.status_code == 302, response.get_data(as_text=True)[:800]
-        return customer
-
-    return do
+    return login_customer
 
 
 def hold_form(**changes) -> dict:

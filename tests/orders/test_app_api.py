@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from portal.orders.models import Order
-from tests.conftest import TEST_PASSWORD
+from tests.conftest import CUSTOMER_PASSWORD
 
 from .conftest import hold_form
 
@@ -12,7 +12,7 @@ API = "/api/app/v1"
 
 
 def _token(client, customer) -> dict:
-    response = client.post(f"{API}/token", json={"phone": customer.phone, "password": TEST_PASSWORD})
+    response = client.post(f"{API}/token", json={"phone": customer.phone, "password": CUSTOMER_PASSWORD})
     assert response.status_code == 201, response.get_json()
     return {"Authorization": f"Bearer {response.get_json()['token']}"}
 
