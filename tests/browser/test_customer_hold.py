@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from tests.browser.test_staff_desk import browser  # noqa: F401  (the fixture)
-from tests.conftest import TEST_PASSWORD
-from tests.orders.conftest import customer, make_customer, numbers  # noqa: F401  (fixtures)
+from tests.conftest import CUSTOMER_PASSWORD
+from tests.orders.conftest import customer, numbers  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 SHOTS = os.environ.get("SCREENSHOTS_DIR")
@@ -26,7 +26,7 @@ def test_customer_holds_a_number_with_store_pickup_and_sees_the_ticket(live, bro
     page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
     page.goto(f"{live}/chonso/dang-nhap")
     page.fill("#phone", customer.phone)
-    page.fill("#password", TEST_PASSWORD)
+    page.fill("#password", CUSTOMER_PASSWORD)
     page.click("button[type=submit]")
     page.goto(f"{live}/chonso/tim-so?mode=dieu-kien&pattern=09*")
     _shot(page, tmp_path, "search")
