@@ -172,11 +172,19 @@ def place_order(raw: dict[str, Any], customer, channel: str, idempotency_key: st
     return order, False
 
 
+def refund_due(order: Order) -> bool:
+    """Cancelling this order means paying back money received online."""
+    return order.paid_at is not None and order.payment_method == PaymentMethod.ONLINE
+
+
 def cancel_order(order: Order, actor, reason: str) -> None:
     """Cancel an order before the parcel leaves (SHIP-3, SHIP-10, SHIP-11): its hold ends, the number is free."""
     transition(order, OrderStatus.CANCELLED, actor, ORDER_TRANSITIONS, reason, cancelled_at=utcnow(),
                cancel_reason=reason[:300])
     audit("order.cancel", order, actor=actor, detail={"order_no": order.order_no, "reason": reason})
+    if refund_due(order):  # the money came in online: a person refunds it (as for money that comes in too late)
+        audit("payment.refund_needed", order, actor=actor,
+              detail={"order_no": order.order_no, "amount": order.total, "why": "order cancelled after payment"})
     ticket = order.ticket
     if ticket.status in (HoldStatus.ACTIVE, HoldStatus.PAID):
         if ticket.status == HoldStatus.ACTIVE and ticket.expires_at <= utcnow():

@@ -169,9 +169,11 @@ def cancel(hold_code: str):
         flash(_("Đơn hàng không thể hủy ở trạng thái này."), "warning")
     else:
         try:
+            refund = orders.refund_due(order)
             orders.cancel_order(order, customer, _("Khách hàng hủy"))
             db.session.commit()
-            flash(_("Đã hủy đơn hàng; số đã được trả lại kho."), "info")
+            flash(_("Đã hủy đơn hàng; số đã được trả lại kho.") + (
+                " " + _("Số tiền bạn đã thanh toán sẽ được hoàn lại.") if refund else ""), "info")
         except PortalError as exc:
             db.session.rollback()
             flash(exc.message, "danger")

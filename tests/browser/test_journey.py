@@ -160,6 +160,13 @@ def _confirm(j: Journey, shot: str) -> str:
     return summary
 
 
+def _order_no(j: Journey) -> str:
+    """The order number on the ticket page, as the customer reads it out: DH-XXXX-XXXX."""
+    order_no = re.search(r"Mã đơn hàng\s+(\S+)", j.text()).group(1)
+    assert re.fullmatch(r"DH-[0-9A-Z]{4}-[0-9A-Z]{4}", order_no), order_no
+    return order_no
+
+
 def _pay_at_bank(j: Journey, amount: str, outcome: str) -> None:
     """The pay button → the sandbox bank's page (amount in VND) → an outcome → back on the return page."""
     j.click("Thanh toán qua VNPay")
@@ -171,13 +178,18 @@ def _pay_at_bank(j: Journey, amount: str, outcome: str) -> None:
     j.shot(f"return-{outcome}")
 
 
-def test_customer_journey_register_search_hold_pay__AUTH_3_18_PWD_2_11_HOLD_1_14(live_stack, browser, db):  # noqa: F811
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for old in SHOTS.glob("*.png"):
-        old.unlink()
+@pytest.fixture
+def inventory(db):
+    """Written before live_stack starts (the fixture comes first): no race with the worker's first jobs."""
     add_numbers([NewNumber(n, region_id=9, price=p) for n, p in NUMBERS.items()])
     ensure_demo_offer()  # what seed-demo adds: TN4G on the website, running now
     db.session.commit()
+
+
+def test_journey_register_search_hold_pay__AUTH_3_18_PWD_2_11_HOLD_1_14(inventory, live_stack, browser):  # noqa: F811
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for old in SHOTS.glob("*.png"):
+        old.unlink()
     j = Journey(browser, live_stack)
     try:
         _walk(j)
@@ -209,17 +221,19 @@ def _walk(j: Journey) -> None:
     assert "eSIM" in summary and "Nhận qua e-mail" in summary and EMAIL in summary
     assert "500.000 ₫" in summary and "525.000 ₫" in summary  # price + eSIM fee, no delivery fee
     assert "TN4G" in summary and "15 GB" in summary  # the offer, before confirming payment
-    esim_code = j.text(".cs-code")
+    esim_code, esim_order = j.text(".cs-code"), _order_no(j)
     assert "Chờ thanh toán" in j.text(".cs-status") and "TN4G" in j.text()
     _pay_at_bank(j, "525.000", "success")
-    assert "Thanh toán thành công" in j.text("#payment-result")
+    assert "Thanh toán thành công" in j.text("#payment-result") and esim_order in j.text()
     j.page.get_by_role("link", name="Xem phiếu giữ số và đơn hàng").click()
     j.until(lambda: j.text(".cs-status") == "Đã giao", "the eSIM e-mail sent and the order delivered")
     assert "đã thanh toán lúc" in j.text()
     j.shot("esim-delivered")
     mails = [m["text"] for m in j.inbox(EMAIL) if m["kind"] == "email"]
     esim_mail = next(m for m in mails if "eSIM" in m)
-    assert esim_code in esim_mail and "525.000 ₫" in esim_mail and "Kích hoạt eSIM" in esim_mail
+    assert esim_code in esim_mail and esim_order in esim_mail and "525.000 ₫" in esim_mail
+    placed_mail = next(m for m in mails if "Bạn đã giữ số thành công" in m)  # E-2.2: the hold code, a working link
+    assert esim_order in placed_mail and f"{j.stack.url}/chonso/phieu/{esim_code}" in placed_mail
     j.shot("outbox-esim-mail")
 
     # Physical SIM, home delivery, cash on delivery (HOLD-7, 8, 10, 11, 13).
