@@ -291,6 +291,13 @@ def _walk(j: Journey) -> None:
         j.shot(f"timeline-{code}")
         j.page.go_back()
 
+    # Thông báo: the status changes of all three, newest first.
+    j.page.get_by_role("link", name="Thông báo").first.click()
+    notices = j.page.locator("ul.cs-notices li").all_inner_texts()
+    assert f"Phiếu {esim_code} (0903 686 868): Đã giao" in "\n".join(notices)
+    assert store_code in notices[0] and f"Phiếu {cod_code} (0932 412 464): Chờ xử lý" in "\n".join(notices)
+    j.shot("notifications")
+
     # PWD-2..11: forgot the password; a wrong OTP, a mismatch, then the new password signs in.
     j.click("Đăng xuất")
     j.page.wait_for_selector("text=Bạn đã đăng xuất.")
