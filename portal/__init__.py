@@ -142,7 +142,7 @@ def _register_sockets() -> None:
 def _register_template_helpers(app: Flask) -> None:
     from datetime import UTC
 
-    from flask_babel import format_datetime
+    from flask_babel import format_datetime, format_decimal
 
     from portal.core.privacy import scrub
     from portal.core.roles import ROLE_LABELS
@@ -151,6 +151,7 @@ def _register_template_helpers(app: Flask) -> None:
 
     app.jinja_env.filters["phone"] = format_number
     app.jinja_env.filters["vnd"] = format_vnd
+    app.jinja_env.filters["decimal"] = format_decimal  # the locale's decimal comma: "8,5"
     app.jinja_env.filters["vn_datetime"] = lambda d: format_datetime(d.replace(tzinfo=UTC), "dd/MM/yyyy HH:mm:ss")
     # A failed job's last error line, scrubbed: exceptions can carry personal data.
     app.jinja_env.filters["last_line"] = lambda s: scrub((s or "").strip().splitlines()[-1] if s else "")

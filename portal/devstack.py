@@ -47,7 +47,9 @@ def services(port: int) -> list[Service]:
     ghn_secret = os.environ.get("GHN_WEBHOOK_SECRET") or secrets.token_urlsafe(32)
     outbox = f"http://{HOST}:{port + 1}"
     return [
-        Service("web", [PY, "wsgi.py"], ready_url=f"http://{HOST}:{port}/healthz"),
+        # PUBLIC_ORIGIN: the links in e-mails the worker sends (it has no request to take the host from).
+        Service("web", [PY, "wsgi.py"], ready_url=f"http://{HOST}:{port}/healthz",
+                exports={"PUBLIC_ORIGIN": f"http://{HOST}:{port}"}),
         Service("worker", [PY, "worker.py"]),
         # SMS (eSMS.vn protocol) and e-mail (Mailgun protocol) sandbox; its outbox page shows what was "sent".
         Service("outbox", [PY, "-m", "portal.gateways.outbox_sandbox", "--port", str(port + 1)],
@@ -171,9 +173,11 @@ def banner(port: int) -> None:
 
     line = "─" * 64
     print(f"\n{line}\n  Chọn số Online back office: http://{HOST}:{port}/", flush=True)
-    print(f"  Customer site:              http://{HOST}:{port}/chonso/dang-nhap", flush=True)
+    print(f"  Customer site:              http://{HOST}:{port}/chonso/tim-so", flush=True)
+    print("    register at /chonso/dang-ky; the OTP SMS and the e-mails arrive in the outbox below;", flush=True)
+    print("    the pay button leads to the sandbox bank: choose success, cancel, no funds or timeout", flush=True)
     print(f"  SMS / e-mail outbox:        http://{HOST}:{port + 1}/outbox", flush=True)
-    print(f"  Carrier sandbox (GHN):      http://{HOST}:{port + 3}/\n", flush=True)
+    print(f"  Carrier sandbox (GHN):      http://{HOST}:{port + 3}/  (its simulator moves parcels)\n", flush=True)
     print_demo_logins()
     print(f"\n  Ctrl-C stops everything started here.\n{line}", flush=True)
 

@@ -10,18 +10,18 @@ processes (a real RQ worker, concurrent holds) see exactly what a server would.
 """
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import os
 import re
+import secrets
 import socket
 import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import requests
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
@@ -133,11 +133,21 @@ def client(app: Flask, db) -> FlaskClient:
     return app.test_client()
 
 
+@contextlib.contextmanager
+def _writing(db) -> Iterator[None]:
+    """A factory's write takes SQLite's write lock up front: with a live worker committing in between, a
+    transaction that read first could not write ("database is locked" at once, busy timeout or not)."""
+    from portal.core.sqlite import writing
+
+    db.session.commit()  # end the read transaction the test may have open
+    with writing():
+        yield
+
+
 @pytest.fixture
 def make_staff(db) -> Callable:
     """Factory: ``make_staff(Role.AGENT, region=3)`` → a committed staff member."""
     from portal.auth.services import create_staff
-    from portal.core.sqlite import writing
 
     counter = iter(range(1, 10_000))
 
@@ -145,10 +155,7 @@ def make_staff(db) -> Callable:
         if role == Role.CLERK and store is None:
             store = {1: "CH-HN-01", 2: "CH-HCM-01", 3: "CH-DN-01", 5: "CH-HP-01", 9: "CH-CT-01"}[region]
         name = username or f"{role.value}{region}x{next(counter)}"
-        # A live worker (the `live` fixture) may be writing: end our read transaction and take SQLite's
-        # write lock up front, or the read-then-write upgrade fails at once with "database is locked".
-        db.session.commit()
-        with writing():
+        with _writing(db):
             staff = create_staff(name, TEST_PASSWORD, role, region, store, full_name=f"Nhân viên {name}")
             db.session.commit()
         return staff
@@ -194,8 +201,9 @@ def make_customer(db) -> Callable:
     def make(phone: str | None = None, status: CustomerStatus = CustomerStatus.ACTIVE, full_name: str = "Trần Thị Mai"):
         customer = Customer(phone=phone or f"0903{next(counter):06d}", full_name=full_name, status=status,
                             password_hash=_hasher().hash(CUSTOMER_PASSWORD), activated_at=utcnow())
-        db.session.add(customer)
-        db.session.commit()
+        with _writing(db):
+            db.session.add(customer)
+            db.session.commit()
         return customer
 
     return make
@@ -248,41 +256,92 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _live_env(app, tmp_path: Path, port: int) -> dict[str, str]:
+    """The environment of a live process: the test's database and Redis, its own instance folder."""
+    return {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "REDIS_URL": app.config["REDIS_URL"],
+            "SECRET_KEY": "live-test-secret", "HOST": "127.0.0.1", "PORT": str(port),
+            "PORTAL_INSTANCE": str(tmp_path), "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
+
+
+@contextlib.contextmanager
+def _running(stack: list, env: dict[str, str], logs: Path) -> Iterator[None]:
+    """Start portal.devstack ``Service``s as make run does (each logs to ``<name>.log``), wait until they answer,
+    and stop them (their process groups too) afterwards, even when one did not start."""
+    from portal import devstack
+
+    children: dict[str, subprocess.Popen] = {}
+    try:
+        for service in stack:
+            with open(logs / f"{service.name}.log", "w") as log:  # the child keeps its own copy of the descriptor
+                children[service.name] = subprocess.Popen(service.argv, cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
+                                                          stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            for service in stack:
+                if service.ready_url:
+                    devstack.wait_ready(service.ready_url, children)
+        except devstack.Failed as exc:
+            tails = "\n".join(f"--- {name}.log\n" + (logs / f"{name}.log").read_text()[-1500:] for name in children)
+            pytest.fail(f"{exc}\n{tails}")
+        yield
+    finally:
+        devstack.stop_children(children)
+
+
+def _free_ports(count: int) -> int:
+    """A port P with P .. P+count-1 all free (make run's layout: web, outbox, bank, carrier)."""
+    for _ in range(50):
+        base = _free_port()
+        try:
+            with contextlib.ExitStack() as held:
+                for offset in range(count):
+                    sock = held.enter_context(socket.socket())
+                    sock.bind(("127.0.0.1", base + offset))
+            return base
+        except OSError:
+            continue
+    raise RuntimeError(f"no {count} consecutive free ports")
+
+
 @pytest.fixture
 def live(app, db, tmp_path):
     """A real web server (wsgi.py) and worker (worker.py) on the test's database and Redis; yields the base URL."""
+    from portal.devstack import services
+
     port = _free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "REDIS_URL": app.config["REDIS_URL"],
-        "SECRET_KEY": "live-test-secret",
-        "PORT": str(port),
-        "PORTAL_INSTANCE": str(tmp_path),
-        "PYTHONPATH": str(ROOT),
-    }
-    procs = []
-    for script, log in (("wsgi.py", "web.log"), ("worker.py", "worker.log")):
-        with open(tmp_path / log, "w") as stderr:  # the child keeps its own copy of the descriptor
-            procs.append(subprocess.Popen([sys.executable, script], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                                          stderr=stderr))
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    else:
-        pytest.fail("web server did not start: " + (tmp_path / "web.log").read_text()[-2000:])
-    yield base
-    for p in procs:
-        p.terminate()
-    for p in procs:
-        try:
-            p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            p.kill()
+    with _running([s for s in services(port) if s.name in ("web", "worker")], _live_env(app, tmp_path, port),
+                  tmp_path):
+        yield f"http://127.0.0.1:{port}"
 
 
+@dataclass(frozen=True)
+class LiveStack:
+    """What ``live_stack`` runs: the portal's URL, and each outside system's sandbox URL by its devstack name."""
+
+    url: str
+    sandboxes: dict[str, str]
+
+    def __getattr__(self, name: str) -> str:  # stack.outbox, stack.vnpay (stack.ghn once shipping adds it)
+        try:
+            return self.sandboxes[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+@pytest.fixture
+def live_stack(app, db, tmp_path):
+    """Everything ``make run`` runs (portal.devstack.services(): web, worker and every sandbox, wired by the same
+    exported env vars) on the test's database and Redis. A new sandbox joins by its line in devstack.services()."""
+    from portal.devstack import services
+
+    port = _free_ports(4)
+    stack = services(port)
+    env = _live_env(app, tmp_path, port)
+    for service in stack:
+        env.update(service.exports)
+    # make run's migration step creates the instance's VNPay secret before the children start; here the web,
+    # the worker and the bank would race to create it, so they are given one.
+    env["VNPAY_HASH_SECRET"] = secrets.token_hex(16).upper()
+    sandboxes = {s.name: s.ready_url.removesuffix("/healthz") for s in stack
+                 if s.ready_url and s.name not in ("web", "worker")}
+    with _running(stack, env, tmp_path):
+        yield LiveStack(f"http://127.0.0.1:{port}", sandboxes)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import url_for
+from flask import current_app, url_for
 from flask_babel import gettext as _
 
 from portal.core.jobs import job
@@ -13,14 +13,20 @@ from portal.extensions import db
 from portal.gateways.mail import send_mail
 from portal.numbers.formatting import format_number, format_vnd
 from portal.orders.models import Order
+from portal.orders.services import format_order_no
 
 log = logging.getLogger(__name__)
 
 
 def _ticket_url(order: Order) -> str:
+    """The ticket page's full address: a link in an e-mail needs the site's origin (PUBLIC_ORIGIN; the worker
+    has no request to take it from)."""
+    origin = current_app.config.get("PUBLIC_ORIGIN", "").rstrip("/")
+    if origin:
+        return origin + current_app.url_map.bind("").build("orders.ticket", {"hold_code": order.ticket.hold_code})
     try:
         return url_for("orders.ticket", hold_code=order.ticket.hold_code, _external=True)
-    except RuntimeError:  # no SERVER_NAME outside a request: the path is still useful
+    except RuntimeError:  # no origin known: the path is still some help
         return f"/chonso/phieu/{order.ticket.hold_code}"
 
 
@@ -35,8 +41,9 @@ def mail_order(order_id: int, event: str = "placed") -> bool:
     lead = _("Bạn đã giữ số thành công. Hãy giữ mã giữ số để kích hoạt thuê bao trên ứng dụng Chọn số.")
     if order.status.value == "awaiting_payment":
         lead += " " + _("Vui lòng thanh toán trước khi hết thời gian giữ số.")
-    lines = [lead, "", _("Mã giữ số: %(c)s", c=order.ticket.hold_code), _("Mã đơn hàng: %(o)s", o=order.order_no),
-             _("Số thuê bao: %(n)s", n=numbers), _("Tổng tiền: %(t)s", t=format_vnd(order.total))]
+    lines = [lead, "", _("Mã giữ số: %(c)s", c=order.ticket.hold_code),
+             _("Mã đơn hàng: %(o)s", o=format_order_no(order.order_no)), _("Số thuê bao: %(n)s", n=numbers),
+             _("Tổng tiền: %(t)s", t=format_vnd(order.total))]
     if order.offer_summary:
         lines.append(_("Ưu đãi: %(s)s", s=order.offer_summary))
     lines += ["", _ticket_url(order)]

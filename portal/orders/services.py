@@ -172,6 +172,11 @@ def place_order(raw: dict[str, Any], customer, channel: str, idempotency_key: st
     return order, False
 
 
+def refund_due(order: Order) -> bool:
+    """Cancelling this order means paying back money received online."""
+    return order.paid_at is not None and order.payment_method == PaymentMethod.ONLINE
+
+
 def order_paid(order: Order, actor=None) -> None:
     """The order's money has arrived: the hold is paid and an order awaiting payment joins the board (SHIP-2).
 

@@ -170,9 +170,11 @@ def cancel(hold_code: str):
         flash(_("Đơn hàng không thể hủy ở trạng thái này."), "warning")
     else:
         try:
+            refund = orders.refund_due(order)
             shipping.cancel_order(order, customer, _("Khách hàng hủy"), by_customer=True)
             db.session.commit()
-            flash(_("Đã hủy đơn hàng; số đã được trả lại kho."), "info")
+            flash(_("Đã hủy đơn hàng; số đã được trả lại kho.") + (
+                " " + _("Số tiền bạn đã thanh toán sẽ được hoàn lại.") if refund else ""), "info")
         except PortalError as exc:
             db.session.rollback()
             flash(exc.message, "danger")

@@ -18,6 +18,7 @@ from portal.extensions import db
 from portal.gateways.mail import mail_gateway
 from portal.holds.models import SimType
 from portal.orders.models import ORDER_TRANSITIONS, Order, OrderStatus
+from portal.orders.services import format_order_no
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +33,9 @@ def send_esim_email(order_id: int) -> None:
         log.warning("eSIM order %s has no e-mail address; left pending for staff", order.order_no)
         return
     ticket = order.ticket
-    subject = f"Chọn số Online – mã giữ số eSIM cho đơn hàng {order.order_no}"
-    text = render_template("payments/esim_email.txt", order=order, ticket=ticket)
+    order_no = format_order_no(order.order_no)
+    subject = f"Chọn số Online – mã giữ số eSIM cho đơn hàng {order_no}"
+    text = render_template("payments/esim_email.txt", order=order, ticket=ticket, order_no=order_no)
     # Sent before the order moves: if the commit fails after this, a rerun sends the mail once more (at least once).
     mail_gateway().send(order.email, subject, text)
     transition(order, OrderStatus.DELIVERED, None, ORDER_TRANSITIONS, "đã gửi e-mail eSIM",

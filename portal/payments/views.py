@@ -15,6 +15,7 @@ from portal.customers.session import current_customer
 from portal.extensions import csrf, db
 from portal.gateways import vnpay
 from portal.orders.models import Order
+from portal.orders.services import format_order_no
 from portal.payments import bp, services
 from portal.payments.models import Payment
 
@@ -87,7 +88,7 @@ def vnpay_return():
         return render_template("errors.html", status=404, code="payment_not_found",
                                message=_("Không tìm thấy giao dịch thanh toán.")), 404
     return render_template("payments/return.html", payment=payment, order=payment.order,
-                           bank_says_success=result.succeeded)
+                           bank_says_success=result.succeeded, format_order_no=format_order_no)
 
 
 @bp.post("/chonso/don-hang/<order_no>/thanh-toan")

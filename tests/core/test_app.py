@@ -99,6 +99,13 @@ def test_not_found_page_is_vietnamese(client, login):
     assert "Không tìm thấy trang" in response.get_data(as_text=True)
 
 
+def test_customer_site_errors_keep_the_customer_site_frame(client, login_customer):
+    login_customer()
+    html = client.get("/chonso/giu-so/0123").get_data(as_text=True)  # not one of our numbers
+    assert "Không tìm thấy trang" in html and "Phiếu của tôi" in html  # the site's tabs
+    assert "Hệ thống quản trị" not in html and 'href="/chonso/tim-so"' in html
+
+
 def test_api_paths_get_json_errors(client):
     response = client.get("/api/v1/nothing-here")
     assert response.status_code == 404

@@ -23,6 +23,17 @@ def test_placing_an_order_queues_the_hold_code_mail__E_2_2(numbers, customer, db
     assert "Vui lòng thanh toán" in mails[0]["body"]
 
 
+def test_the_mail_links_the_ticket_on_the_public_origin(numbers, customer, db, outbox, app,  # noqa: F811
+                                                        monkeypatch):
+    monkeypatch.setitem(app.config, "PUBLIC_ORIGIN", "https://chonso.example.vn/")
+    order, _ = orders.place_order(hold_form(), customer, "web", "n")
+    db.session.commit()
+    assert mail_order(order.id, "placed") is True
+    [mail] = [m for m in outbox.messages("an@example.vn") if m["kind"] == "email"]
+    assert f"https://chonso.example.vn/chonso/phieu/{order.ticket.hold_code}" in mail["body"]
+    assert orders.format_order_no(order.order_no) in mail["body"]
+
+
 def test_no_email_no_mail(numbers, customer, db):
     order, _ = orders.place_order(hold_form(email=""), customer, "web", "n")
     db.session.commit()

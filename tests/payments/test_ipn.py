@@ -220,6 +220,20 @@ def test_success_after_the_hold_expired_is_kept_and_flagged_for_refund(client, m
     assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "payment.refund_needed")) is not None
 
 
+def test_customer_cancelling_an_order_paid_online_flags_the_refund(client, make_order, db):
+    from portal.shipping.services import cancel_order
+
+    order = make_order()
+    payment, _ = _start(order)
+    assert client.get(IPN, query_string=ipn_params(payment)).get_json()["RspCode"] == "00"
+    order = _reload(db, order)
+    assert order.status == OrderStatus.PENDING and order.paid_at is not None
+    cancel_order(order, order_customer(order), "Khách hàng hủy", by_customer=True)
+    db.session.commit()
+    flag = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "payment.refund_needed"))
+    assert flag is not None and flag.detail["amount"] == order.total
+
+
 def test_paid_esim_order_is_delivered_by_email__HOLD_6(client, make_order, db, mailbox):
     order = make_order("esim")
     payment, _ = _start(order)

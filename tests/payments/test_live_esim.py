@@ -14,6 +14,7 @@ from portal.extensions import db as _db
 from portal.gateways.outbox_sandbox import create_sandbox
 from portal.gateways.vnpay_sandbox import create_app as create_bank
 from portal.orders.models import Order, OrderStatus
+from portal.orders.services import format_order_no
 from tests.conftest import CUSTOMER_PASSWORD
 from tests.payments.conftest import SECRET, TMN, ServerThread
 
@@ -67,4 +68,4 @@ def test_esim_paid_at_the_bank_is_delivered_by_email(outside, live, make_custome
         time.sleep(0.3)
     assert status == OrderStatus.DELIVERED, (tmp_path / "worker.log").read_text()[-2000:]
     [mail] = requests.get(f"{outside['outbox']}/outbox.json", params={"to": order.email}, timeout=5).json()["messages"]
-    assert order.ticket.hold_code in mail["body"] and order.order_no in mail["subject"]
+    assert order.ticket.hold_code in mail["body"] and format_order_no(order.order_no) in mail["subject"]
