@@ -15,6 +15,7 @@ import contextvars
 import os
 import re
 import secrets
+import shutil
 import socket
 import subprocess
 from collections.abc import Callable, Iterator
@@ -345,3 +346,21 @@ def live_stack(app, db, tmp_path):
                  if s.ready_url and s.name not in ("web", "worker")}
     with _running(stack, env, tmp_path):
         yield LiveStack(f"http://127.0.0.1:{port}", sandboxes)
+
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's package; Playwright's own browser downloads are not used
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def browser():
+    """Debian's Chromium driven by Playwright (tests marked ``browser``)."""
+    if not shutil.which(CHROMIUM):
+        pytest.fail("Debian's chromium is missing: apt-get install -y chromium (.ci/run does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield b
+        b.close()

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.test_staff_desk import browser  # noqa: F401  (the fixture)
 from tests.conftest import CUSTOMER_PASSWORD
 from tests.orders.conftest import customer, numbers  # noqa: F401  (fixtures)
 

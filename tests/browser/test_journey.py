@@ -13,7 +13,6 @@ import pytest
 
 from portal.numbers.services import NewNumber, add_numbers
 from portal.promotions.services import ensure_demo_offer
-from tests.browser.test_staff_desk import browser  # noqa: F401  (the Chromium fixture)
 from tests.conftest import CUSTOMER_PASSWORD, ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -186,7 +185,7 @@ def inventory(db):
     db.session.commit()
 
 
-def test_journey_register_search_hold_pay__AUTH_3_18_PWD_2_11_HOLD_1_14(inventory, live_stack, browser):  # noqa: F811
+def test_journey_register_search_hold_pay__AUTH_3_18_PWD_2_11_HOLD_1_14(inventory, live_stack, browser):
     SHOTS.mkdir(parents=True, exist_ok=True)
     for old in SHOTS.glob("*.png"):
         old.unlink()

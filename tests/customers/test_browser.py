@@ -6,7 +6,6 @@ import re
 
 import pytest
 
-from tests.browser.test_staff_desk import browser  # noqa: F401  (the Chromium fixture)
 from tests.conftest import CUSTOMER_PASSWORD, ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -22,7 +21,7 @@ def _phone_page(browser, console):  # noqa: F811
     return page
 
 
-def test_register_activate_sign_out_and_sign_in_on_a_phone__AUTH_3_AUTH_18(outbox, live, browser):  # noqa: F811
+def test_register_activate_sign_out_and_sign_in_on_a_phone__AUTH_3_AUTH_18(outbox, live, browser):
     SHOTS.mkdir(parents=True, exist_ok=True)
     console: list[str] = []
     page = _phone_page(browser, console)
@@ -67,7 +66,7 @@ def test_register_activate_sign_out_and_sign_in_on_a_phone__AUTH_3_AUTH_18(outbo
     assert not [m for m in console if "Content Security Policy" in m], console
 
 
-def test_forgot_password_screens_on_a_phone__PWD_2_PWD_8(outbox, live, browser, make_customer):  # noqa: F811
+def test_forgot_password_screens_on_a_phone__PWD_2_PWD_8(outbox, live, browser, make_customer):
     SHOTS.mkdir(parents=True, exist_ok=True)
     customer = make_customer(PHONE)
     console: list[str] = []

@@ -7,13 +7,12 @@ import pytest
 from portal.core.sqlite import writing
 from portal.extensions import db as _db
 from portal.payments import services
-from tests.browser.test_staff_desk import browser  # noqa: F401  (the shared Chromium fixture)
 from tests.conftest import CUSTOMER_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def test_customer_cancels_at_the_bank_retries_and_pays(bank, browser, make_customer, make_order,  # noqa: F811
+def test_customer_cancels_at_the_bank_retries_and_pays(bank, browser, make_customer, make_order,
                                                        tmp_path):
     customer = make_customer()
     order = make_order("esim", customer=customer)

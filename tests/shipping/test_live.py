@@ -9,7 +9,6 @@ counts change without a reload).
 from __future__ import annotations
 
 import re
-import shutil
 import time
 
 import pytest
@@ -188,16 +187,10 @@ def test_delivered_with_cash_refused_at_the_door_and_store_pickup__SHIP_1_23(car
         sio.disconnect()
 
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
 @pytest.mark.browser
-def test_the_board_updates_live_in_a_browser__SHIP_22(carrier_env, live, db, make_order, make_staff, tmp_path):
-    if not shutil.which(CHROMIUM):
-        pytest.fail("Debian's chromium is missing: apt-get install -y chromium")
-    from playwright.sync_api import expect, sync_playwright
+def test_the_board_updates_live_in_a_browser__SHIP_22(carrier_env, live, db, make_order, make_staff, browser,
+                                                      tmp_path):
+    from playwright.sync_api import expect
 
     sandbox = carrier_env
     sandbox.webhook_url = live + WEBHOOK
@@ -215,27 +208,23 @@ def test_the_board_updates_live_in_a_browser__SHIP_22(carrier_env, live, db, mak
     _wait(lambda: len(sandbox.all()) == 1, what="the carrier order")
     code = sandbox.all()[0]["order_code"]
     console: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_context(viewport={"width": 1366, "height": 768}, locale="vi-VN").new_page()
-        page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
-        page.goto(f"{live}/login")
-        page.fill("#username", shipper.username)
-        page.fill("#password", TEST_PASSWORD)
-        page.click("button[type=submit]")
-        page.goto(f"{live}/shipping/?tab=waiting_pickup")
-        page.wait_for_selector("#board[data-live=online]", timeout=15_000)
-        assert page.inner_text('[data-count="waiting_pickup"]') == "1"
-        assert page.inner_text('[data-count="delivering"]') == "0"
-        page.screenshot(path=str(tmp_path / "board-before.png"))
-        page.evaluate("window.__sameDocument = true")
-        # The courier picks the parcel up: the carrier's signed callback moves the order; the board follows.
-        requests.post(f"{sandbox.url}/sim/{code}/pick", timeout=10)
-        expect(page.locator('[data-count="delivering"]')).to_have_text("1", timeout=15_000)
-        assert page.inner_text('[data-count="waiting_pickup"]') == "0"
-        assert page.evaluate("window.__sameDocument") is True  # no reload
-        assert order_no not in page.inner_text("#board tbody")  # it left the tab on screen
-        page.screenshot(path=str(tmp_path / "board-after.png"))
-        shutil.copy(tmp_path / "board-after.png", "/tmp/shipping-board-live.png")
-        browser.close()
+    page = browser.new_context(viewport={"width": 1366, "height": 768}, locale="vi-VN").new_page()
+    page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+    page.goto(f"{live}/login")
+    page.fill("#username", shipper.username)
+    page.fill("#password", TEST_PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{live}/shipping/?tab=waiting_pickup")
+    page.wait_for_selector("#board[data-live=online]", timeout=15_000)
+    assert page.inner_text('[data-count="waiting_pickup"]') == "1"
+    assert page.inner_text('[data-count="delivering"]') == "0"
+    page.screenshot(path=str(tmp_path / "board-before.png"))
+    page.evaluate("window.__sameDocument = true")
+    # The courier picks the parcel up: the carrier's signed callback moves the order; the board follows.
+    requests.post(f"{sandbox.url}/sim/{code}/pick", timeout=10)
+    expect(page.locator('[data-count="delivering"]')).to_have_text("1", timeout=15_000)
+    assert page.inner_text('[data-count="waiting_pickup"]') == "0"
+    assert page.evaluate("window.__sameDocument") is True  # no reload
+    assert order_no not in page.inner_text("#board tbody")  # it left the tab on screen
+    page.screenshot(path=str(tmp_path / "board-after.png"))
     assert not [m for m in console if "Content Security Policy" in m], console
