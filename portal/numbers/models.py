@@ -45,9 +45,10 @@ class PhoneNumber(db.Model):
     __table_args__ = (
         Index("ix_phone_number_status_price", "status", "price", "number"),
         Index("ix_phone_number_status_beauty", "status", "beauty", "number"),
+        Index("ix_phone_number_status_price_beauty", "status", "price", "beauty", "number"),
         Index("ix_phone_number_status_class", "status", "number_class", "price", "number"),
         Index("ix_phone_number_status_class_beauty", "status", "number_class", "beauty", "number"),
-        Index("ix_phone_number_status_mask", "status", "digit_mask", "price"),
+        Index("ix_phone_number_status_mask", "status", "digit_mask", "price", "number"),
         Index("ix_phone_number_status_fs", "status", "fs_key", "price", "number"),
         # Sim đôi khác đầu số: numbers sharing their last seven digits (see services.add_pairs_since).
         Index("ix_phone_number_tail7", func.substr(text("number"), 4)),

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, func, literal_column, select, text
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import aliased
 
 from portal.core.errors import Invalid
@@ -29,14 +29,12 @@ from portal.numbers.classes import CLASS_LABELS
 from portal.numbers.keypad import NameInputError, name_to_digits
 from portal.numbers.models import NumberPair, NumberStatus, PairKind, PhoneNumber
 from portal.numbers.patterns import PatternError, digits_only, parse_pattern
+from portal.numbers.planner import Plan, no_jit
 
 COUNT_CAP = 10_000
 MAX_WINDOW = 10_000  # deepest row a page may reach: narrow the search instead of paging further
 MAX_PER_PAGE = 100
 SORTS = ("price", "price_desc", "beauty", "number")
-TRIGRAM = 3
-PREFIX_RANGE = 4  # known leading digits that make the number range narrow (0903: 1/80 of the inventory)
-SUFFIX_RANGE = 2  # known trailing digits that make the reversed range narrow (…68: 1/100)
 
 
 @dataclass(frozen=True)
@@ -83,104 +81,35 @@ def _check_paging(page: int, per_page: int) -> None:
                       _("Chỉ xem được %(n)d kết quả đầu tiên. Vui lòng thu hẹp điều kiện tìm kiếm.", n=MAX_WINDOW))
 
 
-def _is_sqlite() -> bool:
-    return db.engine.dialect.name == "sqlite"
-
-
-def _longest_literal_run(like: str) -> int:
-    best = run = 0
-    for ch in like:
-        run = run + 1 if ch.isdigit() else 0
-        best = max(best, run)
-    return best
-
-
-class _Plan:
-    """Collects the conditions of one search and picks the index that should drive it."""
-
-    def __init__(self, status: NumberStatus | None):
-        self.status = status
-        self.where: list[Any] = []
-        self.trigram_likes: list[str] = []  # LIKE patterns with ≥ 3 consecutive known digits
-        self.prefix = ""  # known leading digits
-        self.suffix = ""  # known trailing digits
-        self.column_filters: list[tuple[str, Any]] = []  # (column, condition builder): price, class, mask
-
-    def filter(self, column: str, condition: Any) -> None:
-        """A condition on one column, written so that ``statement`` can keep SQLite off its index."""
-        self.column_filters.append((column, condition))
-
-    def like(self, pattern: str) -> None:
-        if _longest_literal_run(pattern) >= TRIGRAM:
-            self.trigram_likes.append(pattern)
-        self.where.append(PhoneNumber.number.like(pattern))
-
-    def leading(self, digits: str) -> None:
-        if len(digits) > len(self.prefix):
-            self.prefix = digits
-
-    def trailing(self, digits: str) -> None:
-        if len(digits) > len(self.suffix):
-            self.suffix = digits
-
-    @property
-    def selective(self) -> bool:
-        """Whether a trigram or range index narrows the search to a small share of the inventory."""
-        return bool(self.trigram_likes) or len(self.prefix) >= PREFIX_RANGE or len(self.suffix) >= SUFFIX_RANGE
-
-    def statement(self, *columns: Any, sort: str | None = None) -> Select:
-        """SELECT … with every condition; the driving index chosen by what is most selective."""
-        stmt = select(*columns).select_from(PhoneNumber).where(*self.where)
-        # Walking the beauty or number order, a page of a wide search is found in a few rows; SQLite
-        # would rather use the price/class/mask index and sort everything it matches. Unary plus stops it.
-        walk_order = _is_sqlite() and not self.selective and sort in ("beauty", "number")
-        for column, condition in self.column_filters:
-            target = literal_column(f"+phone_number.{column}", getattr(PhoneNumber, column).type) if walk_order \
-                else getattr(PhoneNumber, column)
-            stmt = stmt.where(condition(target))
-        # A range is added only where it is narrow: a wide one ("07", "ends with 8") would make the
-        # planner read and sort a large share of the inventory instead of walking the sort order.
-        if len(self.prefix) >= PREFIX_RANGE:
-            upper = self.prefix[:-1] + chr(ord(self.prefix[-1]) + 1)
-            stmt = stmt.where(PhoneNumber.number >= self.prefix, PhoneNumber.number < upper)
-        if len(self.suffix) >= SUFFIX_RANGE:
-            rev = self.suffix[::-1]
-            stmt = stmt.where(PhoneNumber.number_rev >= rev, PhoneNumber.number_rev < rev[:-1] + chr(ord(rev[-1]) + 1))
-        ranged = len(self.prefix) >= PREFIX_RANGE or len(self.suffix) >= SUFFIX_RANGE
-        if self.trigram_likes and _is_sqlite() and not ranged:  # a range is as narrow, and cheaper
-            fts = text("SELECT rowid FROM number_trgm WHERE number_trgm.number LIKE :trgm").bindparams(
-                trgm=self.trigram_likes[0])
-            stmt = stmt.where(PhoneNumber.id.in_(fts))
-        if self.status is not None:
-            # Unary plus keeps SQLite off the status indexes: when a narrow index drives the search, or
-            # when the order is by number (the unique index on number then walks in order and stops).
-            if _is_sqlite() and (self.selective or sort == "number"):
-                stmt = stmt.where(literal_column("+phone_number.status") == self.status.value)
-            else:
-                stmt = stmt.where(PhoneNumber.status == self.status)
-        return stmt
-
-
-def _count(plan: _Plan) -> tuple[int, bool]:
-    inner = plan.statement(literal_column("1")).limit(COUNT_CAP + 1).subquery()
-    n = db.session.scalar(select(func.count()).select_from(inner)) or 0
-    return min(n, COUNT_CAP), n > COUNT_CAP
-
-
-ORDER = {
-    "price": (PhoneNumber.price, PhoneNumber.number),
-    "price_desc": (PhoneNumber.price.desc(), PhoneNumber.number.desc()),
-    "beauty": (PhoneNumber.beauty.desc(), PhoneNumber.number.desc()),
-    "number": (PhoneNumber.number,),
-}
-
-
-def _page(plan: _Plan, sort: str, page: int, per_page: int) -> SearchPage:
-    total, capped = _count(plan)
-    rows = db.session.scalars(
-        plan.statement(PhoneNumber, sort=sort).order_by(*ORDER[sort]).limit(per_page).offset((page - 1) * per_page)
-    ).all()
+def _page(plan: Plan, sort: str, page: int, per_page: int) -> SearchPage:
+    """Count first (capped), then let the count pick the plan of the page (see portal/numbers/planner.py)."""
+    no_jit()
+    n = db.session.scalar(plan.count_statement(COUNT_CAP)) or 0
+    total, capped = min(n, COUNT_CAP), n > COUNT_CAP
+    offset = (page - 1) * per_page
+    if offset >= total and not capped:
+        return SearchPage([], page, per_page, total, capped)
+    if not capped:
+        rows = db.session.scalars(plan.collect(sort, per_page, offset)).all()
+    else:
+        prices = plan.distinct_prices() if plan.wants_arms(sort) else None
+        if prices is not None:
+            ids = db.session.scalars(plan.arms(sort, prices, per_page, offset)).all()
+            found = {r.id: r for r in db.session.scalars(select(PhoneNumber).where(PhoneNumber.id.in_(ids)))}
+            rows = [found[i] for i in ids]
+        else:
+            rows = db.session.scalars(plan.walk(sort, per_page, offset)).all()
     return SearchPage(list(rows), page, per_page, total, capped)
+
+
+def _lead(plan: Plan, digits: str) -> None:
+    if len(digits) > len(plan.prefix):
+        plan.prefix = digits
+
+
+def _trail(plan: Plan, digits: str) -> None:
+    if len(digits) > len(plan.suffix):
+        plan.suffix = digits
 
 
 def search_numbers(q: NumberQuery) -> SearchPage:
@@ -195,38 +124,29 @@ def search_numbers(q: NumberQuery) -> SearchPage:
             raise Invalid("price_negative", _("Giá không được âm."))
     if q.min_price is not None and q.max_price is not None and q.min_price > q.max_price:
         raise Invalid("price_range_reversed", _("Giá từ phải nhỏ hơn hoặc bằng giá đến."))
-    plan = _Plan(q.status)
+    plan = Plan(q.status, number_class=q.number_class, min_price=q.min_price, max_price=q.max_price)
     try:
         if q.pattern:
             pattern = parse_pattern(q.pattern)
-            plan.like(pattern.like)
-            plan.leading(pattern.literal_prefix)
-            plan.trailing(pattern.literal_suffix)
+            plan.likes.append(pattern.like)
+            _lead(plan, pattern.literal_prefix)
+            _trail(plan, pattern.literal_suffix)
         prefix = digits_only(q.prefix)
         contains = digits_only(q.contains)
         ends_with = digits_only(q.ends_with)
         avoid = digits_only(q.avoid)
     except PatternError as exc:
         raise _invalid_from(exc) from None
-    if prefix:
-        plan.leading(prefix)
-        plan.where.append(PhoneNumber.number.startswith(prefix, autoescape=True))
+    _lead(plan, prefix)
     if contains:
-        plan.like(f"%{contains}%")
+        plan.likes.append(f"%{contains}%")
     if ends_with:
-        plan.trailing(ends_with)
-        plan.like(f"%{ends_with}")
+        _trail(plan, ends_with)
+        plan.likes.append(f"%{ends_with}")
     if avoid:
         if set(avoid) & set(q.pattern + prefix + contains + ends_with):
             return SearchPage([], q.page, q.per_page, 0)  # asks for a digit it also avoids: nothing can match
-        mask = sum(1 << int(d) for d in set(avoid))
-        plan.filter("digit_mask", lambda c: c.op("&")(mask) == 0)
-    if q.number_class:  # equality: (status, class, price) and (status, class, beauty) serve both orders
-        plan.where.append(PhoneNumber.number_class == q.number_class)
-    if q.min_price is not None:
-        plan.filter("price", lambda c: c >= q.min_price)
-    if q.max_price is not None:
-        plan.filter("price", lambda c: c <= q.max_price)
+        plan.mask = sum(1 << int(d) for d in set(avoid))
     return _page(plan, q.sort, q.page, q.per_page)
 
 

@@ -1,0 +1,27 @@
+"""Search indexes: price arms sorted by beauty, and the digit-mask index covering the number
+
+Revision ID: 0006_search_indexes
+Revises: 0005_customers_orders
+"""
+from alembic import op
+
+revision = "0006_search_indexes"
+down_revision = "0005_customers_orders"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    # Not in batch mode: no table rebuild, which would drop the trigram triggers on SQLite.
+    # portal/numbers/planner.py walks one price at a time in beauty order (a price filter sorted by beauty).
+    op.create_index("ix_phone_number_status_price_beauty", "phone_number", ["status", "price", "beauty", "number"])
+    # "Avoid digits" is counted through an IN list of allowed masks; with the number in the index, a LIKE
+    # beside it ("contains 68, avoid 7") is checked without reading the table.
+    op.drop_index("ix_phone_number_status_mask", table_name="phone_number")
+    op.create_index("ix_phone_number_status_mask", "phone_number", ["status", "digit_mask", "price", "number"])
+
+
+def downgrade():
+    op.drop_index("ix_phone_number_status_mask", table_name="phone_number")
+    op.create_index("ix_phone_number_status_mask", "phone_number", ["status", "digit_mask", "price"])
+    op.drop_index("ix_phone_number_status_price_beauty", table_name="phone_number")

@@ -1,0 +1,247 @@
+"""How a search by conditions reaches its rows: count first, then pick the plan for the page.
+
+The count (capped at ``COUNT_CAP`` + 1) runs with every condition in its seekable form, so the engine
+starts from its narrowest index and stops after the cap. Its answer then picks the page's plan
+(docs/search.md has the reasoning and the figures):
+
+* **collect**: at most ``COUNT_CAP`` matches — read them through the same narrow index and sort them
+  (the sort keys are written so that no index order can be used: ``price + 0``);
+* **arms**: many matches, and the requested order runs against a number range or a price filter
+  (``prefix=093`` by price: the 093 numbers come last within each price) — one small ordered walk per
+  distinct price (found by a skip scan of the ``(status, price, …)`` index), merged;
+* **walk**: many matches spread through the order — walk the sort index and stop after one page, with
+  the other conditions as plain filters (written so that no index can serve them).
+
+Every plan returns the same rows in the same order; tests/numbers/test_planner.py checks that
+against a brute-force filter.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Select, func, literal_column, select, text, union_all
+
+from portal.extensions import db
+from portal.numbers.formatting import OPERATOR_PREFIXES
+from portal.numbers.models import NumberStatus, PhoneNumber
+
+TRIGRAM = 3
+MAX_ARMS = 40  # distinct prices beyond which the per-price walks cost more than they save
+
+# The sort orders: natural keys (what an index walk follows) and the keys of the merged arms.
+SORT_KEYS = {
+    "price": (("price", False), ("number", False)),
+    "price_desc": (("price", True), ("number", True)),
+    "beauty": (("beauty", True), ("number", True)),
+    "number": (("number", False),),
+}
+
+
+def _is_sqlite() -> bool:
+    return db.engine.dialect.name == "sqlite"
+
+
+def no_jit() -> None:
+    """PostgreSQL: no JIT compilation in this transaction.
+
+    A search reads at most a few thousand rows, but the planner's cost of a bounded walk can pass
+    ``jit_above_cost``; compiling then took 50-60 ms of a 200 ms query (EXPLAIN ANALYZE, bench 1M).
+    """
+    if not _is_sqlite():
+        db.session.execute(text("SET LOCAL jit = off"))
+
+
+def _successor(digits: str) -> str:
+    """The smallest string above every string starting with ``digits`` ("093" → "094", "09" → "0:")."""
+    return digits[:-1] + chr(ord(digits[-1]) + 1)
+
+
+def _longest_literal_run(like: str) -> int:
+    best = run = 0
+    for ch in like:
+        run = run + 1 if ch.isdigit() else 0
+        best = max(best, run)
+    return best
+
+
+def plain(column: str) -> Any:
+    """``phone_number.column`` written so that SQLite cannot serve it from an index (a filter only).
+
+    PostgreSQL keeps the column as it is: it plans from statistics, and a wrapped column would
+    get its default guess (0.5 %) and lead it to a bitmap scan and a sort.
+    """
+    col = getattr(PhoneNumber, column)
+    return literal_column(f"+phone_number.{column}", col.type) if _is_sqlite() else col
+
+
+def sort_key(column: str) -> Any:
+    """``phone_number.column`` as a sort key no index order can give: the matches are sorted."""
+    col = getattr(PhoneNumber, column)
+    if _is_sqlite():
+        return literal_column(f"+phone_number.{column}", col.type)
+    if column == "number":
+        return literal_column("(phone_number.number || '')", col.type)
+    return literal_column(f"(phone_number.{column} + 0)", col.type)
+
+
+def fts_query(like: str) -> str:
+    """An FTS5 query for the trigrams of the LIKE pattern's longest run of known digits ("%78268%" →
+    "782" AND "826" AND "268"): a superset the LIKE then narrows. MATCH reads only the trigram index;
+    LIKE on the FTS table would also read every candidate's content (3 times slower, bench 1M)."""
+    run = max(re.findall(r"[0-9]+", like), key=len)
+    grams = dict.fromkeys(run[i:i + TRIGRAM] for i in range(len(run) - TRIGRAM + 1))
+    return " AND ".join(f'"{g}"' for g in grams)
+
+
+@dataclass
+class Plan:
+    """The conditions of one search by conditions, kept apart so each plan can write them its own way."""
+
+    status: NumberStatus | None
+    likes: list[str] = field(default_factory=list)  # LIKE patterns on number
+    prefix: str = ""  # known leading digits
+    suffix: str = ""  # known trailing digits
+    mask: int = 0  # digits to avoid, bit d for digit d
+    number_class: str = ""
+    min_price: int | None = None
+    max_price: int | None = None
+
+    # -- what the conditions say ----------------------------------------------------------------------
+    @property
+    def trigram_likes(self) -> list[str]:
+        return [p for p in self.likes if _longest_literal_run(p) >= TRIGRAM]
+
+    def number_range(self) -> tuple[str, str] | None:
+        """[low, high) for ``number``: the known leading digits, and the operator prefixes without an avoided digit.
+
+        Numbers enter the inventory only on an operator prefix (services.NewNumber), so a number whose
+        prefix holds an avoided digit can never match: the range skips those prefixes.
+        """
+        bounds = []
+        if self.prefix:
+            bounds.append((self.prefix, _successor(self.prefix)))
+        if self.mask:
+            allowed = sorted(p for p in OPERATOR_PREFIXES if not any(self.mask >> int(d) & 1 for d in p))
+            if not allowed:
+                return ("0", "0")  # empty
+            bounds.append((allowed[0], _successor(allowed[-1])))
+        if not bounds:
+            return None
+        return max(b[0] for b in bounds), min(b[1] for b in bounds)
+
+    def allowed_masks(self) -> list[int]:
+        """Every digit mask without an avoided digit: "avoid" as an IN list the mask index can seek."""
+        return [m for m in range(1, 1024) if not m & self.mask]
+
+    # -- the WHERE clause in each form ----------------------------------------------------------------
+    def seek_conditions(self) -> list[Any]:
+        """Every condition in the form an index can serve (count and collect: the engine picks the index)."""
+        n = PhoneNumber
+        where: list[Any] = [n.number.like(p) for p in self.likes]
+        if self.prefix:  # (the range "avoid" implies is not narrow: the mask list below is exact)
+            where += [n.number >= self.prefix, n.number < _successor(self.prefix)]
+        if self.suffix:
+            rev = self.suffix[::-1]
+            where += [n.number_rev >= rev, n.number_rev < _successor(rev)]
+        if self.mask:
+            where.append(n.digit_mask.in_(self.allowed_masks()))
+        if self.number_class:
+            where.append(n.number_class == self.number_class)
+        if self.min_price is not None:
+            where.append(n.price >= self.min_price)
+        if self.max_price is not None:
+            where.append(n.price <= self.max_price)
+        if self.status is not None:
+            where.append(n.status == self.status)
+        trigram = self.trigram_likes
+        if trigram and _is_sqlite() and not (len(self.prefix) >= 4 or len(self.suffix) >= 2):
+            # SQLite's LIKE cannot use the FTS5 trigram table by itself (a narrow range is cheaper still)
+            where.append(n.id.in_(text("SELECT rowid FROM number_trgm WHERE number_trgm MATCH :trgm").bindparams(
+                trgm=fts_query(trigram[0]))))
+        return where
+
+    def filter_conditions(self, lead: tuple[str, ...], rng: bool = False) -> list[Any]:
+        """The conditions as plain filters, except the index's leading columns ``lead`` (and the number range)."""
+        where: list[Any] = [plain("number").like(p) for p in self.likes]
+        if self.prefix:
+            where.append(plain("number").like(self.prefix + "%"))
+        if rng and self.number_range():
+            low, high = self.number_range()
+            where += [PhoneNumber.number >= low, PhoneNumber.number < high]
+        if self.mask and _is_sqlite():
+            where.append(plain("digit_mask").op("&")(self.mask) == 0)
+        elif self.mask:  # PostgreSQL estimates an IN list from the column's statistics (a bit test: 0.5 %)
+            where.append(PhoneNumber.digit_mask.in_(self.allowed_masks()))
+        if self.number_class:
+            col = PhoneNumber.number_class if "number_class" in lead else plain("number_class")
+            where.append(col == self.number_class)
+        for bound, op in ((self.min_price, "__ge__"), (self.max_price, "__le__")):
+            if bound is not None and "price" not in lead:
+                where.append(getattr(plain("price"), op)(bound))
+        if self.status is not None:
+            col = PhoneNumber.status if "status" in lead else plain("status")
+            where.append(col == self.status)
+        return where
+
+    # -- the statements --------------------------------------------------------------------------------
+    def count_statement(self, cap: int) -> Select:
+        inner = select(literal_column("1")).select_from(PhoneNumber).where(*self.seek_conditions()).limit(cap + 1)
+        return select(func.count()).select_from(inner.subquery())
+
+    def collect(self, sort: str, limit: int, offset: int) -> Select:
+        """Every match through the narrowest index, then sorted (no index order may be used)."""
+        keys = [sort_key(c) for c, _ in SORT_KEYS[sort]]
+        order = [k.desc() if desc else k for k, (_, desc) in zip(keys, SORT_KEYS[sort], strict=True)]
+        return (select(PhoneNumber).where(*self.seek_conditions()).order_by(*order)
+                .limit(limit).offset(offset))
+
+    def walk(self, sort: str, limit: int, offset: int) -> Select:
+        """The sort index walked in order, the other conditions as filters on each row, stopping after one page."""
+        if sort == "number":
+            where = self.filter_conditions(lead=(), rng=True)
+        elif self.number_class:
+            where = self.filter_conditions(lead=("status", "number_class"))
+        else:
+            where = self.filter_conditions(lead=("status",))
+        order = [getattr(PhoneNumber, c).desc() if desc else getattr(PhoneNumber, c) for c, desc in SORT_KEYS[sort]]
+        return select(PhoneNumber).where(*where).order_by(*order).limit(limit).offset(offset)
+
+    def wants_arms(self, sort: str) -> bool:
+        """Whether the order runs against a number range (by price) or a price filter (by beauty or number)."""
+        if self.status is None or self.number_class:
+            return False
+        if sort in ("price", "price_desc"):
+            return self.number_range() is not None
+        return self.min_price is not None or self.max_price is not None
+
+    def distinct_prices(self) -> list[int] | None:
+        """The prices present within the price filter (a skip scan: one index seek each), or None if too many."""
+        lo = self.min_price if self.min_price is not None else -1
+        hi = self.max_price if self.max_price is not None else 2**31 - 1
+        rows = db.session.scalars(text(
+            "WITH RECURSIVE p(v) AS ("
+            " SELECT (SELECT price FROM phone_number WHERE status = :s AND price >= :lo ORDER BY price LIMIT 1)"
+            " UNION ALL"
+            " SELECT (SELECT price FROM phone_number WHERE status = :s AND price > p.v ORDER BY price LIMIT 1)"
+            " FROM p WHERE p.v IS NOT NULL AND p.v <= :hi"
+            ") SELECT v FROM p WHERE v IS NOT NULL AND v <= :hi LIMIT :n"
+        ).bindparams(s=self.status.value, lo=lo, hi=hi, n=MAX_ARMS + 1)).all()
+        return None if len(rows) > MAX_ARMS else list(rows)
+
+    def arms(self, sort: str, prices: list[int], limit: int, offset: int) -> Select:
+        """One ordered walk per price, each stopping after ``offset + limit`` rows, merged: ids in page order."""
+        n = PhoneNumber
+        by_beauty = sort == "beauty"
+        descending = sort in ("price_desc", "beauty")
+        arm_keys = [n.beauty, n.number] if by_beauty else [n.number]
+        parts = []
+        for price in prices:
+            where = self.filter_conditions(lead=("status", "price"), rng=not by_beauty)
+            arm = (select(n.id, n.price, n.beauty, n.number).where(n.price == price, *where)
+                   .order_by(*[k.desc() if descending else k for k in arm_keys]).limit(offset + limit))
+            parts.append(select(arm.subquery()))
+        merged = union_all(*parts).subquery()
+        order = [merged.c[c].desc() if desc else merged.c[c] for c, desc in SORT_KEYS[sort]]
+        return select(merged.c.id).order_by(*order).limit(limit).offset(offset)
