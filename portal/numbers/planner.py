@@ -22,13 +22,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Select, func, literal_column, select, text, union_all
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import aliased
 
 from portal.extensions import db
 from portal.numbers.formatting import OPERATOR_PREFIXES
 from portal.numbers.models import NumberStatus, PhoneNumber
 
 TRIGRAM = 3
+WALK_ROWS = 30_000  # PostgreSQL: index rows a walk may read before the search collects instead
+WALK_STEPS = 250_000  # SQLite: virtual-machine steps a walk may take (about 7 per row read)
+TICK = 1_000  # SQLite: steps between two looks at the budget
 MAX_ARMS = 40  # distinct prices beyond which the per-price walks cost more than they save
+NARROW_PREFIX = 4  # known leading digits that make the number range narrow (0903: 1/80 of the inventory)
+NARROW_SUFFIX = 2  # known trailing digits that make the reversed range narrow (…68: about 1/50)
 
 # The sort orders: natural keys (what an index walk follows) and the keys of the merged arms.
 SORT_KEYS = {
@@ -37,6 +44,37 @@ SORT_KEYS = {
     "beauty": (("beauty", True), ("number", True)),
     "number": (("number", False),),
 }
+
+
+def _order(target: Any, sort: str) -> list[Any]:
+    return [getattr(target, c).desc() if desc else getattr(target, c) for c, desc in SORT_KEYS[sort]]
+
+
+def budgeted(stmt: Select) -> list[Any] | None:
+    """The rows of a walk, or None when it reads more than its budget (the caller then collects).
+
+    SQLite: a progress handler stops the statement after ``WALK_STEPS`` virtual-machine steps (about
+    30,000 index rows, 10-20 ms). PostgreSQL: the walk bounds itself (``Plan.walk``), so this only runs it.
+    """
+    if not _is_sqlite():
+        return list(db.session.scalars(stmt).all())
+    raw = db.session.connection().connection.dbapi_connection
+    ticks = 0
+
+    def tick() -> int:
+        nonlocal ticks
+        ticks += 1
+        return ticks > WALK_STEPS // TICK
+
+    raw.set_progress_handler(tick, TICK)
+    try:
+        return list(db.session.scalars(stmt).all())
+    except OperationalError:
+        if ticks > WALK_STEPS // TICK:
+            return None
+        raise
+    finally:
+        raw.set_progress_handler(None, 0)
 
 
 def _is_sqlite() -> bool:
@@ -156,36 +194,12 @@ class Plan:
         if self.status is not None:
             where.append(n.status == self.status)
         trigram = self.trigram_likes
-        if trigram and _is_sqlite() and not (len(self.prefix) >= 4 or len(self.suffix) >= 2):
+        if trigram and _is_sqlite() and len(self.prefix) < NARROW_PREFIX and len(self.suffix) < NARROW_SUFFIX:
             # SQLite's LIKE cannot use the FTS5 trigram table by itself (a narrow range is cheaper still)
             where.append(n.id.in_(text("SELECT rowid FROM number_trgm WHERE number_trgm MATCH :trgm").bindparams(
                 trgm=fts_query(trigram[0]))))
         return where
 
-    def filter_conditions(self, lead: tuple[str, ...], rng: bool = False) -> list[Any]:
-        """The conditions as plain filters, except the index's leading columns ``lead`` (and the number range)."""
-        where: list[Any] = [plain("number").like(p) for p in self.likes]
-        if self.prefix:
-            where.append(plain("number").like(self.prefix + "%"))
-        if rng and self.number_range():
-            low, high = self.number_range()
-            where += [PhoneNumber.number >= low, PhoneNumber.number < high]
-        if self.mask and _is_sqlite():
-            where.append(plain("digit_mask").op("&")(self.mask) == 0)
-        elif self.mask:  # PostgreSQL estimates an IN list from the column's statistics (a bit test: 0.5 %)
-            where.append(PhoneNumber.digit_mask.in_(self.allowed_masks()))
-        if self.number_class:
-            col = PhoneNumber.number_class if "number_class" in lead else plain("number_class")
-            where.append(col == self.number_class)
-        for bound, op in ((self.min_price, "__ge__"), (self.max_price, "__le__")):
-            if bound is not None and "price" not in lead:
-                where.append(getattr(plain("price"), op)(bound))
-        if self.status is not None:
-            col = PhoneNumber.status if "status" in lead else plain("status")
-            where.append(col == self.status)
-        return where
-
-    # -- the statements --------------------------------------------------------------------------------
     def count_statement(self, cap: int) -> Select:
         inner = select(literal_column("1")).select_from(PhoneNumber).where(*self.seek_conditions()).limit(cap + 1)
         return select(func.count()).select_from(inner.subquery())
@@ -197,16 +211,62 @@ class Plan:
         return (select(PhoneNumber).where(*self.seek_conditions()).order_by(*order)
                 .limit(limit).offset(offset))
 
+    def split_conditions(self, lead: tuple[str, ...], rng: bool = False, target: Any = PhoneNumber,
+                         price_bounds: bool = True) -> tuple[list[Any], list[Any]]:
+        """(conditions on the index's leading columns ``lead`` and the number range, the others as plain filters)."""
+        def col(name: str) -> Any:  # a plain filter: SQLite must not serve it from an index
+            return plain(name) if _is_sqlite() else getattr(target, name)
+
+        seek: list[Any] = []
+        where: list[Any] = [col("number").like(p) for p in self.likes]
+        if self.prefix:
+            where.append(col("number").like(self.prefix + "%"))
+        if self.suffix:
+            where.append(col("number").like("%" + self.suffix))
+        if rng and self.number_range():
+            low, high = self.number_range()
+            seek += [target.number >= low, target.number < high]
+        if self.mask and _is_sqlite():
+            where.append(col("digit_mask").op("&")(self.mask) == 0)
+        elif self.mask:  # PostgreSQL estimates an IN list from the column's statistics (a bit test: 0.5 %)
+            where.append(target.digit_mask.in_(self.allowed_masks()))
+        if self.number_class:
+            (seek if "number_class" in lead else where).append(
+                (target.number_class if "number_class" in lead else col("number_class")) == self.number_class)
+        for bound, op in ((self.min_price, "__ge__"), (self.max_price, "__le__")) if price_bounds else ():
+            if bound is not None and "price" in lead:  # the walk of the price order starts at the bound
+                seek.append(getattr(target.price, op)(bound))
+            elif bound is not None:
+                where.append(getattr(col("price"), op)(bound))
+        if self.status is not None:
+            (seek if "status" in lead else where).append(
+                (target.status if "status" in lead else col("status")) == self.status)
+        return seek, where
+
     def walk(self, sort: str, limit: int, offset: int) -> Select:
-        """The sort index walked in order, the other conditions as filters on each row, stopping after one page."""
-        if sort == "number":
-            where = self.filter_conditions(lead=(), rng=True)
-        elif self.number_class:
-            where = self.filter_conditions(lead=("status", "number_class"))
-        else:
-            where = self.filter_conditions(lead=("status",))
-        order = [getattr(PhoneNumber, c).desc() if desc else getattr(PhoneNumber, c) for c, desc in SORT_KEYS[sort]]
-        return select(PhoneNumber).where(*where).order_by(*order).limit(limit).offset(offset)
+        """The sort index walked in order, the other conditions as filters on each row, stopping after one page.
+
+        PostgreSQL: the walk is a subquery of at most ``WALK_ROWS`` index rows, filtered outside; a short
+        page means the budget ran out (the caller then collects). SQLite: see ``budgeted``.
+        """
+        lead = () if sort == "number" else ("status", "number_class") if self.number_class else ("status",)
+        if sort in ("price", "price_desc"):
+            lead += ("price",)
+        if _is_sqlite():
+            seek, where = self.split_conditions(lead, rng=sort == "number")
+            order = _order(PhoneNumber, sort)
+            return select(PhoneNumber).where(*seek, *where).order_by(*order).limit(limit).offset(offset)
+        seek, _ = self.split_conditions(lead, rng=sort == "number")
+        inner = (select(PhoneNumber).where(*seek).order_by(*_order(PhoneNumber, sort)).limit(WALK_ROWS)
+                 .subquery("walk"))
+        walked = aliased(PhoneNumber, inner)
+        _, where = self.split_conditions(lead, rng=sort == "number", target=walked)
+        return select(walked).where(*where).order_by(*_order(walked, sort)).limit(limit).offset(offset)
+
+    @property
+    def narrow(self) -> bool:
+        """Whether an index narrows the search to a small share of the inventory (then the matches are sorted)."""
+        return bool(self.trigram_likes) or len(self.prefix) >= NARROW_PREFIX or len(self.suffix) >= NARROW_SUFFIX
 
     def wants_arms(self, sort: str) -> bool:
         """Whether the order runs against a number range (by price) or a price filter (by beauty or number)."""
@@ -238,7 +298,8 @@ class Plan:
         arm_keys = [n.beauty, n.number] if by_beauty else [n.number]
         parts = []
         for price in prices:
-            where = self.filter_conditions(lead=("status", "price"), rng=not by_beauty)
+            seek, where = self.split_conditions(lead=("status",), rng=not by_beauty, price_bounds=False)
+            where = seek + where
             arm = (select(n.id, n.price, n.beauty, n.number).where(n.price == price, *where)
                    .order_by(*[k.desc() if descending else k for k in arm_keys]).limit(offset + limit))
             parts.append(select(arm.subquery()))

@@ -29,7 +29,7 @@ from portal.numbers.classes import CLASS_LABELS
 from portal.numbers.keypad import NameInputError, name_to_digits
 from portal.numbers.models import NumberPair, NumberStatus, PairKind, PhoneNumber
 from portal.numbers.patterns import PatternError, digits_only, parse_pattern
-from portal.numbers.planner import Plan, no_jit
+from portal.numbers.planner import Plan, budgeted, no_jit
 
 COUNT_CAP = 10_000
 MAX_WINDOW = 10_000  # deepest row a page may reach: narrow the search instead of paging further
@@ -89,27 +89,34 @@ def _page(plan: Plan, sort: str, page: int, per_page: int) -> SearchPage:
     offset = (page - 1) * per_page
     if offset >= total and not capped:
         return SearchPage([], page, per_page, total, capped)
-    if not capped:
-        rows = db.session.scalars(plan.collect(sort, per_page, offset)).all()
-    else:
+    rows = None
+    if capped and not plan.narrow:  # many matches: walk the order (one price at a time where it runs against a filter)
         prices = plan.distinct_prices() if plan.wants_arms(sort) else None
         if prices is not None:
-            ids = db.session.scalars(plan.arms(sort, prices, per_page, offset)).all()
-            found = {r.id: r for r in db.session.scalars(select(PhoneNumber).where(PhoneNumber.id.in_(ids)))}
-            rows = [found[i] for i in ids]
+            ids = budgeted(plan.arms(sort, prices, per_page, offset))
+            if ids is not None:
+                found = {r.id: r for r in db.session.scalars(select(PhoneNumber).where(PhoneNumber.id.in_(ids)))}
+                rows = [found[i] for i in ids]
         else:
-            rows = db.session.scalars(plan.walk(sort, per_page, offset)).all()
+            rows = budgeted(plan.walk(sort, per_page, offset))
+        if rows is not None and len(rows) < min(per_page, total - offset):
+            rows = None  # the walk's budget ran out before the page was full
+    if rows is None:  # few matches, or a walk that did not pay: read every match and sort
+        rows = db.session.scalars(plan.collect(sort, per_page, offset)).all()
     return SearchPage(list(rows), page, per_page, total, capped)
 
 
-def _lead(plan: Plan, digits: str) -> None:
-    if len(digits) > len(plan.prefix):
-        plan.prefix = digits
+def _lead(plan: Plan, digits: str) -> bool:
+    """Keep the longer of two known starts; False when they disagree (nothing can match)."""
+    short, long = sorted((plan.prefix, digits), key=len)
+    plan.prefix = long
+    return long.startswith(short)
 
 
-def _trail(plan: Plan, digits: str) -> None:
-    if len(digits) > len(plan.suffix):
-        plan.suffix = digits
+def _trail(plan: Plan, digits: str) -> bool:
+    short, long = sorted((plan.suffix, digits), key=len)
+    plan.suffix = long
+    return long.endswith(short)
 
 
 def search_numbers(q: NumberQuery) -> SearchPage:
@@ -129,20 +136,17 @@ def search_numbers(q: NumberQuery) -> SearchPage:
         if q.pattern:
             pattern = parse_pattern(q.pattern)
             plan.likes.append(pattern.like)
-            _lead(plan, pattern.literal_prefix)
-            _trail(plan, pattern.literal_suffix)
+            plan.prefix, plan.suffix = pattern.literal_prefix, pattern.literal_suffix
         prefix = digits_only(q.prefix)
         contains = digits_only(q.contains)
         ends_with = digits_only(q.ends_with)
         avoid = digits_only(q.avoid)
     except PatternError as exc:
         raise _invalid_from(exc) from None
-    _lead(plan, prefix)
+    if not (_lead(plan, prefix) and _trail(plan, ends_with)):
+        return SearchPage([], q.page, q.per_page, 0)  # two starts or two ends that disagree: nothing can match
     if contains:
         plan.likes.append(f"%{contains}%")
-    if ends_with:
-        _trail(plan, ends_with)
-        plan.likes.append(f"%{ends_with}")
     if avoid:
         if set(avoid) & set(q.pattern + prefix + contains + ends_with):
             return SearchPage([], q.page, q.per_page, 0)  # asks for a digit it also avoids: nothing can match
