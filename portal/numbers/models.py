@@ -94,7 +94,8 @@ class NumberPair(db.Model):
     """A sim đôi / sim cặp: computed when numbers enter the inventory (digits never change)."""
 
     __tablename__ = "number_pair"
-    __table_args__ = (Index("uq_number_pair", "first_id", "second_id", unique=True),)
+    __table_args__ = (Index("uq_number_pair", "first_id", "second_id", unique=True),
+                      Index("ix_number_pair_kind", "kind", "id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     first_id: Mapped[int] = mapped_column(ForeignKey("phone_number.id"))

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, literal, literal_column, select, union, union_all
 from sqlalchemy.orm import aliased
 
 from portal.core.errors import Invalid
@@ -32,6 +32,7 @@ from portal.numbers.patterns import PatternError, digits_only, parse_pattern
 from portal.numbers.planner import Plan, budgeted, no_jit
 
 COUNT_CAP = 10_000
+UNAVAILABLE_MAX = 20_000  # pairs: numbers not available, beyond which pairs are counted by a join
 MAX_WINDOW = 10_000  # deepest row a page may reach: narrow the search instead of paging further
 MAX_PER_PAGE = 100
 SORTS = ("price", "price_desc", "beauty", "number")
@@ -196,10 +197,8 @@ def search_feng_shui(birth_date: dt.date, page: int = 1, per_page: int = 20, min
     keys = sorted((k for k, s in scores.items() if s.score >= min_score), key=lambda k: (-scores[k].score, k))
     if not keys:
         return SearchPage([], page, per_page, 0)
-    counts = dict(db.session.execute(
-        select(PhoneNumber.fs_key, func.count()).where(PhoneNumber.status == NumberStatus.AVAILABLE,
-                                                       PhoneNumber.fs_key.in_(keys)).group_by(PhoneNumber.fs_key)
-    ).all())
+    no_jit()
+    counts = _key_counts(keys)
     total = sum(counts.values())
     offset, items = (page - 1) * per_page, []
     for key in keys:  # walk the keys best-first, reading only the ones this page needs
@@ -220,19 +219,66 @@ def search_feng_shui(birth_date: dt.date, page: int = 1, per_page: int = 20, min
                       extra={"element": element, "can_chi": can_chi, "min_score": min_score})
 
 
+def _key_counts(keys: list[int]) -> dict[int, int]:
+    """Available numbers per feng-shui key, best key first, until the counts pass ``COUNT_CAP``.
+
+    Each key is counted with a LIMIT of what is still needed, a few keys per statement (8, then 32,
+    then the rest): a total past the cap reads about ``COUNT_CAP`` index entries, not every key's rows.
+    """
+    counts: dict[int, int] = {}
+    needed, start, batch = COUNT_CAP + 1, 0, 8
+    while start < len(keys) and needed > 0:
+        chunk = keys[start:start + batch]
+        parts = [select(literal(key).label("key"), select(func.count()).select_from(
+            select(literal_column("1")).where(PhoneNumber.status == NumberStatus.AVAILABLE, PhoneNumber.fs_key == key)
+            .limit(needed).subquery()).scalar_subquery().label("n")) for key in chunk]
+        found = dict(db.session.execute(union_all(*parts)).all())
+        for key in chunk:
+            if needed <= 0:
+                break
+            counts[key] = found.get(key, 0)
+            needed -= counts[key]
+        start, batch = start + batch, min(batch * 4, 128)  # SQLite allows 500 terms in a compound SELECT
+    return counts
+
+
+def _pair_count(kind_filter: list[Any]) -> int:
+    """Pairs with both numbers available, counted up to ``COUNT_CAP`` + 1 without joining every pair.
+
+    Pairs of the kind, less those touching a number that is not available (held, sold, locked: few,
+    found through the status indexes). Past ``UNAVAILABLE_MAX`` such numbers, the plain join counts.
+    """
+    others = [s for s in NumberStatus if s != NumberStatus.AVAILABLE]  # an IN list: the status indexes seek it
+    unavailable = select(PhoneNumber.id).where(PhoneNumber.status.in_(others))
+    n_unavailable = db.session.scalar(select(func.count()).select_from(
+        unavailable.limit(UNAVAILABLE_MAX + 1).subquery())) or 0
+    if n_unavailable > UNAVAILABLE_MAX:
+        first, second = aliased(PhoneNumber), aliased(PhoneNumber)
+        both = (select(NumberPair.id).join(first, first.id == NumberPair.first_id)
+                .join(second, second.id == NumberPair.second_id)
+                .where(first.status == NumberStatus.AVAILABLE, second.status == NumberStatus.AVAILABLE, *kind_filter))
+        return db.session.scalar(select(func.count()).select_from(both.limit(COUNT_CAP + 1).subquery())) or 0
+    touching = union(select(NumberPair.id).where(NumberPair.first_id.in_(unavailable), *kind_filter),
+                     select(NumberPair.id).where(NumberPair.second_id.in_(unavailable), *kind_filter))
+    bad = db.session.scalar(select(func.count()).select_from(touching.subquery())) or 0
+    pairs = db.session.scalar(select(func.count()).select_from(
+        select(NumberPair.id).where(*kind_filter).limit(COUNT_CAP + 1 + bad).subquery())) or 0
+    return pairs - bad
+
+
 def search_pairs(kind: str | None = None, page: int = 1, per_page: int = 20) -> SearchPage:
     """Sim đôi / sim cặp: pairs whose two numbers are both available, in a stable order."""
     _check_paging(page, per_page)
     first, second = aliased(PhoneNumber), aliased(PhoneNumber)
-    conditions = [first.status == NumberStatus.AVAILABLE, second.status == NumberStatus.AVAILABLE]
+    kind_filter = []
     if kind:
         try:
-            conditions.append(NumberPair.kind == PairKind(kind))
+            kind_filter.append(NumberPair.kind == PairKind(kind))
         except ValueError:
             raise Invalid("bad_pair_kind", _("Loại cặp số không hợp lệ.")) from None
-    base = (select(NumberPair.id).join(first, first.id == NumberPair.first_id)
-            .join(second, second.id == NumberPair.second_id).where(and_(*conditions)))
-    n = db.session.scalar(select(func.count()).select_from(base.limit(COUNT_CAP + 1).subquery())) or 0
+    conditions = [first.status == NumberStatus.AVAILABLE, second.status == NumberStatus.AVAILABLE, *kind_filter]
+    no_jit()
+    n = _pair_count(kind_filter)
     rows = db.session.execute(
         select(NumberPair, first, second).join(first, first.id == NumberPair.first_id)
         .join(second, second.id == NumberPair.second_id).where(and_(*conditions))
