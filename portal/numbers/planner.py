@@ -21,7 +21,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, func, literal_column, select, text, union_all
+from sqlalchemy import Integer, Select, any_, func, literal, literal_column, select, text, union_all
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import aliased
 
@@ -50,14 +51,15 @@ def _order(target: Any, sort: str) -> list[Any]:
     return [getattr(target, c).desc() if desc else getattr(target, c) for c, desc in SORT_KEYS[sort]]
 
 
-def budgeted(stmt: Select) -> list[Any] | None:
+def budgeted(stmt: Select, scalars: bool = True) -> list[Any] | None:
     """The rows of a walk, or None when it reads more than its budget (the caller then collects).
 
     SQLite: a progress handler stops the statement after ``WALK_STEPS`` virtual-machine steps (about
     30,000 index rows, 10-20 ms). PostgreSQL: the walk bounds itself (``Plan.walk``), so this only runs it.
     """
+    run = db.session.scalars if scalars else db.session.execute
     if not _is_sqlite():
-        return list(db.session.scalars(stmt).all())
+        return list(run(stmt).all())
     raw = db.session.connection().connection.dbapi_connection
     ticks = 0
 
@@ -68,7 +70,7 @@ def budgeted(stmt: Select) -> list[Any] | None:
 
     raw.set_progress_handler(tick, TICK)
     try:
-        return list(db.session.scalars(stmt).all())
+        return list(run(stmt).all())
     except OperationalError:
         if ticks > WALK_STEPS // TICK:
             return None
@@ -173,6 +175,12 @@ class Plan:
         """Every digit mask without an avoided digit: "avoid" as an IN list the mask index can seek."""
         return [m for m in range(1, 1024) if not m & self.mask]
 
+    def mask_in(self, target: Any) -> Any:
+        """``digit_mask IN (allowed masks)``: on PostgreSQL one array parameter (= ANY), not hundreds of them."""
+        if _is_sqlite():
+            return target.digit_mask.in_(self.allowed_masks())
+        return target.digit_mask == any_(literal(self.allowed_masks(), ARRAY(Integer)))
+
     # -- the WHERE clause in each form ----------------------------------------------------------------
     def seek_conditions(self) -> list[Any]:
         """Every condition in the form an index can serve (count and collect: the engine picks the index)."""
@@ -184,7 +192,7 @@ class Plan:
             rev = self.suffix[::-1]
             where += [n.number_rev >= rev, n.number_rev < _successor(rev)]
         if self.mask:
-            where.append(n.digit_mask.in_(self.allowed_masks()))
+            where.append(self.mask_in(n))
         if self.number_class:
             where.append(n.number_class == self.number_class)
         if self.min_price is not None:
@@ -229,7 +237,7 @@ class Plan:
         if self.mask and _is_sqlite():
             where.append(col("digit_mask").op("&")(self.mask) == 0)
         elif self.mask:  # PostgreSQL estimates an IN list from the column's statistics (a bit test: 0.5 %)
-            where.append(target.digit_mask.in_(self.allowed_masks()))
+            where.append(self.mask_in(target))
         if self.number_class:
             (seek if "number_class" in lead else where).append(
                 (target.number_class if "number_class" in lead else col("number_class")) == self.number_class)
@@ -263,10 +271,14 @@ class Plan:
         _, where = self.split_conditions(lead, rng=sort == "number", target=walked)
         return select(walked).where(*where).order_by(*_order(walked, sort)).limit(limit).offset(offset)
 
-    @property
-    def narrow(self) -> bool:
-        """Whether an index narrows the search to a small share of the inventory (then the matches are sorted)."""
-        return bool(self.trigram_likes) or len(self.prefix) >= NARROW_PREFIX or len(self.suffix) >= NARROW_SUFFIX
+    def narrow(self, sort: str) -> bool:
+        """Whether an index narrows the search to a small share of the inventory (then the matches are sorted).
+
+        Known leading digits count only for the beauty order: by price the per-price walks seek the number
+        range, by number the range is the walk itself.
+        """
+        return (bool(self.trigram_likes) or len(self.suffix) >= NARROW_SUFFIX
+                or (sort == "beauty" and len(self.prefix) >= NARROW_PREFIX))
 
     def wants_arms(self, sort: str) -> bool:
         """Whether the order runs against a number range (by price) or a price filter (by beauty or number)."""
@@ -290,19 +302,32 @@ class Plan:
         ).bindparams(s=self.status.value, lo=lo, hi=hi, n=MAX_ARMS + 1)).all()
         return None if len(rows) > MAX_ARMS else list(rows)
 
-    def arms(self, sort: str, prices: list[int], limit: int, offset: int) -> Select:
-        """One ordered walk per price, each stopping after ``offset + limit`` rows, merged: ids in page order."""
+    def _arm(self, sort: str, price: int, limit: int) -> Select:
         n = PhoneNumber
         by_beauty = sort == "beauty"
         descending = sort in ("price_desc", "beauty")
         arm_keys = [n.beauty, n.number] if by_beauty else [n.number]
-        parts = []
-        for price in prices:
-            seek, where = self.split_conditions(lead=("status",), rng=not by_beauty, price_bounds=False)
-            where = seek + where
-            arm = (select(n.id, n.price, n.beauty, n.number).where(n.price == price, *where)
-                   .order_by(*[k.desc() if descending else k for k in arm_keys]).limit(offset + limit))
-            parts.append(select(arm.subquery()))
-        merged = union_all(*parts).subquery()
+        seek, where = self.split_conditions(lead=("status",), rng=not by_beauty, price_bounds=False)
+        return (select(n.id, n.price, n.beauty, n.number).where(n.price == price, *seek, *where)
+                .order_by(*[k.desc() if descending else k for k in arm_keys]).limit(limit))
+
+    def arms(self, sort: str, prices: list[int], limit: int, offset: int) -> list[int] | None:
+        """The page's ids from one ordered walk per price (None: a walk ran past its budget).
+
+        By price, the walks run one after the other, cheapest (dearest) price first, and stop when
+        the page is full; by beauty or number, each walk stops after ``offset + limit`` rows and the
+        walks are merged in one statement.
+        """
+        if sort in ("price", "price_desc"):
+            found: list[int] = []
+            for price in (prices if sort == "price" else prices[::-1]):
+                rows = budgeted(self._arm(sort, price, offset + limit - len(found)), scalars=False)
+                if rows is None:
+                    return None
+                found += [r.id for r in rows]
+                if len(found) >= offset + limit:
+                    break
+            return found[offset:offset + limit]
+        merged = union_all(*[select(self._arm(sort, p, offset + limit).subquery()) for p in prices]).subquery()
         order = [merged.c[c].desc() if desc else merged.c[c] for c, desc in SORT_KEYS[sort]]
-        return select(merged.c.id).order_by(*order).limit(limit).offset(offset)
+        return budgeted(select(merged.c.id).order_by(*order).limit(limit).offset(offset))

@@ -91,10 +91,10 @@ def _page(plan: Plan, sort: str, page: int, per_page: int) -> SearchPage:
     if offset >= total and not capped:
         return SearchPage([], page, per_page, total, capped)
     rows = None
-    if capped and not plan.narrow:  # many matches: walk the order (one price at a time where it runs against a filter)
+    if capped and not plan.narrow(sort):  # many matches: walk the order (per price where it runs against a filter)
         prices = plan.distinct_prices() if plan.wants_arms(sort) else None
         if prices is not None:
-            ids = budgeted(plan.arms(sort, prices, per_page, offset))
+            ids = plan.arms(sort, prices, per_page, offset)
             if ids is not None:
                 found = {r.id: r for r in db.session.scalars(select(PhoneNumber).where(PhoneNumber.id.in_(ids)))}
                 rows = [found[i] for i in ids]
