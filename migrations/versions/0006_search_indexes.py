@@ -1,4 +1,4 @@
-"""Search indexes: price arms sorted by beauty, status+number, the digit-mask index covering the number, pairs by kind
+"""Search indexes: per-price beauty walks, status+number, ends-with sorted, mask covering number, pairs by kind
 
 Revision ID: 0006_search_indexes
 Revises: 0005_customers_orders
@@ -21,6 +21,8 @@ def upgrade():
     op.create_index("ix_phone_number_status_mask", "phone_number", ["status", "digit_mask", "price", "number"])
     # Known leading digits counted (and walked by number) without reading the table.
     op.create_index("ix_phone_number_status_number", "phone_number", ["status", "number"])
+    # "Ends with" sorted: the matches' sort keys come from the index, not the table.
+    op.create_index("ix_phone_number_rev_sort", "phone_number", ["number_rev", "status", "price", "beauty", "number"])
     # Pairs of one kind in a stable order (and their capped count) without reading the other kind.
     op.create_index("ix_number_pair_kind", "number_pair", ["kind", "id"])
 
@@ -28,6 +30,7 @@ def upgrade():
 def downgrade():
     op.drop_index("ix_number_pair_kind", table_name="number_pair")
     op.drop_index("ix_phone_number_status_number", table_name="phone_number")
+    op.drop_index("ix_phone_number_rev_sort", table_name="phone_number")
     op.drop_index("ix_phone_number_status_mask", table_name="phone_number")
     op.create_index("ix_phone_number_status_mask", "phone_number", ["status", "digit_mask", "price"])
     op.drop_index("ix_phone_number_status_price_beauty", table_name="phone_number")

@@ -47,6 +47,7 @@ class PhoneNumber(db.Model):
         Index("ix_phone_number_status_beauty", "status", "beauty", "number"),
         Index("ix_phone_number_status_price_beauty", "status", "price", "beauty", "number"),
         Index("ix_phone_number_status_number", "status", "number"),
+        Index("ix_phone_number_rev_sort", "number_rev", "status", "price", "beauty", "number"),
         Index("ix_phone_number_status_class", "status", "number_class", "price", "number"),
         Index("ix_phone_number_status_class_beauty", "status", "number_class", "beauty", "number"),
         Index("ix_phone_number_status_mask", "status", "digit_mask", "price", "number"),

@@ -17,11 +17,12 @@ against a brute-force filter.
 """
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Integer, Select, any_, func, literal, literal_column, select, text, union_all
+from sqlalchemy import Integer, Select, String, any_, func, literal, literal_column, select, text, union_all
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import aliased
@@ -31,7 +32,7 @@ from portal.numbers.formatting import OPERATOR_PREFIXES
 from portal.numbers.models import NumberStatus, PhoneNumber
 
 TRIGRAM = 3
-WALK_ROWS = 30_000  # PostgreSQL: index rows a walk may read before the search collects instead
+WALK_ROWS = 20_000  # PostgreSQL: index rows a walk may read before the search collects instead
 WALK_STEPS = 250_000  # SQLite: virtual-machine steps a walk may take (about 7 per row read)
 TICK = 1_000  # SQLite: steps between two looks at the budget
 MAX_ARMS = 40  # distinct prices beyond which the per-price walks cost more than they save
@@ -209,15 +210,27 @@ class Plan:
         return where
 
     def count_statement(self, cap: int) -> Select:
-        inner = select(literal_column("1")).select_from(PhoneNumber).where(*self.seek_conditions()).limit(cap + 1)
-        return select(func.count()).select_from(inner.subquery())
+        """(matches up to ``cap`` + 1, their ids as "1,5,9" — kept when the count stays under the cap)."""
+        inner = select(PhoneNumber.id).where(*self.seek_conditions()).limit(cap + 1).subquery()
+        ids = (func.group_concat(inner.c.id) if _is_sqlite()
+               else func.string_agg(inner.c.id.cast(String), literal_column("','")))
+        return select(func.count(), ids)
 
-    def collect(self, sort: str, limit: int, offset: int) -> Select:
-        """Every match through the narrowest index, then sorted (no index order may be used)."""
+    def collect(self, sort: str, limit: int, offset: int, ids: list[int] | None = None) -> Select:
+        """The page's ids among every match (``ids`` when the count already found them), sorted.
+
+        The sort keys are written so that no index order can be used; with only ids and keys selected,
+        a covering index spares reading the rows (the caller reads the page's rows by id).
+        """
         keys = [sort_key(c) for c, _ in SORT_KEYS[sort]]
         order = [k.desc() if desc else k for k, (_, desc) in zip(keys, SORT_KEYS[sort], strict=True)]
-        return (select(PhoneNumber).where(*self.seek_conditions()).order_by(*order)
-                .limit(limit).offset(offset))
+        if ids is None:
+            where = self.seek_conditions()
+        elif _is_sqlite():
+            where = [PhoneNumber.id.in_(text("SELECT value FROM json_each(:ids)").bindparams(ids=json.dumps(ids)))]
+        else:
+            where = [PhoneNumber.id == any_(literal(ids, ARRAY(Integer)))]
+        return select(PhoneNumber.id).where(*where).order_by(*order).limit(limit).offset(offset)
 
     def split_conditions(self, lead: tuple[str, ...], rng: bool = False, target: Any = PhoneNumber,
                          price_bounds: bool = True) -> tuple[list[Any], list[Any]]:
@@ -272,13 +285,14 @@ class Plan:
         return select(walked).where(*where).order_by(*_order(walked, sort)).limit(limit).offset(offset)
 
     def narrow(self, sort: str) -> bool:
-        """Whether an index narrows the search to a small share of the inventory (then the matches are sorted).
+        """Whether to sort every match at once rather than try a walk first, for a search past the cap.
 
-        Known leading digits count only for the beauty order: by price the per-price walks seek the number
-        range, by number the range is the walk itself.
+        Known trailing digits are anti-correlated with price and beauty (…68, …79 are priced classes), so a
+        walk would read far before a page fills. Known leading digits count only for the beauty order: by
+        price the per-price walks seek the number range, by number the range is the walk itself. A trigram
+        search past the cap is walked (its budget bounds what a miss costs).
         """
-        return (bool(self.trigram_likes) or len(self.suffix) >= NARROW_SUFFIX
-                or (sort == "beauty" and len(self.prefix) >= NARROW_PREFIX))
+        return len(self.suffix) >= NARROW_SUFFIX or (sort == "beauty" and len(self.prefix) >= NARROW_PREFIX)
 
     def wants_arms(self, sort: str) -> bool:
         """Whether the order runs against a number range (by price) or a price filter (by beauty or number)."""

@@ -85,25 +85,26 @@ def _check_paging(page: int, per_page: int) -> None:
 def _page(plan: Plan, sort: str, page: int, per_page: int) -> SearchPage:
     """Count first (capped), then let the count pick the plan of the page (see portal/numbers/planner.py)."""
     no_jit()
-    n = db.session.scalar(plan.count_statement(COUNT_CAP)) or 0
+    n, found_ids = db.session.execute(plan.count_statement(COUNT_CAP)).one()
     total, capped = min(n, COUNT_CAP), n > COUNT_CAP
     offset = (page - 1) * per_page
     if offset >= total and not capped:
         return SearchPage([], page, per_page, total, capped)
-    rows = None
+    rows = ids = None
     if capped and not plan.narrow(sort):  # many matches: walk the order (per price where it runs against a filter)
         prices = plan.distinct_prices() if plan.wants_arms(sort) else None
         if prices is not None:
-            ids = plan.arms(sort, prices, per_page, offset)
-            if ids is not None:
-                found = {r.id: r for r in db.session.scalars(select(PhoneNumber).where(PhoneNumber.id.in_(ids)))}
-                rows = [found[i] for i in ids]
+            got = ids = plan.arms(sort, prices, per_page, offset)
         else:
-            rows = budgeted(plan.walk(sort, per_page, offset))
-        if rows is not None and len(rows) < min(per_page, total - offset):
-            rows = None  # the walk's budget ran out before the page was full
-    if rows is None:  # few matches, or a walk that did not pay: read every match and sort
-        rows = db.session.scalars(plan.collect(sort, per_page, offset)).all()
+            got = rows = budgeted(plan.walk(sort, per_page, offset))
+        if got is not None and len(got) < min(per_page, total - offset):
+            ids = rows = None  # the walk's budget ran out before the page was full
+    if rows is None and ids is None:  # few matches, or a walk that did not pay: sort every match
+        known = None if capped else [int(i) for i in found_ids.split(",")]
+        ids = db.session.scalars(plan.collect(sort, per_page, offset, known)).all()
+    if rows is None:
+        by_id = {r.id: r for r in db.session.scalars(select(PhoneNumber).where(PhoneNumber.id.in_(ids)))}
+        rows = [by_id[i] for i in ids]
     return SearchPage(list(rows), page, per_page, total, capped)
 
 
