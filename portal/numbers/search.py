@@ -1,14 +1,10 @@
 """One search service for the back office, the customer web/app and the partner API.
 
-The four modes of the app (by conditions, by name, feng-shui, pairs) become
-queries on ``phone_number`` that an index can answer (see docs/search.md):
-
-* three or more consecutive known digits (a pattern, "contains", "ends with",
-  a name's digits) go through a trigram index: SQLite FTS5 ``number_trgm``, or
-  pg_trgm's GIN index on PostgreSQL;
-* known leading or trailing digits go through the ``number`` / ``number_rev`` ranges;
-* everything else walks the status index in the requested order and stops
-  after one page.
+The four modes of the app (by conditions, by name, feng-shui, pairs) become queries on
+``phone_number`` that an index can answer (see docs/search.md). A search by conditions is
+counted first (capped), and the count picks the plan of its page (portal/numbers/planner.py):
+sort the few matches, or walk the sort order — per price where the order runs against the
+conditions — within a budget.
 
 Totals are exact up to ``COUNT_CAP``; past it the answer says "more than".
 """
