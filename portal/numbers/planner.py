@@ -186,7 +186,7 @@ class Plan:
     def seek_conditions(self) -> list[Any]:
         """Every condition in the form an index can serve (count and collect: the engine picks the index)."""
         n = PhoneNumber
-        where: list[Any] = [n.number.like(p) for p in self.likes]
+        where: list[Any] = [n.number.like(p) for p in self.likes if p != self.prefix + "%"]  # a range does it
         if self.prefix:  # (the range "avoid" implies is not narrow: the mask list below is exact)
             where += [n.number >= self.prefix, n.number < _successor(self.prefix)]
         if self.suffix:
@@ -239,8 +239,8 @@ class Plan:
             return plain(name) if _is_sqlite() else getattr(target, name)
 
         seek: list[Any] = []
-        where: list[Any] = [col("number").like(p) for p in self.likes]
-        if self.prefix:
+        where: list[Any] = [col("number").like(p) for p in self.likes if p != self.prefix + "%"]
+        if self.prefix and not (rng and self.number_range()):  # (both: PostgreSQL would count it twice)
             where.append(col("number").like(self.prefix + "%"))
         if self.suffix:
             where.append(col("number").like("%" + self.suffix))
