@@ -255,7 +255,9 @@ def explain(app, case: Case) -> str:
         with db.engine.connect() as conn:
             for statement, params, elapsed in statements:
                 lines.append(f"[{elapsed:.1f} ms] {' '.join(statement.split())}  params={params}")
-                if sqlite:
+                if statement.lstrip().upper().startswith("SET "):  # a session setting: apply it, as the search did
+                    conn.exec_driver_sql(statement, params)
+                elif sqlite:
                     rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params).all()
                     lines += [f"    {'  ' * 0}{r[3]}" for r in rows]
                 else:

@@ -45,9 +45,12 @@ class PhoneNumber(db.Model):
     __table_args__ = (
         Index("ix_phone_number_status_price", "status", "price", "number"),
         Index("ix_phone_number_status_beauty", "status", "beauty", "number"),
+        Index("ix_phone_number_status_price_beauty", "status", "price", "beauty", "number"),
+        Index("ix_phone_number_status_number", "status", "number"),
+        Index("ix_phone_number_rev_sort", "number_rev", "status", "price", "beauty", "number"),
         Index("ix_phone_number_status_class", "status", "number_class", "price", "number"),
         Index("ix_phone_number_status_class_beauty", "status", "number_class", "beauty", "number"),
-        Index("ix_phone_number_status_mask", "status", "digit_mask", "price"),
+        Index("ix_phone_number_status_mask", "status", "digit_mask", "price", "number"),
         Index("ix_phone_number_status_fs", "status", "fs_key", "price", "number"),
         # Sim đôi khác đầu số: numbers sharing their last seven digits (see services.add_pairs_since).
         Index("ix_phone_number_tail7", func.substr(text("number"), 4)),
@@ -93,7 +96,8 @@ class NumberPair(db.Model):
     """A sim đôi / sim cặp: computed when numbers enter the inventory (digits never change)."""
 
     __tablename__ = "number_pair"
-    __table_args__ = (Index("uq_number_pair", "first_id", "second_id", unique=True),)
+    __table_args__ = (Index("uq_number_pair", "first_id", "second_id", unique=True),
+                      Index("ix_number_pair_kind", "kind", "id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     first_id: Mapped[int] = mapped_column(ForeignKey("phone_number.id"))

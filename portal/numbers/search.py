@@ -1,14 +1,10 @@
 """One search service for the back office, the customer web/app and the partner API.
 
-The four modes of the app (by conditions, by name, feng-shui, pairs) become
-queries on ``phone_number`` that an index can answer (see docs/search.md):
-
-* three or more consecutive known digits (a pattern, "contains", "ends with",
-  a name's digits) go through a trigram index: SQLite FTS5 ``number_trgm``, or
-  pg_trgm's GIN index on PostgreSQL;
-* known leading or trailing digits go through the ``number`` / ``number_rev`` ranges;
-* everything else walks the status index in the requested order and stops
-  after one page.
+The four modes of the app (by conditions, by name, feng-shui, pairs) become queries on
+``phone_number`` that an index can answer (see docs/search.md). A search by conditions is
+counted first (capped), and the count picks the plan of its page (portal/numbers/planner.py):
+sort the few matches, or walk the sort order — per price where the order runs against the
+conditions — within a budget.
 
 Totals are exact up to ``COUNT_CAP``; past it the answer says "more than".
 """
@@ -19,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, func, literal_column, select, text
+from sqlalchemy import and_, func, literal, literal_column, select, union, union_all
 from sqlalchemy.orm import aliased
 
 from portal.core.errors import Invalid
@@ -29,14 +25,13 @@ from portal.numbers.classes import CLASS_LABELS
 from portal.numbers.keypad import NameInputError, name_to_digits
 from portal.numbers.models import NumberPair, NumberStatus, PairKind, PhoneNumber
 from portal.numbers.patterns import PatternError, digits_only, parse_pattern
+from portal.numbers.planner import Plan, budgeted, no_jit
 
 COUNT_CAP = 10_000
+UNAVAILABLE_MAX = 20_000  # pairs: numbers not available, beyond which pairs are counted by a join
 MAX_WINDOW = 10_000  # deepest row a page may reach: narrow the search instead of paging further
 MAX_PER_PAGE = 100
 SORTS = ("price", "price_desc", "beauty", "number")
-TRIGRAM = 3
-PREFIX_RANGE = 4  # known leading digits that make the number range narrow (0903: 1/80 of the inventory)
-SUFFIX_RANGE = 2  # known trailing digits that make the reversed range narrow (…68: 1/100)
 
 
 @dataclass(frozen=True)
@@ -83,104 +78,50 @@ def _check_paging(page: int, per_page: int) -> None:
                       _("Chỉ xem được %(n)d kết quả đầu tiên. Vui lòng thu hẹp điều kiện tìm kiếm.", n=MAX_WINDOW))
 
 
-def _is_sqlite() -> bool:
+def _page(plan: Plan, sort: str, page: int, per_page: int) -> SearchPage:
+    """Count first (capped), then let the count pick the plan of the page (see portal/numbers/planner.py)."""
+    no_jit()
+    n, found_ids = db.session.execute(plan.count_statement(COUNT_CAP)).one()
+    total, capped = min(n, COUNT_CAP), n > COUNT_CAP
+    offset = (page - 1) * per_page
+    if offset >= total and not capped:
+        return SearchPage([], page, per_page, total, capped)
+    rows = ids = None
+    # Many matches, or a class (its index walks exactly the class in either order): walk the order,
+    # per price where it runs against a filter.
+    if (capped and not plan.narrow(sort)) or (plan.number_class and sort != "number"):
+        prices = plan.distinct_prices() if plan.wants_arms(sort) else None
+        if prices is not None:
+            got = ids = plan.arms(sort, prices, per_page, offset)
+        else:
+            got = rows = budgeted(plan.walk(sort, per_page, offset))
+        if got is not None and len(got) < min(per_page, total - offset):
+            ids = rows = None  # the walk's budget ran out before the page was full
+    if rows is None and ids is None:  # few matches, or a walk that did not pay: sort every match
+        # SQLite: the ids the count found spare a second scan; PostgreSQL reads them faster by its bitmap scan
+        known = None if capped or not _sqlite() else [int(i) for i in found_ids.split(",")]
+        ids = db.session.scalars(plan.collect(sort, per_page, offset, known)).all()
+    if rows is None:
+        by_id = {r.id: r for r in db.session.scalars(select(PhoneNumber).where(PhoneNumber.id.in_(ids)))}
+        rows = [by_id[i] for i in ids]
+    return SearchPage(list(rows), page, per_page, total, capped)
+
+
+def _sqlite() -> bool:
     return db.engine.dialect.name == "sqlite"
 
 
-def _longest_literal_run(like: str) -> int:
-    best = run = 0
-    for ch in like:
-        run = run + 1 if ch.isdigit() else 0
-        best = max(best, run)
-    return best
+def _lead(plan: Plan, digits: str) -> bool:
+    """Keep the longer of two known starts; False when they disagree (nothing can match)."""
+    short, long = sorted((plan.prefix, digits), key=len)
+    plan.prefix = long
+    return long.startswith(short)
 
 
-class _Plan:
-    """Collects the conditions of one search and picks the index that should drive it."""
-
-    def __init__(self, status: NumberStatus | None):
-        self.status = status
-        self.where: list[Any] = []
-        self.trigram_likes: list[str] = []  # LIKE patterns with ≥ 3 consecutive known digits
-        self.prefix = ""  # known leading digits
-        self.suffix = ""  # known trailing digits
-        self.column_filters: list[tuple[str, Any]] = []  # (column, condition builder): price, class, mask
-
-    def filter(self, column: str, condition: Any) -> None:
-        """A condition on one column, written so that ``statement`` can keep SQLite off its index."""
-        self.column_filters.append((column, condition))
-
-    def like(self, pattern: str) -> None:
-        if _longest_literal_run(pattern) >= TRIGRAM:
-            self.trigram_likes.append(pattern)
-        self.where.append(PhoneNumber.number.like(pattern))
-
-    def leading(self, digits: str) -> None:
-        if len(digits) > len(self.prefix):
-            self.prefix = digits
-
-    def trailing(self, digits: str) -> None:
-        if len(digits) > len(self.suffix):
-            self.suffix = digits
-
-    @property
-    def selective(self) -> bool:
-        """Whether a trigram or range index narrows the search to a small share of the inventory."""
-        return bool(self.trigram_likes) or len(self.prefix) >= PREFIX_RANGE or len(self.suffix) >= SUFFIX_RANGE
-
-    def statement(self, *columns: Any, sort: str | None = None) -> Select:
-        """SELECT … with every condition; the driving index chosen by what is most selective."""
-        stmt = select(*columns).select_from(PhoneNumber).where(*self.where)
-        # Walking the beauty or number order, a page of a wide search is found in a few rows; SQLite
-        # would rather use the price/class/mask index and sort everything it matches. Unary plus stops it.
-        walk_order = _is_sqlite() and not self.selective and sort in ("beauty", "number")
-        for column, condition in self.column_filters:
-            target = literal_column(f"+phone_number.{column}", getattr(PhoneNumber, column).type) if walk_order \
-                else getattr(PhoneNumber, column)
-            stmt = stmt.where(condition(target))
-        # A range is added only where it is narrow: a wide one ("07", "ends with 8") would make the
-        # planner read and sort a large share of the inventory instead of walking the sort order.
-        if len(self.prefix) >= PREFIX_RANGE:
-            upper = self.prefix[:-1] + chr(ord(self.prefix[-1]) + 1)
-            stmt = stmt.where(PhoneNumber.number >= self.prefix, PhoneNumber.number < upper)
-        if len(self.suffix) >= SUFFIX_RANGE:
-            rev = self.suffix[::-1]
-            stmt = stmt.where(PhoneNumber.number_rev >= rev, PhoneNumber.number_rev < rev[:-1] + chr(ord(rev[-1]) + 1))
-        ranged = len(self.prefix) >= PREFIX_RANGE or len(self.suffix) >= SUFFIX_RANGE
-        if self.trigram_likes and _is_sqlite() and not ranged:  # a range is as narrow, and cheaper
-            fts = text("SELECT rowid FROM number_trgm WHERE number_trgm.number LIKE :trgm").bindparams(
-                trgm=self.trigram_likes[0])
-            stmt = stmt.where(PhoneNumber.id.in_(fts))
-        if self.status is not None:
-            # Unary plus keeps SQLite off the status indexes: when a narrow index drives the search, or
-            # when the order is by number (the unique index on number then walks in order and stops).
-            if _is_sqlite() and (self.selective or sort == "number"):
-                stmt = stmt.where(literal_column("+phone_number.status") == self.status.value)
-            else:
-                stmt = stmt.where(PhoneNumber.status == self.status)
-        return stmt
-
-
-def _count(plan: _Plan) -> tuple[int, bool]:
-    inner = plan.statement(literal_column("1")).limit(COUNT_CAP + 1).subquery()
-    n = db.session.scalar(select(func.count()).select_from(inner)) or 0
-    return min(n, COUNT_CAP), n > COUNT_CAP
-
-
-ORDER = {
-    "price": (PhoneNumber.price, PhoneNumber.number),
-    "price_desc": (PhoneNumber.price.desc(), PhoneNumber.number.desc()),
-    "beauty": (PhoneNumber.beauty.desc(), PhoneNumber.number.desc()),
-    "number": (PhoneNumber.number,),
-}
-
-
-def _page(plan: _Plan, sort: str, page: int, per_page: int) -> SearchPage:
-    total, capped = _count(plan)
-    rows = db.session.scalars(
-        plan.statement(PhoneNumber, sort=sort).order_by(*ORDER[sort]).limit(per_page).offset((page - 1) * per_page)
-    ).all()
-    return SearchPage(list(rows), page, per_page, total, capped)
+def _trail(plan: Plan, digits: str) -> bool:
+    short, long = sorted((plan.suffix, digits), key=len)
+    plan.suffix = long
+    return long.endswith(short)
 
 
 def search_numbers(q: NumberQuery) -> SearchPage:
@@ -195,38 +136,26 @@ def search_numbers(q: NumberQuery) -> SearchPage:
             raise Invalid("price_negative", _("Giá không được âm."))
     if q.min_price is not None and q.max_price is not None and q.min_price > q.max_price:
         raise Invalid("price_range_reversed", _("Giá từ phải nhỏ hơn hoặc bằng giá đến."))
-    plan = _Plan(q.status)
+    plan = Plan(q.status, number_class=q.number_class, min_price=q.min_price, max_price=q.max_price)
     try:
         if q.pattern:
             pattern = parse_pattern(q.pattern)
-            plan.like(pattern.like)
-            plan.leading(pattern.literal_prefix)
-            plan.trailing(pattern.literal_suffix)
+            plan.likes.append(pattern.like)
+            plan.prefix, plan.suffix = pattern.literal_prefix, pattern.literal_suffix
         prefix = digits_only(q.prefix)
         contains = digits_only(q.contains)
         ends_with = digits_only(q.ends_with)
         avoid = digits_only(q.avoid)
     except PatternError as exc:
         raise _invalid_from(exc) from None
-    if prefix:
-        plan.leading(prefix)
-        plan.where.append(PhoneNumber.number.startswith(prefix, autoescape=True))
+    if not (_lead(plan, prefix) and _trail(plan, ends_with)):
+        return SearchPage([], q.page, q.per_page, 0)  # two starts or two ends that disagree: nothing can match
     if contains:
-        plan.like(f"%{contains}%")
-    if ends_with:
-        plan.trailing(ends_with)
-        plan.like(f"%{ends_with}")
+        plan.likes.append(f"%{contains}%")
     if avoid:
         if set(avoid) & set(q.pattern + prefix + contains + ends_with):
             return SearchPage([], q.page, q.per_page, 0)  # asks for a digit it also avoids: nothing can match
-        mask = sum(1 << int(d) for d in set(avoid))
-        plan.filter("digit_mask", lambda c: c.op("&")(mask) == 0)
-    if q.number_class:  # equality: (status, class, price) and (status, class, beauty) serve both orders
-        plan.where.append(PhoneNumber.number_class == q.number_class)
-    if q.min_price is not None:
-        plan.filter("price", lambda c: c >= q.min_price)
-    if q.max_price is not None:
-        plan.filter("price", lambda c: c <= q.max_price)
+        plan.mask = sum(1 << int(d) for d in set(avoid))
     return _page(plan, q.sort, q.page, q.per_page)
 
 
@@ -272,10 +201,8 @@ def search_feng_shui(birth_date: dt.date, page: int = 1, per_page: int = 20, min
     keys = sorted((k for k, s in scores.items() if s.score >= min_score), key=lambda k: (-scores[k].score, k))
     if not keys:
         return SearchPage([], page, per_page, 0)
-    counts = dict(db.session.execute(
-        select(PhoneNumber.fs_key, func.count()).where(PhoneNumber.status == NumberStatus.AVAILABLE,
-                                                       PhoneNumber.fs_key.in_(keys)).group_by(PhoneNumber.fs_key)
-    ).all())
+    no_jit()
+    counts = _key_counts(keys)
     total = sum(counts.values())
     offset, items = (page - 1) * per_page, []
     for key in keys:  # walk the keys best-first, reading only the ones this page needs
@@ -296,19 +223,66 @@ def search_feng_shui(birth_date: dt.date, page: int = 1, per_page: int = 20, min
                       extra={"element": element, "can_chi": can_chi, "min_score": min_score})
 
 
+def _key_counts(keys: list[int]) -> dict[int, int]:
+    """Available numbers per feng-shui key, best key first, until the counts pass ``COUNT_CAP``.
+
+    Each key is counted with a LIMIT of what is still needed, a few keys per statement (8, then 32,
+    then the rest): a total past the cap reads about ``COUNT_CAP`` index entries, not every key's rows.
+    """
+    counts: dict[int, int] = {}
+    needed, start, batch = COUNT_CAP + 1, 0, 8
+    while start < len(keys) and needed > 0:
+        chunk = keys[start:start + batch]
+        parts = [select(literal(key).label("key"), select(func.count()).select_from(
+            select(literal_column("1")).where(PhoneNumber.status == NumberStatus.AVAILABLE, PhoneNumber.fs_key == key)
+            .limit(needed).subquery()).scalar_subquery().label("n")) for key in chunk]
+        found = dict(db.session.execute(union_all(*parts)).all())
+        for key in chunk:
+            if needed <= 0:
+                break
+            counts[key] = found.get(key, 0)
+            needed -= counts[key]
+        start, batch = start + batch, min(batch * 4, 128)  # SQLite allows 500 terms in a compound SELECT
+    return counts
+
+
+def _pair_count(kind_filter: list[Any]) -> int:
+    """Pairs with both numbers available, counted up to ``COUNT_CAP`` + 1 without joining every pair.
+
+    Pairs of the kind, less those touching a number that is not available (held, sold, locked: few,
+    found through the status indexes). Past ``UNAVAILABLE_MAX`` such numbers, the plain join counts.
+    """
+    others = [s for s in NumberStatus if s != NumberStatus.AVAILABLE]  # an IN list: the status indexes seek it
+    unavailable = select(PhoneNumber.id).where(PhoneNumber.status.in_(others))
+    n_unavailable = db.session.scalar(select(func.count()).select_from(
+        unavailable.limit(UNAVAILABLE_MAX + 1).subquery())) or 0
+    if n_unavailable > UNAVAILABLE_MAX:
+        first, second = aliased(PhoneNumber), aliased(PhoneNumber)
+        both = (select(NumberPair.id).join(first, first.id == NumberPair.first_id)
+                .join(second, second.id == NumberPair.second_id)
+                .where(first.status == NumberStatus.AVAILABLE, second.status == NumberStatus.AVAILABLE, *kind_filter))
+        return db.session.scalar(select(func.count()).select_from(both.limit(COUNT_CAP + 1).subquery())) or 0
+    touching = union(select(NumberPair.id).where(NumberPair.first_id.in_(unavailable), *kind_filter),
+                     select(NumberPair.id).where(NumberPair.second_id.in_(unavailable), *kind_filter))
+    bad = db.session.scalar(select(func.count()).select_from(touching.subquery())) or 0
+    pairs = db.session.scalar(select(func.count()).select_from(
+        select(NumberPair.id).where(*kind_filter).limit(COUNT_CAP + 1 + bad).subquery())) or 0
+    return pairs - bad
+
+
 def search_pairs(kind: str | None = None, page: int = 1, per_page: int = 20) -> SearchPage:
     """Sim đôi / sim cặp: pairs whose two numbers are both available, in a stable order."""
     _check_paging(page, per_page)
     first, second = aliased(PhoneNumber), aliased(PhoneNumber)
-    conditions = [first.status == NumberStatus.AVAILABLE, second.status == NumberStatus.AVAILABLE]
+    kind_filter = []
     if kind:
         try:
-            conditions.append(NumberPair.kind == PairKind(kind))
+            kind_filter.append(NumberPair.kind == PairKind(kind))
         except ValueError:
             raise Invalid("bad_pair_kind", _("Loại cặp số không hợp lệ.")) from None
-    base = (select(NumberPair.id).join(first, first.id == NumberPair.first_id)
-            .join(second, second.id == NumberPair.second_id).where(and_(*conditions)))
-    n = db.session.scalar(select(func.count()).select_from(base.limit(COUNT_CAP + 1).subquery())) or 0
+    conditions = [first.status == NumberStatus.AVAILABLE, second.status == NumberStatus.AVAILABLE, *kind_filter]
+    no_jit()
+    n = _pair_count(kind_filter)
     rows = db.session.execute(
         select(NumberPair, first, second).join(first, first.id == NumberPair.first_id)
         .join(second, second.id == NumberPair.second_id).where(and_(*conditions))

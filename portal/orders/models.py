@@ -100,7 +100,7 @@ class Order(db.Model):
         Index("ix_customer_order_status_created", "status", "created_at"),
         Index("ix_customer_order_region_status_created", "region_id", "status", "created_at"),
         Index("ix_customer_order_store_status", "store_id", "status"),
-        # The shipping board's counts per tab (eSIM orders are not on the board): index-only (migration 0006).
+        # The shipping board's counts per tab (eSIM orders are not on the board): index-only (migration 0009_shipping).
         Index("ix_customer_order_status_receive", "status", "receive_method"),
         Index("ix_customer_order_region_status_receive", "region_id", "status", "receive_method"),
         Index("ix_customer_order_contact_phone", "contact_phone"),  # board search by phone
