@@ -135,7 +135,7 @@ def client(app: Flask, db) -> FlaskClient:
 
 
 @contextlib.contextmanager
-def _writing(db) -> Iterator[None]:
+def writing_now(db) -> Iterator[None]:
     """A factory's write takes SQLite's write lock up front: with a live worker committing in between, a
     transaction that read first could not write ("database is locked" at once, busy timeout or not)."""
     from portal.core.sqlite import writing
@@ -156,7 +156,7 @@ def make_staff(db) -> Callable:
         if role == Role.CLERK and store is None:
             store = {1: "CH-HN-01", 2: "CH-HCM-01", 3: "CH-DN-01", 5: "CH-HP-01", 9: "CH-CT-01"}[region]
         name = username or f"{role.value}{region}x{next(counter)}"
-        with _writing(db):
+        with writing_now(db):
             staff = create_staff(name, TEST_PASSWORD, role, region, store, full_name=f"Nhân viên {name}")
             db.session.commit()
         return staff
@@ -202,7 +202,7 @@ def make_customer(db) -> Callable:
     def make(phone: str | None = None, status: CustomerStatus = CustomerStatus.ACTIVE, full_name: str = "Trần Thị Mai"):
         customer = Customer(phone=phone or f"0903{next(counter):06d}", full_name=full_name, status=status,
                             password_hash=_hasher().hash(CUSTOMER_PASSWORD), activated_at=utcnow())
-        with _writing(db):
+        with writing_now(db):
             db.session.add(customer)
             db.session.commit()
         return customer

@@ -4,13 +4,15 @@ from __future__ import annotations
 import pytest
 
 from portal.numbers.services import NewNumber, add_numbers
+from tests.conftest import writing_now
 
 
 @pytest.fixture
 def numbers(db):
-    add_numbers([NewNumber("0903686868", region_id=2, price=500_000), NewNumber("0933686868", region_id=2),
-                 NewNumber("0909123456", region_id=5, price=1_200_000), NewNumber("0778001122", region_id=3)])
-    db.session.commit()
+    with writing_now(db):  # a live worker may be committing (browser tests with the live stack)
+        add_numbers([NewNumber("0903686868", region_id=2, price=500_000), NewNumber("0933686868", region_id=2),
+                     NewNumber("0909123456", region_id=5, price=1_200_000), NewNumber("0778001122", region_id=3)])
+        db.session.commit()
 
 
 @pytest.fixture

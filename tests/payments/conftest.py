@@ -14,6 +14,7 @@ from portal.holds.services import hold_numbers
 from portal.numbers.services import NewNumber, add_numbers
 from portal.orders.models import Gender, IdType, Order, PaymentMethod, ReceiveMethod
 from portal.payments.models import Payment
+from tests.conftest import writing_now
 
 TMN = "TESTTMN1"
 SECRET = "TESTHASHSECRET0123456789ABCDEFGH"
@@ -54,8 +55,12 @@ def make_order(db, make_customer) -> Callable:
     def make(sim: str = "physical", customer: Customer | None = None, total: int = PRICE + 50_000) -> Order:
         n = next(counter)
         number = f"09031268{n}"
-        add_numbers([NewNumber(number, price=PRICE, region_id=2)])
         customer = customer or make_customer()
+        with writing_now(db):  # a live worker may be committing (tests with the live stack)
+            return _make(n, number, sim, customer, total)
+
+    def _make(n: int, number: str, sim: str, customer: Customer, total: int) -> Order:
+        add_numbers([NewNumber(number, price=PRICE, region_id=2)])
         ticket, _ = hold_numbers([number], customer.phone, sim, "web")
         receive = ReceiveMethod.EMAIL if sim == "esim" else ReceiveMethod.DELIVERY
         order = Order(order_no=f"DH2611{n:04d}", ticket_id=ticket.id, customer_id=customer.id, channel="web",
