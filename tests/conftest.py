@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import requests
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
@@ -364,3 +365,29 @@ def browser():
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         yield b
         b.close()
+
+
+def live_staff_session(base: str, username: str) -> requests.Session:
+    """A staff member signed in on a live server (``live``/``live_stack``) through the real sign-in form."""
+    session = requests.Session()
+    response = session.post(f"{base}/login", data={"username": username, "password": TEST_PASSWORD,
+                                                   "csrf_token": live_csrf(session, f"{base}/login")},
+                            allow_redirects=False)
+    assert response.status_code == 302
+    return session
+
+
+def live_csrf(session: requests.Session, url: str) -> str:
+    """The CSRF token of ``session`` as the page at ``url`` carries it."""
+    return csrf_from(session.get(url).text)
+
+
+def staff_page(browser, base: str, username: str, console: list[str]):
+    """A browser page (1366×768, vi-VN) signed in as a staff member; console errors collect in ``console``."""
+    page = browser.new_context(viewport={"width": 1366, "height": 768}, locale="vi-VN").new_page()
+    page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+    page.goto(f"{base}/login")
+    page.fill("#username", username)
+    page.fill("#password", TEST_PASSWORD)
+    page.click("button[type=submit]")
+    return page

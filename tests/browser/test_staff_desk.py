@@ -5,19 +5,9 @@ from __future__ import annotations
 import pytest
 
 from portal.core.roles import Role
-from tests.conftest import TEST_PASSWORD
+from tests.conftest import staff_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-def _sign_in(browser, base, username, console):
-    page = browser.new_context(viewport={"width": 1366, "height": 768}, locale="vi-VN").new_page()
-    page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
-    page.goto(f"{base}/login")
-    page.fill("#username", username)
-    page.fill("#password", TEST_PASSWORD)
-    page.click("button[type=submit]")
-    return page
 
 
 def test_agent_signs_in_and_goes_live_then_is_signed_out_when_disabled(live, browser, make_staff, tmp_path):
@@ -25,12 +15,12 @@ def test_agent_signs_in_and_goes_live_then_is_signed_out_when_disabled(live, bro
     admin = make_staff(Role.ADMIN, region=2)
     console: list[str] = []
 
-    page = _sign_in(browser, live, agent.username, console)
+    page = staff_page(browser, live, agent.username, console)
     page.wait_for_selector("text=Xin chào")
     page.wait_for_selector("#socket-status[data-state=online]", timeout=15_000)
     page.screenshot(path=str(tmp_path / "agent-home.png"))
 
-    admin_page = _sign_in(browser, live, admin.username, console)
+    admin_page = staff_page(browser, live, admin.username, console)
     admin_page.goto(f"{live}/admin/staff/{agent.id}")
     admin_page.fill("#reason", "nghỉ việc")
     admin_page.click("button:has-text(\"Khóa tài khoản\")")

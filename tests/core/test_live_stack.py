@@ -7,7 +7,6 @@ foreign-origin sockets.
 """
 from __future__ import annotations
 
-import re
 import threading
 
 import pytest
@@ -17,20 +16,10 @@ import socketio as socketio_client
 from portal.core import jobs
 from portal.core.roles import Role
 from portal.core.sqlite import writing
-from tests.conftest import TEST_PASSWORD
+from tests.conftest import live_staff_session
 from tests.core import sample_jobs
 
 pytestmark = pytest.mark.slow
-
-
-def _sign_in(base: str, username: str) -> requests.Session:
-    session = requests.Session()
-    page = session.get(f"{base}/login").text
-    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
-    response = session.post(f"{base}/login", data={"username": username, "password": TEST_PASSWORD,
-                                                   "csrf_token": token}, allow_redirects=False)
-    assert response.status_code == 302
-    return session
 
 
 def _cookie_header(session: requests.Session) -> str:
@@ -39,7 +28,7 @@ def _cookie_header(session: requests.Session) -> str:
 
 def test_job_in_a_real_worker_reaches_a_signed_in_socket_through_redis(live, make_staff, db):
     staff = make_staff(Role.AGENT, region=2)
-    session = _sign_in(live, staff.username)
+    session = live_staff_session(live, staff.username)
     received: list[dict] = []
     arrived = threading.Event()
     sio = socketio_client.Client(reconnection=False)
@@ -69,7 +58,7 @@ def test_real_handshake_refuses_anonymous_and_foreign_origin_sockets(live, make_
         anonymous.connect(live, namespaces=["/staff"], transports=["websocket"], wait_timeout=5)
 
     staff = make_staff(Role.AGENT, region=2)
-    session = _sign_in(live, staff.username)
+    session = live_staff_session(live, staff.username)
     foreign = socketio_client.Client(reconnection=False)
     with pytest.raises(socketio_client.exceptions.ConnectionError):
         foreign.connect(live, namespaces=["/staff"], transports=["websocket"], wait_timeout=5,

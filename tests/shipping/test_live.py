@@ -22,7 +22,7 @@ from portal.holds.models import HoldTicket
 from portal.numbers.models import NumberStatus, PhoneNumber
 from portal.numbers.services import NewNumber, add_numbers
 from portal.orders.models import Order, OrderStatus
-from tests.conftest import CUSTOMER_PASSWORD, TEST_PASSWORD
+from tests.conftest import CUSTOMER_PASSWORD, csrf_from, live_csrf, live_staff_session, staff_page
 from tests.orders.conftest import hold_form
 from tests.shipping.conftest import SECRET, make_iccid
 
@@ -39,20 +39,6 @@ def carrier_env(sandbox, monkeypatch):
     monkeypatch.setenv("GHN_TOKEN", sandbox.token)
     monkeypatch.setenv("GHN_SHOP_ID", sandbox.shop_id)
     return sandbox
-
-
-def _sign_in(base: str, username: str) -> requests.Session:
-    session = requests.Session()
-    page = session.get(f"{base}/login").text
-    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
-    response = session.post(f"{base}/login", data={"username": username, "password": TEST_PASSWORD,
-                                                   "csrf_token": token}, allow_redirects=False)
-    assert response.status_code == 302
-    return session
-
-
-def _token(session: requests.Session, url: str) -> str:
-    return re.search(r'name="csrf-token" content="([^"]+)"', session.get(url).text).group(1)
 
 
 def _status(db, order_id: int) -> Order:
@@ -83,12 +69,13 @@ def _place_on_the_customer_web(base: str, customer, number: str, **changes) -> s
     Returns the hold code the ticket page is named by."""
     web = requests.Session()
     response = web.post(f"{base}/chonso/dang-nhap", data={
-        "phone": customer.phone, "password": CUSTOMER_PASSWORD, "csrf_token": _token(web, f"{base}/chonso/dang-nhap")},
+        "phone": customer.phone, "password": CUSTOMER_PASSWORD,
+        "csrf_token": live_csrf(web, f"{base}/chonso/dang-nhap")},
         allow_redirects=False)
     assert response.status_code == 302
     form_page = web.get(f"{base}/chonso/giu-so/{number}").text
     nonce = re.search(r'name="nonce" type="hidden" value="([^"]+)"', form_page).group(1)
-    token = re.search(r'name="csrf-token" content="([^"]+)"', form_page).group(1)
+    token = csrf_from(form_page)
     data = {**hold_form(number=number, contact_phone=customer.phone, recipient_phone=customer.phone, **changes),
             "csrf_token": token, "nonce": nonce}
     summary = web.post(f"{base}/chonso/giu-so/{number}", data=data)
@@ -128,7 +115,7 @@ def test_delivered_with_cash_refused_at_the_door_and_store_pickup__SHIP_1_23(car
         clerk = make_staff(Role.CLERK, region=2, store=STORE_HCM)
         db.session.commit()
 
-    session = _sign_in(live, shipper.username)
+    session = live_staff_session(live, shipper.username)
     moves: list[tuple[int, str]] = []
     sio = socketio_client.Client(reconnection=False)
     sio.on("order_moved", lambda data: moves.append((data["order_id"], data["to"])), namespace="/shipping")
@@ -138,7 +125,7 @@ def test_delivered_with_cash_refused_at_the_door_and_store_pickup__SHIP_1_23(car
         # SHIP-8: staff confirm both home-delivery orders; the worker creates the carrier orders.
         for order_no in (delivered.order_no, refused.order_no):
             url = f"{live}/shipping/orders/{ids[order_no]}"
-            response = session.post(url + "/confirm", data={"csrf_token": _token(session, url),
+            response = session.post(url + "/confirm", data={"csrf_token": live_csrf(session, url),
                                                              "pickup_address": "Kho SIM, 5 Phạm Hùng, Hà Nội",
                                                              "pickup_at": _tomorrow_9am()}, allow_redirects=False)
             assert response.status_code == 302
@@ -147,7 +134,7 @@ def test_delivered_with_cash_refused_at_the_door_and_store_pickup__SHIP_1_23(car
         # SHIP-13: packed with the blank SIM's serial, handed to the courier.
         for order_no in (delivered.order_no, refused.order_no):
             url = f"{live}/shipping/orders/{ids[order_no]}"
-            assert session.post(url + "/hand-over", data={"csrf_token": _token(session, url), "iccid": make_iccid()},
+            assert session.post(url + "/hand-over", data={"csrf_token": live_csrf(session, url), "iccid": make_iccid()},
                                 allow_redirects=False).status_code == 302
         # The carrier's timers: picking → picked → delivering, each a signed callback (late ones change nothing).
         sandbox.step_seconds = 0.3
@@ -171,9 +158,9 @@ def test_delivered_with_cash_refused_at_the_door_and_store_pickup__SHIP_1_23(car
             == NumberStatus.AVAILABLE
 
         # SHIP-6..7: the store clerk hands the SIM over on the store screen.
-        store = _sign_in(live, clerk.username)
+        store = live_staff_session(live, clerk.username)
         url = f"{live}/shipping/store/orders/{ids[pickup.order_no]}"
-        assert store.post(url + "/hand-over", data={"csrf_token": _token(store, url), "id_number": pickup.id_number,
+        assert store.post(url + "/hand-over", data={"csrf_token": live_csrf(store, url), "id_number": pickup.id_number,
                                                     "iccid": make_iccid(), "cash_received": str(pickup.total)},
                           allow_redirects=False).status_code == 302
         assert _status(db, ids[pickup.order_no]).status == OrderStatus.DELIVERED
@@ -201,19 +188,14 @@ def test_the_board_updates_live_in_a_browser__SHIP_22(carrier_env, live, db, mak
         make_order(receive="store")
         order_id, order_no = order.id, order.order_no
         db.session.commit()
-    session = _sign_in(live, shipper.username)
+    session = live_staff_session(live, shipper.username)
     url = f"{live}/shipping/orders/{order_id}"
-    session.post(url + "/confirm", data={"csrf_token": _token(session, url), "pickup_address": "Kho SIM Phạm Hùng",
+    session.post(url + "/confirm", data={"csrf_token": live_csrf(session, url), "pickup_address": "Kho SIM Phạm Hùng",
                                          "pickup_at": _tomorrow_9am()})
     _wait(lambda: len(sandbox.all()) == 1, what="the carrier order")
     code = sandbox.all()[0]["order_code"]
     console: list[str] = []
-    page = browser.new_context(viewport={"width": 1366, "height": 768}, locale="vi-VN").new_page()
-    page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
-    page.goto(f"{live}/login")
-    page.fill("#username", shipper.username)
-    page.fill("#password", TEST_PASSWORD)
-    page.click("button[type=submit]")
+    page = staff_page(browser, live, shipper.username, console)
     page.goto(f"{live}/shipping/?tab=waiting_pickup")
     page.wait_for_selector("#board[data-live=online]", timeout=15_000)
     assert page.inner_text('[data-count="waiting_pickup"]') == "1"
