@@ -126,9 +126,12 @@ def seed_demo_orders() -> int:
     """A few pending orders per region (made as the customer web will: a hold + an order), once."""
     from datetime import date
 
+    from portal.core.time import utcnow
+    from portal.holds.models import SimType
     from portal.holds.services import hold_numbers, mark_paid
     from portal.numbers.models import NumberStatus, PhoneNumber
     from portal.orders.models import Gender, IdType, Order, PaymentMethod, ReceiveMethod
+    from portal.orders.services import amounts
     from portal.org.models import Store
 
     if db.session.scalar(select(Order.id).limit(1)) is not None:
@@ -152,13 +155,10 @@ def seed_demo_orders() -> int:
             province=province, contact_phone=phone, recipient_name=name if home else "",
             recipient_phone=phone if home else "", delivery_address=f"{10 + i} Lý Thường Kiệt" if home else "",
             delivery_ward="Phường Cửa Nam" if home else "", delivery_province=province if home else "",
-            number_price=number.price, sim_fee=25_000, delivery_fee=20_000 if home else 0,
-            total=number.price + 25_000 + (20_000 if home else 0),
+            **amounts(number.price, SimType.PHYSICAL, ReceiveMethod(receive)),
         )
         if payment == "online":
             mark_paid(ticket)
-            from portal.core.time import utcnow
-
             order.paid_at = utcnow()
         db.session.add(order)
         made += 1

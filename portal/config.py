@@ -75,14 +75,14 @@ def vnpay_settings(env: dict, production: bool) -> dict:
     }
 
 
-def _customer_settings(env: dict) -> dict:
+def _customer_settings(env: dict, production: bool) -> dict:
     """Customer accounts (portal.customers), the app API and the SMS / e-mail gateways."""
     from portal.gateways import mail, sms
 
     port = _int(env, "PORT", 5000)
     # Development talks to the outbox sandbox (make run, PORT+1) with its keys; production has no such defaults:
     # without SMS_*/MAIL_* settings nothing is sent (the clients fail, the pages say so).
-    dev = env.get("PORTAL_ENV", "development") != "production"
+    dev = not production
     outbox = f"http://127.0.0.1:{port + 1}" if dev else ""
 
     def sandbox(value: str) -> str:
@@ -172,7 +172,7 @@ def load(env: dict | None = None) -> dict:
         "API_MAX_BODY_BYTES": _int(env, "API_MAX_BODY_BYTES", 16 * 1024),
         "PUBLIC_ORIGIN": env.get("PUBLIC_ORIGIN", ""),
         **vnpay_settings(env, production),
-        **_customer_settings(env),
+        **_customer_settings(env, production),
         # Carrier (portal.gateways.ghn): GHN's API, by default the sandbox on PORT+3 (make run starts it).
         "CARRIER": env.get("CARRIER", "ghn"),
         "GHN_URL": env.get("GHN_URL", f"http://127.0.0.1:{_int(env, 'PORT', 5000) + 3}"),

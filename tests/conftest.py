@@ -194,7 +194,7 @@ def login(client: FlaskClient, make_staff) -> Callable:
 @pytest.fixture
 def make_customer(db) -> Callable:
     """Factory: ``make_customer("0903123456")`` → a committed, active customer (password TEST_PASSWORD + "1")."""
-    from portal.auth.services import _hasher
+    from portal.auth.services import password_hasher
     from portal.core.time import utcnow
     from portal.customers.models import Customer, CustomerStatus
 
@@ -202,7 +202,7 @@ def make_customer(db) -> Callable:
 
     def make(phone: str | None = None, status: CustomerStatus = CustomerStatus.ACTIVE, full_name: str = "Trần Thị Mai"):
         customer = Customer(phone=phone or f"0903{next(counter):06d}", full_name=full_name, status=status,
-                            password_hash=_hasher().hash(CUSTOMER_PASSWORD), activated_at=utcnow())
+                            password_hash=password_hasher().hash(CUSTOMER_PASSWORD), activated_at=utcnow())
         with writing_now(db):
             db.session.add(customer)
             db.session.commit()

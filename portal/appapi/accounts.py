@@ -30,8 +30,8 @@ def customer_json(customer: Customer) -> dict[str, Any]:
             "status": customer.status.value, "created_at": customer.created_at.isoformat() + "Z"}
 
 
-def _token_response(customer: Customer, status: int = 201):
-    row, token = issue_token(customer, str(json_body().get("device") or ""))
+def _token_response(customer: Customer, body: dict[str, Any], status: int = 201):
+    row, token = issue_token(customer, str(body.get("device") or ""))
     db.session.commit()
     return jsonify(token=token, token_type="Bearer", expires_at=row.expires_at.isoformat() + "Z",  # noqa: S106
                    customer=customer_json(customer)), status
@@ -64,7 +64,7 @@ def register():
 def activate():
     body = json_body()
     customer = accounts.activate(string_field(body, "phone"), string_field(body, "otp"))
-    return _token_response(customer, 200)
+    return _token_response(customer, body, 200)
 
 
 @bp.post("/resend-otp")
@@ -85,7 +85,7 @@ def resend_otp():
 def sign_in():
     body = json_body()
     customer = accounts.sign_in(string_field(body, "phone"), string_field(body, "password"), _ip())
-    return _token_response(customer)
+    return _token_response(customer, body)
 
 
 @bp.post("/password/forgot")

@@ -34,8 +34,7 @@ from portal.core.access import authenticated_by
 from portal.customers.models import Customer, CustomerApiToken
 from portal.extensions import csrf, limiter
 from portal.partners import api as partner_api
-from portal.partners.api import _json_body as json_body
-from portal.partners.api import _string_field as string_field
+from portal.partners.api import json_body, string_field
 from portal.partners.services import bearer_token
 
 __all__ = ["ApiUnauthorized", "api_blueprint", "app_credentials", "current_api_customer", "current_api_token",
@@ -89,7 +88,7 @@ def api_blueprint(name: str, import_name: str) -> Blueprint:
     bp = Blueprint(name, import_name, url_prefix=PREFIX)
     csrf.exempt(bp)
     # The partner API's own hooks: the same body limit, 401 with WWW-Authenticate, 429 as "rate_limited".
-    bp.before_request(partner_api._limit_body)
-    bp.register_error_handler(ApiUnauthorized, partner_api._unauthorized)
-    bp.register_error_handler(429, partner_api._rate_limited)
+    bp.before_request(partner_api.limit_body)
+    bp.register_error_handler(ApiUnauthorized, partner_api.unauthorized_response)
+    bp.register_error_handler(429, partner_api.rate_limited_response)
     return bp

@@ -20,8 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from portal.partners.openapi import _param as param
-from portal.partners.openapi import _ref as ref
+from portal.partners.openapi import param, ref
 
 VERSION = "1.0.0"
 PREFIX = "/api/app/v1"

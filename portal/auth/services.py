@@ -29,15 +29,15 @@ PRODUCTION_HASHER = PasswordHasher()  # argon2id with argon2-cffi's defaults (ch
 _TEST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
-def _hasher() -> PasswordHasher:
+def password_hasher() -> PasswordHasher:
     return _TEST_HASHER if current_app.config.get("TESTING") else PRODUCTION_HASHER
 
 
-def _dummy_hash() -> str:
+def dummy_hash() -> str:
     # Verified against when the username is unknown, so both paths cost the same time.
     key = "portal_dummy_hash"
     if key not in current_app.extensions:
-        current_app.extensions[key] = _hasher().hash(secrets.token_urlsafe(16))
+        current_app.extensions[key] = password_hasher().hash(secrets.token_urlsafe(16))
     return current_app.extensions[key]
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,39}$")
 MIN_PASSWORD = 12
@@ -51,7 +51,7 @@ class SignInFailed(PortalError):
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD:
         raise Invalid("weak_password", _("Mật khẩu phải có ít nhất %(n)d ký tự.", n=MIN_PASSWORD))
-    return _hasher().hash(password)
+    return password_hasher().hash(password)
 
 
 def create_staff(
@@ -136,7 +136,7 @@ def sign_in(username: str, password: str, ip: str, user_agent: str = "") -> tupl
     _check_throttle(user_key, ip_key)
     staff = db.session.scalar(select(Staff).where(Staff.username == username.strip().lower()))
     try:
-        _hasher().verify(staff.password_hash if staff else _dummy_hash(), password)
+        password_hasher().verify(staff.password_hash if staff else dummy_hash(), password)
         ok = staff is not None and staff.is_active
     except (VerificationError, InvalidHashError):
         ok = False
@@ -145,8 +145,8 @@ def sign_in(username: str, password: str, ip: str, user_agent: str = "") -> tupl
         audit_now("auth.login_failed", staff, actor=staff, detail={"username": username[:40]})
         raise SignInFailed("bad_credentials", _("Tên đăng nhập hoặc mật khẩu không đúng."))
     portal_redis.connection().delete(user_key)
-    if _hasher().check_needs_rehash(staff.password_hash):
-        staff.password_hash = _hasher().hash(password)
+    if password_hasher().check_needs_rehash(staff.password_hash):
+        staff.password_hash = password_hasher().hash(password)
     token = secrets.token_urlsafe(32)
     now = utcnow()
     db.session.add(

@@ -32,7 +32,7 @@ def _load_user(staff_id: str):
     return staff
 
 
-def _safe_next(target: str | None) -> str | None:
+def safe_next(target: str | None) -> str | None:
     if not target:
         return None
     parts = urlsplit(target)
@@ -78,7 +78,7 @@ def login():
             session.clear()  # a new session: nothing from before the sign-in survives (checklist 3)
             login_user(staff)
             session["sid"] = token
-            return redirect(_safe_next(form.next.data) or url_for("home.index"))
+            return redirect(safe_next(form.next.data) or url_for("home.index"))
     elif request.method == "POST":
         status = 400 if form.errors.keys() - {"csrf_token"} else status
     return render_template("auth/login.html", form=form), status
@@ -101,4 +101,4 @@ def logout():
 def set_language(code: str):
     if code in ("vi", "en"):
         session["lang"] = code
-    return redirect(_safe_next(request.form.get("next")) or url_for("home.index"))
+    return redirect(safe_next(request.form.get("next")) or url_for("home.index"))

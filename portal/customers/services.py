@@ -9,7 +9,6 @@ Services never commit; views and API endpoints do, once.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import re
 import secrets
 import unicodedata
@@ -21,7 +20,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
-from portal.auth.services import _dummy_hash, _hasher
+from portal.auth.services import dummy_hash, password_hasher
 from portal.core import redis as portal_redis
 from portal.core.audit import audit, audit_now
 from portal.core.errors import Invalid, PortalError, TooManyAttempts
@@ -37,7 +36,7 @@ from portal.customers.models import (
     OtpPurpose,
 )
 from portal.customers.otp import OtpDelivery
-from portal.customers.session import end_all_sessions
+from portal.customers.session import digest, end_all_sessions
 from portal.extensions import db
 from portal.numbers.formatting import OPERATOR_PREFIXES, normalize_number
 
@@ -108,11 +107,11 @@ def register(phone: str, full_name: str, password: str, ip: str) -> tuple[Custom
         raise FieldError("phone", "phone_taken", _("Số điện thoại này đã có tài khoản. Vui lòng đăng nhập."))
     otp.check_send_limits(phone, ip)
     if customer is None:
-        customer = Customer(phone=phone, full_name=name, password_hash=_hasher().hash(password))
+        customer = Customer(phone=phone, full_name=name, password_hash=password_hasher().hash(password))
         db.session.add(customer)
         db.session.flush()
     else:
-        customer.full_name, customer.password_hash = name, _hasher().hash(password)
+        customer.full_name, customer.password_hash = name, password_hasher().hash(password)
     audit("customer.register", customer, actor=customer)
     return customer, otp.issue_code(customer, OtpPurpose.ACTIVATE)
 
@@ -170,7 +169,7 @@ def sign_in(phone_text: str, password: str, ip: str) -> Customer:
     _locked(phone_key, ip_key)
     customer = _by_phone(phone) if len(phone) == 10 else None
     try:
-        _hasher().verify(customer.password_hash if customer else _dummy_hash(), password or "")
+        password_hasher().verify(customer.password_hash if customer else dummy_hash(), password or "")
         ok = customer is not None and customer.status != CustomerStatus.DISABLED
     except (VerificationError, InvalidHashError):
         ok = False
@@ -184,8 +183,8 @@ def sign_in(phone_text: str, password: str, ip: str) -> Customer:
     if customer.status == CustomerStatus.PENDING:
         raise SignInFailed("not_activated", _("Tài khoản chưa được kích hoạt. Vui lòng nhập mã OTP đã gửi tới "
                                               "số điện thoại của bạn."), status=403)
-    if _hasher().check_needs_rehash(customer.password_hash):
-        customer.password_hash = _hasher().hash(password)
+    if password_hasher().check_needs_rehash(customer.password_hash):
+        customer.password_hash = password_hasher().hash(password)
     customer.last_login_at = utcnow()
     audit("customer.login", customer, actor=customer)
     return customer
@@ -198,16 +197,12 @@ def forgot_password(phone: str, ip: str) -> OtpDelivery:
     return resend_code(phone, OtpPurpose.RESET_PASSWORD, ip)
 
 
-def _grant_hash(grant: str) -> str:
-    return hashlib.sha256(grant.encode()).hexdigest()
-
-
 def verify_reset_code(phone: str, code: str) -> str:
     """Check the reset code (PWD-4..6) and return a short-lived reset grant for the new-password step (PWD-7)."""
     phone = normalize_phone(phone)
     row = otp.consume_code(phone, OtpPurpose.RESET_PASSWORD, code)
     grant = secrets.token_urlsafe(32)
-    row.grant_hash = _grant_hash(grant)
+    row.grant_hash = digest(grant)
     row.grant_expires_at = utcnow() + timedelta(minutes=RESET_GRANT_MINUTES)
     return grant
 
@@ -215,15 +210,15 @@ def verify_reset_code(phone: str, code: str) -> str:
 def reset_password(grant: str, password: str, password_again: str | None = None) -> Customer:
     """Set the new password (PWD-8..11); every session and app token of the account ends."""
     now = utcnow()
-    row = db.session.scalar(select(CustomerOtp).where(CustomerOtp.grant_hash == _grant_hash(grant or ""),
+    row = db.session.scalar(select(CustomerOtp).where(CustomerOtp.grant_hash == digest(grant or ""),
                                                       CustomerOtp.grant_expires_at > now))
-    if row is None or not hmac.compare_digest(row.grant_hash or "", _grant_hash(grant or "")):
+    if row is None:
         raise Invalid("reset_expired", _("Phiên đặt lại mật khẩu đã hết hạn. Vui lòng yêu cầu mã OTP mới."))
     customer = db.session.get(Customer, row.customer_id)
     check_password(password, customer.phone)
     if password_again is not None and password_again != password:
         raise FieldError("password_again", "password_mismatch", _("Hai mật khẩu không giống nhau."))
-    customer.password_hash = _hasher().hash(password)
+    customer.password_hash = password_hasher().hash(password)
     row.grant_hash, row.grant_expires_at = None, None  # one use
     end_all_sessions(customer, "password")
     revoke_all_tokens(customer, "password")

@@ -22,7 +22,7 @@ from flask import Response, current_app, g, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import update
 
-from portal.auth.views import _safe_next as safe_next
+from portal.auth.views import safe_next
 from portal.core.errors import wants_json
 from portal.core.time import utcnow
 from portal.core.tx import independently
@@ -112,9 +112,7 @@ def sign_out_session() -> None:
     """End this browser's session on the server (checklist 4) and drop its cookie."""
     session_id = g.get("_customer_session_id")
     if session_id:
-        db.session.execute(update(CustomerSession).where(CustomerSession.id == session_id,
-                                                         CustomerSession.ended_at.is_(None))
-                           .values(ended_at=utcnow(), ended_reason="logout"))
+        _end(db.session, session_id, "logout")
     g._customer = None
     g._customer_cookie = ("", 0)
 

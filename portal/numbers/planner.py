@@ -59,7 +59,7 @@ def budgeted(stmt: Select, scalars: bool = True) -> list[Any] | None:
     30,000 index rows, 10-20 ms). PostgreSQL: the walk bounds itself (``Plan.walk``), so this only runs it.
     """
     run = db.session.scalars if scalars else db.session.execute
-    if not _is_sqlite():
+    if not is_sqlite():
         return list(run(stmt).all())
     raw = db.session.connection().connection.dbapi_connection
     ticks = 0
@@ -80,7 +80,7 @@ def budgeted(stmt: Select, scalars: bool = True) -> list[Any] | None:
         raw.set_progress_handler(None, 0)
 
 
-def _is_sqlite() -> bool:
+def is_sqlite() -> bool:
     return db.engine.dialect.name == "sqlite"
 
 
@@ -90,7 +90,7 @@ def no_jit() -> None:
     A search reads at most a few thousand rows, but the planner's cost of a bounded walk can pass
     ``jit_above_cost``; compiling then took 50-60 ms of a 200 ms query (EXPLAIN ANALYZE, bench 1M).
     """
-    if not _is_sqlite():
+    if not is_sqlite():
         db.session.execute(text("SET LOCAL jit = off"))
 
 
@@ -114,13 +114,13 @@ def plain(column: str) -> Any:
     get its default guess (0.5 %) and lead it to a bitmap scan and a sort.
     """
     col = getattr(PhoneNumber, column)
-    return literal_column(f"+phone_number.{column}", col.type) if _is_sqlite() else col
+    return literal_column(f"+phone_number.{column}", col.type) if is_sqlite() else col
 
 
 def sort_key(column: str) -> Any:
     """``phone_number.column`` as a sort key no index order can give: the matches are sorted."""
     col = getattr(PhoneNumber, column)
-    if _is_sqlite():
+    if is_sqlite():
         return literal_column(f"+phone_number.{column}", col.type)
     if column == "number":
         return literal_column("(phone_number.number || '')", col.type)
@@ -178,7 +178,7 @@ class Plan:
 
     def mask_in(self, target: Any) -> Any:
         """``digit_mask IN (allowed masks)``: on PostgreSQL one array parameter (= ANY), not hundreds of them."""
-        if _is_sqlite():
+        if is_sqlite():
             return target.digit_mask.in_(self.allowed_masks())
         return target.digit_mask == any_(literal(self.allowed_masks(), ARRAY(Integer)))
 
@@ -203,7 +203,7 @@ class Plan:
         if self.status is not None:
             where.append(n.status == self.status)
         trigram = self.trigram_likes
-        if trigram and _is_sqlite() and len(self.prefix) < NARROW_PREFIX and len(self.suffix) < NARROW_SUFFIX:
+        if trigram and is_sqlite() and len(self.prefix) < NARROW_PREFIX and len(self.suffix) < NARROW_SUFFIX:
             # SQLite's LIKE cannot use the FTS5 trigram table by itself (a narrow range is cheaper still)
             where.append(n.id.in_(text("SELECT rowid FROM number_trgm WHERE number_trgm MATCH :trgm").bindparams(
                 trgm=fts_query(trigram[0]))))
@@ -212,7 +212,7 @@ class Plan:
     def count_statement(self, cap: int) -> Select:
         """(matches up to ``cap`` + 1, their ids as "1,5,9" — kept when the count stays under the cap)."""
         inner = select(PhoneNumber.id).where(*self.seek_conditions()).limit(cap + 1).subquery()
-        ids = (func.group_concat(inner.c.id) if _is_sqlite()
+        ids = (func.group_concat(inner.c.id) if is_sqlite()
                else func.string_agg(inner.c.id.cast(String), literal_column("','")))
         return select(func.count(), ids)
 
@@ -226,7 +226,7 @@ class Plan:
         order = [k.desc() if desc else k for k, (_, desc) in zip(keys, SORT_KEYS[sort], strict=True)]
         if ids is None:
             where = self.seek_conditions()
-        elif _is_sqlite():
+        elif is_sqlite():
             where = [PhoneNumber.id.in_(text("SELECT value FROM json_each(:ids)").bindparams(ids=json.dumps(ids)))]
         else:
             where = [PhoneNumber.id == any_(literal(ids, ARRAY(Integer)))]
@@ -236,7 +236,7 @@ class Plan:
                          price_bounds: bool = True) -> tuple[list[Any], list[Any]]:
         """(conditions on the index's leading columns ``lead`` and the number range, the others as plain filters)."""
         def col(name: str) -> Any:  # a plain filter: SQLite must not serve it from an index
-            return plain(name) if _is_sqlite() else getattr(target, name)
+            return plain(name) if is_sqlite() else getattr(target, name)
 
         seek: list[Any] = []
         where: list[Any] = [col("number").like(p) for p in self.likes if p != self.prefix + "%"]
@@ -247,7 +247,7 @@ class Plan:
         if rng and self.number_range():
             low, high = self.number_range()
             seek += [target.number >= low, target.number < high]
-        if self.mask and _is_sqlite():
+        if self.mask and is_sqlite():
             where.append(col("digit_mask").op("&")(self.mask) == 0)
         elif self.mask:  # PostgreSQL estimates an IN list from the column's statistics (a bit test: 0.5 %)
             where.append(self.mask_in(target))
@@ -273,7 +273,7 @@ class Plan:
         lead = () if sort == "number" else ("status", "number_class") if self.number_class else ("status",)
         if sort in ("price", "price_desc"):
             lead += ("price",)
-        if _is_sqlite():
+        if is_sqlite():
             seek, where = self.split_conditions(lead, rng=sort == "number")
             order = _order(PhoneNumber, sort)
             return select(PhoneNumber).where(*seek, *where).order_by(*order).limit(limit).offset(offset)

@@ -25,7 +25,7 @@ from portal.numbers.classes import CLASS_LABELS
 from portal.numbers.keypad import NameInputError, name_to_digits
 from portal.numbers.models import NumberPair, NumberStatus, PairKind, PhoneNumber
 from portal.numbers.patterns import PatternError, digits_only, parse_pattern
-from portal.numbers.planner import Plan, budgeted, no_jit
+from portal.numbers.planner import Plan, budgeted, is_sqlite, no_jit
 
 COUNT_CAP = 10_000
 UNAVAILABLE_MAX = 20_000  # pairs: numbers not available, beyond which pairs are counted by a join
@@ -99,16 +99,12 @@ def _page(plan: Plan, sort: str, page: int, per_page: int) -> SearchPage:
             ids = rows = None  # the walk's budget ran out before the page was full
     if rows is None and ids is None:  # few matches, or a walk that did not pay: sort every match
         # SQLite: the ids the count found spare a second scan; PostgreSQL reads them faster by its bitmap scan
-        known = None if capped or not _sqlite() else [int(i) for i in found_ids.split(",")]
+        known = None if capped or not is_sqlite() else [int(i) for i in found_ids.split(",")]
         ids = db.session.scalars(plan.collect(sort, per_page, offset, known)).all()
     if rows is None:
         by_id = {r.id: r for r in db.session.scalars(select(PhoneNumber).where(PhoneNumber.id.in_(ids)))}
         rows = [by_id[i] for i in ids]
     return SearchPage(list(rows), page, per_page, total, capped)
-
-
-def _sqlite() -> bool:
-    return db.engine.dialect.name == "sqlite"
 
 
 def _lead(plan: Plan, digits: str) -> bool:

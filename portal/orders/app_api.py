@@ -99,9 +99,8 @@ def _form(body: dict[str, Any]) -> dict[str, Any]:
     return raw
 
 
-def _amounts(a: Any) -> dict[str, int]:
-    get = a.get if isinstance(a, dict) else lambda k: getattr(a, k)
-    return {k: get(k) for k in ("number_price", "sim_fee", "delivery_fee", "total")}
+def _amounts(order: Order) -> dict[str, int]:
+    return {k: getattr(order, k) for k in ("number_price", "sim_fee", "delivery_fee", "total")}
 
 
 def order_json(order: Order) -> dict[str, Any]:
@@ -113,9 +112,9 @@ def order_json(order: Order) -> dict[str, Any]:
         "receive_method": order.receive_method.value, "payment_method": order.payment_method.value,
         "store": order.store.code if order.store else None, "amounts": _amounts(order),
         "offer": {"code": order.offer_code, "summary": order.offer_summary} if order.offer_code else None,
-        "hold_expires_at": partner_api._iso(ticket.expires_at) if ticket.expires_at != orders.KEPT_FOR_ORDER
+        "hold_expires_at": partner_api.iso(ticket.expires_at) if ticket.expires_at != orders.KEPT_FOR_ORDER
         else None,
-        "paid_at": partner_api._iso(order.paid_at), "created_at": partner_api._iso(order.created_at),
+        "paid_at": partner_api.iso(order.paid_at), "created_at": partner_api.iso(order.created_at),
     }
 
 
@@ -154,7 +153,7 @@ def my_orders(customer):
 @customer_api
 def order_detail(customer, hold_code: str):
     order = queries.customer_order(hold_code, customer)
-    timeline = [{"at": partner_api._iso(e.at), "object": "ticket" if e.kind == "hold_ticket" else "order",
+    timeline = [{"at": partner_api.iso(e.at), "object": "ticket" if e.kind == "hold_ticket" else "order",
                  "status": e.status, "label": e.label, "reason": e.reason} for e in queries.timeline(order)]
     return jsonify(**order_json(order), timeline=timeline)
 

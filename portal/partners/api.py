@@ -107,19 +107,19 @@ def partner_call(*limits: Any) -> Callable:
 
 
 @api_bp.before_request
-def _limit_body() -> None:
+def limit_body() -> None:
     request.max_content_length = current_app.config["API_MAX_BODY_BYTES"]
 
 
 @api_bp.errorhandler(Unauthorized)
-def _unauthorized(exc: Unauthorized):
+def unauthorized_response(exc: Unauthorized):
     response, status = error_response(401, exc.code, exc.message)
     response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
     return response, status
 
 
 @api_bp.errorhandler(429)
-def _rate_limited(_exc: Exception):
+def rate_limited_response(_exc: Exception):
     return error_response(429, "rate_limited", _("Vượt quá giới hạn số yêu cầu. Vui lòng thử lại sau."))
 
 
@@ -160,7 +160,7 @@ def _birth_date() -> dt.date:
         raise Invalid("bad_birth_date", _("Ngày sinh phải có dạng YYYY-MM-DD, ví dụ 1990-05-17.")) from None
 
 
-def _json_body() -> dict[str, Any]:
+def json_body() -> dict[str, Any]:
     data = request.get_data(cache=True)  # 413 past API_MAX_BODY_BYTES
     try:
         body = json.loads(data)
@@ -171,7 +171,7 @@ def _json_body() -> dict[str, Any]:
     return body
 
 
-def _string_field(body: dict[str, Any], name: str) -> str:
+def string_field(body: dict[str, Any], name: str) -> str:
     if name not in body:
         raise Invalid("missing_field", _("Thiếu trường “%(f)s”.", f=name))
     if not isinstance(body[name], str):
@@ -182,11 +182,11 @@ def _string_field(body: dict[str, Any], name: str) -> str:
 def _hold_numbers(body: dict[str, Any]) -> list[str]:
     """``numbers`` for a pair, ``number`` for one; both may be sent if ``number`` is one of ``numbers``."""
     if "numbers" not in body:
-        return [_string_field(body, "number")]
+        return [string_field(body, "number")]
     numbers = body["numbers"]
     if not isinstance(numbers, list) or not all(isinstance(n, str) for n in numbers):
         raise Invalid("bad_field_type", _("Trường “numbers” phải là mảng các chuỗi."))
-    if "number" in body and normalize_number(_string_field(body, "number")) not in {
+    if "number" in body and normalize_number(string_field(body, "number")) not in {
             normalize_number(n) for n in numbers}:
         raise Invalid("bad_numbers", _("Trường “number” phải là một trong các số của “numbers”."))
     return numbers
@@ -201,7 +201,7 @@ def _idempotency_key() -> str | None:
 
 # --- output ----------------------------------------------------------------------------------------------------
 
-def _iso(moment: dt.datetime | None) -> str | None:
+def iso(moment: dt.datetime | None) -> str | None:
     return moment.isoformat(timespec="seconds") + "Z" if moment else None
 
 
@@ -215,7 +215,7 @@ def hold_json(ticket: HoldTicket) -> dict[str, Any]:
     status = HoldStatus.EXPIRED if ticket.status == HoldStatus.ACTIVE and not ticket.is_live else ticket.status
     return {"hold_code": ticket.hold_code, "number": ticket.numbers[0], "numbers": ticket.numbers,
             "status": status.value, "sim_type": ticket.sim_type.value, "amount": ticket.amount,
-            "expires_at": _iso(ticket.expires_at), "created_at": _iso(ticket.created_at)}
+            "expires_at": iso(ticket.expires_at), "created_at": iso(ticket.created_at)}
 
 
 def _page(result: SearchPage, items: list[dict[str, Any]], **extra: Any) -> Response:
@@ -271,9 +271,9 @@ def number_pairs(partner: Partner):
 @authenticated_by("partner")
 @partner_call(HOLD_WRITES)
 def create_hold(partner: Partner):
-    body = _json_body()
+    body = json_body()
     numbers = _hold_numbers(body)
-    phone, sim_type = _string_field(body, "customer_phone"), _string_field(body, "sim_type")
+    phone, sim_type = string_field(body, "customer_phone"), string_field(body, "sim_type")
     key = _idempotency_key()
     for attempt in range(1, HOLD_ATTEMPTS + 1):
         try:

@@ -64,14 +64,14 @@ HOLD_EXAMPLE = {"hold_code": "K7TQ4MXA9C", "number": "0903123888", "numbers": ["
                 "created_at": "2026-11-25T10:00:00Z"}
 
 
-def _ref(name: str) -> dict[str, str]:
+def ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
 def _error(description: str, *codes: str) -> dict[str, Any]:
     example = {"error": {"code": codes[0], "message": next(m for c, _s, m in ERRORS if c == codes[0])}}
     return {"description": description + " Mã lỗi: " + ", ".join(f"`{c}`" for c in codes) + ".",
-            "content": {"application/json": {"schema": _ref("Error"), "example": example}}}
+            "content": {"application/json": {"schema": ref("Error"), "example": example}}}
 
 
 PAGING_CODES = ("bad_parameter", "page_out_of_range", "per_page_out_of_range")
@@ -96,25 +96,25 @@ RESPONSES = {
 }
 
 
-def _param(name: str, description: str, schema: dict[str, Any], *, where: str = "query", required: bool = False,
+def param(name: str, description: str, schema: dict[str, Any], *, where: str = "query", required: bool = False,
            example: Any = None) -> dict[str, Any]:
-    param = {"name": name, "in": where, "description": description, "required": required, "schema": schema}
+    spec = {"name": name, "in": where, "description": description, "required": required, "schema": schema}
     if example is not None:
-        param["example"] = example
-    return param
+        spec["example"] = example
+    return spec
 
 
 # Spaces and dots are forgiven ("0903.123"), so the raw text may be longer than its 10 digits.
 DIGITS = {"type": "string", "pattern": "^[0-9 .]*$", "maxLength": 200}
 PAGING = [
-    _param("page", "Trang, bắt đầu từ 1. Chỉ xem được 10.000 kết quả đầu tiên.",
+    param("page", "Trang, bắt đầu từ 1. Chỉ xem được 10.000 kết quả đầu tiên.",
            {"type": "integer", "minimum": 1, "default": 1}),
-    _param("per_page", f"Số kết quả mỗi trang (1–{MAX_PER_PAGE}).",
+    param("per_page", f"Số kết quả mỗi trang (1–{MAX_PER_PAGE}).",
            {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 20}),
 ]
-SORT = _param("sort", "Sắp xếp: price (giá tăng), price_desc (giá giảm), beauty (số đẹp trước), number.",
+SORT = param("sort", "Sắp xếp: price (giá tăng), price_desc (giá giảm), beauty (số đẹp trước), number.",
               {"type": "string", "enum": list(SORTS), "default": "price"})
-HOLD_CODE = _param("hold_code", "Mã giữ số (10 ký tự; chữ thường, khoảng trắng và dấu - được bỏ qua).",
+HOLD_CODE = param("hold_code", "Mã giữ số (10 ký tự; chữ thường, khoảng trắng và dấu - được bỏ qua).",
                    {"type": "string", "minLength": 1, "maxLength": 14}, where="path", required=True,
                    example="K7TQ4MXA9C")
 
@@ -123,8 +123,8 @@ COMMON = {"401": {"$ref": "#/components/responses/Unauthorized"},
 
 
 def _page_response(op_id: str, item: str, description: str, **extra: dict[str, Any]) -> dict[str, Any]:
-    schema = {"allOf": [_ref("Page"), {"type": "object", "properties": {"items": {"type": "array",
-                                                                                   "items": _ref(item)}, **extra}}]}
+    schema = {"allOf": [ref("Page"), {"type": "object", "properties": {"items": {"type": "array",
+                                                                                   "items": ref(item)}, **extra}}]}
     return {"200": {"description": description, "content": {"application/json": {"schema": schema}}},
             "422": _error("Tham số không hợp lệ.", *INVALID[op_id]), **COMMON}
 
@@ -149,7 +149,7 @@ def _schemas() -> dict[str, Any]:
                        "class_label": string, "price": {"type": "integer", "minimum": 0, "description": "Giá, VND."},
                        "region": {"type": ["integer", "null"], "description": "Công ty khu vực (CTKV 1–9) của số."}},
                    "example": NUMBER_EXAMPLE},
-        "FengShuiNumber": {"allOf": [_ref("Number"), {
+        "FengShuiNumber": {"allOf": [ref("Number"), {
             "type": "object", "required": ["score", "reasons"], "properties": {
                 "score": {"type": "number", "minimum": 0, "maximum": 10, "description": "Điểm phong thủy /10."},
                 "reasons": {"type": "array", "items": string, "description": "Giải thích từng thành phần điểm."}}}]},
@@ -157,7 +157,7 @@ def _schemas() -> dict[str, Any]:
             "kind": {"type": "string", "enum": ["prefix", "digit"],
                      "description": "prefix: khác đầu số, cùng 7 số cuối; digit: khác một chữ số cuối."},
             "kind_label": string,
-            "numbers": {"type": "array", "items": _ref("Number"), "minItems": 2, "maxItems": 2},
+            "numbers": {"type": "array", "items": ref("Number"), "minItems": 2, "maxItems": 2},
             "price": {"type": "integer", "minimum": 0, "description": "Tổng giá hai số, VND."}}},
         "Page": {"type": "object", "required": ["items", "page", "per_page", "total", "total_capped"],
                  "properties": {
@@ -192,49 +192,49 @@ def _schemas() -> dict[str, Any]:
 
 
 def _paths() -> dict[str, Any]:
-    hold_ok = {"content": {"application/json": {"schema": _ref("Hold"), "example": HOLD_EXAMPLE}}}
+    hold_ok = {"content": {"application/json": {"schema": ref("Hold"), "example": HOLD_EXAMPLE}}}
     text = {"type": "string", "maxLength": 200}
     return {
         "/numbers": {"get": _operation(
             "searchNumbers", "Tìm số theo điều kiện",
             "Số đang sẵn sàng bán, lọc theo mẫu, đầu số, dãy số chứa, đuôi, số tránh, loại số và khoảng giá.",
-            [_param("pattern", "Mẫu: * là nhiều chữ số bất kỳ, x là một chữ số; tối đa 20 ký tự, dấu cách và dấu chấm "
+            [param("pattern", "Mẫu: * là nhiều chữ số bất kỳ, x là một chữ số; tối đa 20 ký tự, dấu cách và dấu chấm "
                     "được bỏ qua. Ví dụ 09*6868, 0903xxx888.",
                     {"type": "string", "maxLength": 200, "pattern": "^[0-9xX* .]*$"}, example="09*6868"),
-             _param("prefix", "Các chữ số đầu (tối đa 10 chữ số; dấu cách, dấu chấm được bỏ qua).", DIGITS,
+             param("prefix", "Các chữ số đầu (tối đa 10 chữ số; dấu cách, dấu chấm được bỏ qua).", DIGITS,
                     example="0903"),
-             _param("contains", "Dãy chữ số có trong số (tối đa 10).", DIGITS, example="1368"),
-             _param("ends_with", "Các chữ số cuối (tối đa 10).", DIGITS, example="888"),
-             _param("avoid", "Các chữ số không được xuất hiện.", DIGITS, example="47"),
-             _param("class", "Loại số: " + ", ".join(f"{k} ({v})" for k, v in CLASS_LABELS.items()) + ".",
+             param("contains", "Dãy chữ số có trong số (tối đa 10).", DIGITS, example="1368"),
+             param("ends_with", "Các chữ số cuối (tối đa 10).", DIGITS, example="888"),
+             param("avoid", "Các chữ số không được xuất hiện.", DIGITS, example="47"),
+             param("class", "Loại số: " + ", ".join(f"{k} ({v})" for k, v in CLASS_LABELS.items()) + ".",
                     {"type": "string", "enum": list(CLASS_LABELS)}),
-             _param("min_price", "Giá từ (VND).", {"type": "integer", "minimum": 0}),
-             _param("max_price", "Giá đến (VND), không nhỏ hơn min_price.", {"type": "integer", "minimum": 0}),
+             param("min_price", "Giá từ (VND).", {"type": "integer", "minimum": 0}),
+             param("max_price", "Giá đến (VND), không nhỏ hơn min_price.", {"type": "integer", "minimum": 0}),
              SORT, *PAGING],
             _page_response("searchNumbers", "Number", "Một trang kết quả."), tag="Tìm số")},
         "/numbers/by-name": {"get": _operation(
             "searchNumbersByName", "Tìm số theo tên",
             "Số có chứa tên khách gõ trên bàn phím điện thoại (abc=2 … wxyz=9); tên dài thì dùng các chữ cuối.",
-            [_param("name", "Tên, có dấu hoặc không dấu.", text, required=True, example="Nguyễn Mai"), SORT, *PAGING],
+            [param("name", "Tên, có dấu hoặc không dấu.", text, required=True, example="Nguyễn Mai"), SORT, *PAGING],
             _page_response("searchNumbersByName", "Number", "Một trang kết quả.", digits={
                 "type": "string", "description": "Dãy chữ số được tìm."}), tag="Tìm số")},
         "/numbers/feng-shui": {"get": _operation(
             "searchNumbersFengShui", "Sim phong thủy theo ngày sinh",
             "Số hợp mệnh người sinh ngày `birth_date`, điểm cao trước (từ 7/10), cùng điểm thì rẻ trước.",
-            [_param("birth_date", "Ngày sinh dương lịch, YYYY-MM-DD.", {"type": "string", "format": "date"},
+            [param("birth_date", "Ngày sinh dương lịch, YYYY-MM-DD.", {"type": "string", "format": "date"},
                     required=True, example="1990-05-17"), *PAGING],
             _page_response("searchNumbersFengShui", "FengShuiNumber", "Một trang kết quả.",
                            element={"type": ["string", "null"], "description": "Mệnh (ngũ hành nạp âm)."},
                            can_chi={"type": ["string", "null"], "description": "Năm can chi."}), tag="Tìm số")},
         "/numbers/pairs": {"get": _operation(
             "searchNumberPairs", "Sim đôi, sim cặp", "Các cặp số mà cả hai số đều đang sẵn sàng bán.",
-            [_param("kind", "prefix: khác đầu số; digit: khác một chữ số cuối.",
+            [param("kind", "prefix: khác đầu số; digit: khác một chữ số cuối.",
                     {"type": "string", "enum": ["prefix", "digit"]}), *PAGING],
             _page_response("searchNumberPairs", "Pair", "Một trang các cặp số."), tag="Tìm số")},
         "/holds": {"post": _operation(
             "createHold", "Giữ số", "Giữ một số (`number`) hoặc một cặp (`numbers`) cho khách; trả về mã giữ số. "
             "Gửi kèm Idempotency-Key để gửi lại an toàn: cùng khóa, cùng nội dung → cùng phiếu.",
-            [_param("Idempotency-Key", "Khóa chống tạo trùng do bạn sinh (ví dụ UUID), 1–80 ký tự.",
+            [param("Idempotency-Key", "Khóa chống tạo trùng do bạn sinh (ví dụ UUID), 1–80 ký tự.",
                     {"type": "string", "minLength": 1, "maxLength": 80, "pattern": "^[!-~]+$"}, where="header",
                     example="3f0c2a8e-6a4b-4b8e-9a51-0c3c1d1e2f70")],
             {"201": {"description": "Đã giữ số (hoặc phiếu cũ khi gửi lại cùng Idempotency-Key).", **hold_ok,
@@ -246,7 +246,7 @@ def _paths() -> dict[str, Any]:
              "413": _error("Nội dung quá lớn.", "too_large"),
              "422": _error("Dữ liệu không hợp lệ.", *INVALID["createHold"]), **COMMON},
             tag="Giữ số", requestBody={"required": True, "content": {"application/json": {
-                "schema": _ref("HoldRequest"), "examples": {
+                "schema": ref("HoldRequest"), "examples": {
                     "single": {"summary": "Giữ một số", "value": {"number": "0903123888",
                                                                   "customer_phone": "0912345678", "sim_type": "esim"}},
                     "pair": {"summary": "Giữ một cặp số", "value": {"numbers": ["0903123456", "0933123456"],

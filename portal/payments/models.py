@@ -39,7 +39,6 @@ PAYMENT_TRANSITIONS = {
     PaymentStatus.PENDING: {PaymentStatus.PAID, PaymentStatus.FAILED, PaymentStatus.CANCELLED,
                             PaymentStatus.EXPIRED},
 }
-UNSUCCESSFUL = (PaymentStatus.FAILED, PaymentStatus.CANCELLED, PaymentStatus.EXPIRED)
 
 
 class Payment(db.Model):

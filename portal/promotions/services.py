@@ -4,20 +4,18 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.core.audit import audit
 from portal.core.errors import Conflict, Invalid
-from portal.core.time import utcnow
+from portal.core.time import VIETNAM, utcnow
 from portal.extensions import db
 from portal.holds.models import SimType
 from portal.promotions.data import DEMO_OFFER_CODE, DEMO_OFFER_DAYS, OFFERS
 from portal.promotions.models import CHANNELS, Offer
 
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 FIELDS = ("name", "package", "description", "sim_types", "channels", "starts_on", "ends_on",
           "new_subscriber_only")
 
@@ -40,9 +38,9 @@ def channel_kind(channel: str) -> str:
     return channel.split(":", 1)[0]
 
 
-def is_eligible(offer: Offer, facts: OrderFacts, day: dt.date) -> bool:
-    return (offer.active and offer.starts_on <= day <= offer.ends_on
-            and (not offer.sim_types or facts.sim_type in offer.sim_types)
+def is_eligible(offer: Offer, facts: OrderFacts) -> bool:
+    """The order's conditions (the day is already in the query that found the active offers)."""
+    return ((not offer.sim_types or facts.sim_type in offer.sim_types)
             and (not offer.channels or channel_kind(facts.channel) in offer.channels)
             and (facts.new_subscriber or not offer.new_subscriber_only))
 
@@ -52,7 +50,7 @@ def eligible_offers(facts: OrderFacts, at: dt.datetime | None = None) -> list[Of
     day = vietnam_date(at or utcnow())
     candidates = db.session.scalars(select(Offer).where(Offer.active.is_(True), Offer.starts_on <= day,
                                                         Offer.ends_on >= day).order_by(Offer.starts_on, Offer.id))
-    return [offer for offer in candidates if is_eligible(offer, facts, day)]
+    return [offer for offer in candidates if is_eligible(offer, facts)]
 
 
 def best_offer(facts: OrderFacts, at: dt.datetime | None = None) -> Offer | None:

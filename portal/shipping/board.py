@@ -7,19 +7,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from flask_login import current_user
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from portal.core.access import in_region
+from portal.core.time import vietnam_to_utc
 from portal.extensions import db
 from portal.holds.models import HoldTicket
 from portal.holds.services import normalize_hold_code
 from portal.orders.models import BOARD_TABS, Order, OrderStatus, PaymentMethod, ReceiveMethod
 from portal.shipping.models import OrderTabCount
-from portal.shipping.services import VIETNAM
 
 PER_PAGE = 50
 BOARD_METHODS = (ReceiveMethod.DELIVERY, ReceiveMethod.STORE)
@@ -111,7 +111,7 @@ def filtered(f: BoardFilters) -> Select:
 
 def to_utc(day: date) -> datetime:
     """Midnight of a Vietnamese day, in the naive UTC the columns store."""
-    return datetime.combine(day, time(), VIETNAM).astimezone(UTC).replace(tzinfo=None)
+    return vietnam_to_utc(datetime.combine(day, time()))
 
 
 def unfiltered(f: BoardFilters) -> bool:

@@ -11,8 +11,7 @@ import logging
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -21,17 +20,17 @@ from portal.core.audit import audit, audit_now
 from portal.core.errors import Conflict, Invalid, NotFound
 from portal.core.jobs import enqueue_after_commit
 from portal.core.states import transition
-from portal.core.time import utcnow
+from portal.core.time import utcnow, vietnam_today
 from portal.extensions import db
 from portal.holds import services as holds
 from portal.holds.models import HoldStatus
+from portal.numbers.formatting import format_vnd
 from portal.orders.models import ORDER_TRANSITIONS, Order, OrderStatus, PaymentMethod, ReceiveMethod
 from portal.orders.services import refund_due
 from portal.shipping.models import CarrierEvent, EventOutcome
 from portal.shipping.sockets import notify_board
 
 log = logging.getLogger(__name__)
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 MAX_PICKUP_DAYS = 14
 ICCID = re.compile(r"^89\d{17,18}$")
 
@@ -66,10 +65,6 @@ class CarrierActor:
     @property
     def audit_name(self) -> str:
         return f"Đơn vị vận chuyển {self.name.upper()}"
-
-
-def vietnam_today() -> date:
-    return datetime.now(VIETNAM).date()
 
 
 def luhn_ok(digits: str) -> bool:
@@ -288,7 +283,7 @@ def store_hand_over(order: Order, clerk, id_number: str, iccid: str, cash_receiv
     serial = normalize_iccid(iccid)
     expected = order.cash_expected
     if (cash_received or 0) != expected:
-        raise Invalid("cash_mismatch", _("Số tiền thu phải đúng %(n)s ₫.", n=f"{expected:,}".replace(",", ".")))
+        raise Invalid("cash_mismatch", _("Số tiền thu phải đúng %(n)s.", n=format_vnd(expected)))
     now = utcnow()
     _move(order, OrderStatus.DELIVERED, clerk, _("Nhận tại cửa hàng"), sim_serial=serial, handed_over_at=now,
           delivered_at=now, carrier="store", cash_collected=expected if expected else None,

@@ -1,7 +1,7 @@
 """The order board (SHIP-2, 4, 8, 11..14, 23), order detail with its actions, packing slip, COD report."""
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -13,6 +13,7 @@ from portal.core.audit import audit_now
 from portal.core.errors import PortalError
 from portal.core.models import StatusChange
 from portal.core.roles import Role
+from portal.core.time import vietnam_to_utc, vietnam_today
 from portal.extensions import db
 from portal.orders.models import BOARD_TABS, Order, OrderStatus, PaymentMethod, ReceiveMethod
 from portal.org.models import Region, Store
@@ -83,7 +84,7 @@ def board_partial():
 
 
 def _default_pickup_at() -> datetime:
-    tomorrow = datetime.now(services.VIETNAM).date() + timedelta(days=1)
+    tomorrow = vietnam_today() + timedelta(days=1)
     return datetime.combine(tomorrow, time(9, 0))
 
 
@@ -115,40 +116,39 @@ def detail(order_id: int):
 def _to_utc(local: datetime | None) -> datetime | None:
     if local is None:
         return None
-    return local.replace(tzinfo=services.VIETNAM).astimezone(UTC).replace(tzinfo=None)
+    return vietnam_to_utc(local)
+
+
+def _act(order_id: int, form, key: str, call, done: str):
+    """One board action: the service call on the order, then back to its page (errors: the page, with the form)."""
+    order = board_order_or_404(order_id)
+    result = run_action(form, lambda: call(order), done, lambda: render_detail(order, 422, **{key: form}))
+    return result or redirect(url_for("shipping.detail", order_id=order_id))
 
 
 @bp.post("/orders/<int:order_id>/confirm")
 @allow(*ACT)
 def confirm(order_id: int):
-    order = board_order_or_404(order_id)
     form = ConfirmForm()
-    result = run_action(
-        form, lambda: services.confirm_order(order, current_user, form.pickup_address.data,
-                                             _to_utc(form.pickup_at.data)),
-        _("Đã xác nhận đơn: chờ đơn vị vận chuyển lấy hàng."), lambda: render_detail(order, 422, confirm=form))
-    return result or redirect(url_for("shipping.detail", order_id=order_id))
+    return _act(order_id, form, "confirm", lambda order: services.confirm_order(
+        order, current_user, form.pickup_address.data, _to_utc(form.pickup_at.data)),
+        _("Đã xác nhận đơn: chờ đơn vị vận chuyển lấy hàng."))
 
 
 @bp.post("/orders/<int:order_id>/hand-over")
 @allow(*ACT)
 def hand_over(order_id: int):
-    order = board_order_or_404(order_id)
     form = HandOverForm()
-    result = run_action(form, lambda: services.hand_over(order, current_user, form.iccid.data),
-                        _("Đã bàn giao cho đơn vị vận chuyển: đơn đang giao."),
-                        lambda: render_detail(order, 422, hand_over=form))
-    return result or redirect(url_for("shipping.detail", order_id=order_id))
+    return _act(order_id, form, "hand_over", lambda order: services.hand_over(order, current_user, form.iccid.data),
+                _("Đã bàn giao cho đơn vị vận chuyển: đơn đang giao."))
 
 
 @bp.post("/orders/<int:order_id>/cancel")
 @allow(*ACT)
 def cancel(order_id: int):
-    order = board_order_or_404(order_id)
     form = CancelForm()
-    result = run_action(form, lambda: services.cancel_order(order, current_user, form.reason.data),
-                        _("Đã hủy đơn và trả số về kho."), lambda: render_detail(order, 422, cancel=form))
-    return result or redirect(url_for("shipping.detail", order_id=order_id))
+    return _act(order_id, form, "cancel", lambda order: services.cancel_order(order, current_user, form.reason.data),
+                _("Đã hủy đơn và trả số về kho."))
 
 
 @bp.get("/orders/<int:order_id>/packing-slip")
@@ -168,7 +168,7 @@ def packing_slip(order_id: int):
 def cod():
     """Cash on delivery per carrier per day: expected vs reported; mismatches flagged (SHIP-20)."""
     days = max(1, min(request.args.get("days", 30, type=int) or 30, 366))
-    since = datetime.now(services.VIETNAM).date() - timedelta(days=days - 1)
+    since = vietnam_today() - timedelta(days=days - 1)
     expected = func.sum(case((Order.payment_method == PaymentMethod.COD, Order.total), else_=0))
     stmt = in_region(select(Order.carrier, Order.cod_date, func.count(Order.id), expected,
                             func.sum(func.coalesce(Order.cash_collected, 0)),

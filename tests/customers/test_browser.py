@@ -67,6 +67,7 @@ def test_register_activate_sign_out_and_sign_in_on_a_phone__AUTH_3_AUTH_18(outbo
 
 
 def test_forgot_password_screens_on_a_phone__PWD_2_PWD_8(outbox, live, browser, make_customer):
+    """AUTH-14: does not remember the password, goes to Forgot password."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     customer = make_customer(PHONE)
     console: list[str] = []

@@ -19,6 +19,7 @@ def _to_new_password_screen(client, outbox) -> None:
 
 def test_forgot_password_sends_a_code_and_sets_a_new_password__PWD_1_PWD_11(app, client, db, outbox, make_customer,
                                                                             login_customer):
+    """PWD-4, PWD-5, PWD-7: the OTP entered is valid, the new-password screen."""
     customer = make_customer(PHONE)
     other_browser = app.test_client()
     login_customer(customer, on=other_browser)
@@ -50,6 +51,7 @@ def test_a_phone_without_an_account_gets_the_same_answer_and_no_sms__PWD_3(clien
 
 
 def test_a_wrong_code_keeps_the_customer_on_the_code_screen__PWD_6(client, db, outbox, make_customer):
+    """PWD-5: OTP not valid."""
     make_customer(PHONE)
     form_post(client, "/chonso/quen-mat-khau", {"phone": PHONE})
     right = outbox.last_otp(PHONE)
@@ -60,6 +62,7 @@ def test_a_wrong_code_keeps_the_customer_on_the_code_screen__PWD_6(client, db, o
 
 
 def test_a_weak_or_mismatched_new_password_is_refused_beside_the_field__PWD_10(client, db, outbox, make_customer):
+    """PWD-9: the new password is checked, refused then accepted."""
     make_customer(PHONE)
     _to_new_password_screen(client, outbox)
     weak = form_post(client, "/chonso/quen-mat-khau/mat-khau-moi", {"password": "ngan1", "password_again": "ngan1"})
@@ -75,6 +78,7 @@ def test_a_weak_or_mismatched_new_password_is_refused_beside_the_field__PWD_10(c
 
 
 def test_the_reset_grant_works_once(app, db, outbox, make_customer):
+    """PWD-7: the new-password screen's grant works once."""
     make_customer(PHONE)
     api = app.test_client()
     api.post("/api/app/v1/password/forgot", json={"phone": PHONE})

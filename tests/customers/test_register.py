@@ -20,6 +20,7 @@ def _customer(db, phone=PHONE) -> Customer:
 
 
 def test_register_sends_an_otp_and_the_right_code_activates_and_signs_in__AUTH_8_AUTH_12(client, db, outbox):
+    """AUTH-6, AUTH-9, AUTH-10: validation passes, the OTP is entered and is right."""
     response = register(client, phone="0903 111 222")
     assert response.status_code == 302 and response.headers["Location"] == "/chonso/kich-hoat"
     customer = _customer(db)
@@ -40,6 +41,7 @@ def test_register_sends_an_otp_and_the_right_code_activates_and_signs_in__AUTH_8
 
 
 def test_register_errors_stand_beside_their_fields_and_keep_what_was_typed__AUTH_7(client, db, outbox):
+    """AUTH-4, AUTH-5, AUTH-6: the register form, the details entered, validation that fails."""
     cases = [
         ({"phone": "0912345678"}, "phone", "đầu số"),  # not one of the operator's prefixes
         ({"phone": "09031"}, "phone", "đầu số"),
@@ -88,6 +90,7 @@ def test_a_pending_phone_may_register_again_and_only_the_newest_code_works(clien
 
 
 def test_a_wrong_code_is_refused_beside_the_field_then_the_right_one_works__AUTH_11(client, db, outbox):
+    """AUTH-10: OTP wrong, then right."""
     register(client)
     right = outbox.last_otp(PHONE)
     wrong = f"{(int(right) + 1) % 10**6:06d}"

@@ -23,6 +23,7 @@ def _cookie(client) -> str | None:
 
 
 def test_sign_in_by_phone_and_password_opens_a_server_side_session__AUTH_15_AUTH_18(client, db, make_customer):
+    """AUTH-13, AUTH-16: the customer chooses Login; valid credentials."""
     customer = make_customer("0903123456")
     response = _sign_in(client, "0903.123.456")
     assert response.status_code == 302 and response.headers["Location"] == "/chonso/tai-khoan"
@@ -43,6 +44,7 @@ def test_remember_me_keeps_the_cookie_for_30_days(client, db, make_customer):
 
 
 def test_unknown_phone_and_wrong_password_get_the_same_answer__AUTH_17(client, db, make_customer):
+    """AUTH-16: credentials not valid."""
     make_customer("0903123456")
     wrong = _sign_in(client, "0903123456", "sai-mat-khau-1")
     unknown = _sign_in(client, "0903999999", "sai-mat-khau-1")

@@ -47,6 +47,7 @@ def test_wrong_fields_come_back_beside_the_field_with_typed_values__HOLD_5(clien
 
 
 def test_summary_then_confirm_places_one_order_even_if_sent_twice__HOLD_3(client, numbers, customer, sign_in, db):
+    """HOLD-13: the hold ticket's details are shown."""
     sign_in(customer)
     token, nonce = _form_page(client)
     data = {**hold_form(), "csrf_token": token, "nonce": nonce}

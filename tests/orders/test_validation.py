@@ -73,12 +73,14 @@ def test_esim_refuses_cod_and_delivery__HOLD_6(app):
 
 
 def test_delivery_needs_the_recipient__HOLD_10(app):
+    """HOLD-8: home delivery → the delivery form."""
     with app.test_request_context():
         assert _errors(recipient_name="", recipient_phone="", delivery_province="") == {
             "recipient_name": "required", "recipient_phone": "bad_phone", "delivery_province": "bad_province"}
 
 
 def test_store_pickup_needs_a_store__HOLD_9(app):
+    """HOLD-8: store pickup → the store."""
     with app.test_request_context():
         assert _errors(receive_method="store", store_code="") == {"store_code": "required"}
 

@@ -235,6 +235,7 @@ def test_customer_cancelling_an_order_paid_online_flags_the_refund(client, make_
 
 
 def test_paid_esim_order_is_delivered_by_email__HOLD_6(client, make_order, db, mailbox):
+    """E-2.2: payment collected online, the hold code sent to the customer."""
     order = make_order("esim")
     payment, _ = _start(order)
     client.get(IPN, query_string=ipn_params(payment))

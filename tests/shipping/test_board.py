@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from portal.core.models import AuditEntry
 from portal.core.roles import Role
+from portal.core.time import VIETNAM
 from portal.extensions import socketio
 from portal.orders.models import Order, OrderStatus
-from portal.shipping.services import VIETNAM
 from tests.conftest import page_csrf
 from tests.shipping.conftest import ID_NUMBER, confirm_now, make_iccid
 
@@ -99,6 +99,7 @@ def test_supervisors_read_but_do_not_act(client, login, make_order):
 
 
 def test_confirm_hand_over_and_packing_slip_through_the_pages__SHIP_8_13_E_2_3(client, login, make_order, db):
+    """SHIP-12: staff prepare and pack (the packing slip)."""
     login(Role.SHIPPING, region=1)
     order = make_order()
     page = client.get(f"/shipping/orders/{order.id}").get_data(as_text=True)

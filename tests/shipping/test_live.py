@@ -58,7 +58,7 @@ def _wait(predicate, seconds: float = 30, what: str = "") -> None:
 def _tomorrow_9am() -> str:
     from datetime import datetime, timedelta
 
-    from portal.shipping.services import VIETNAM
+    from portal.core.time import VIETNAM
 
     return (datetime.now(VIETNAM) + timedelta(days=1)).strftime("%Y-%m-%dT09:00")
 

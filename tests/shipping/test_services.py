@@ -161,6 +161,7 @@ def _delivering(db, make_order, make_staff, **kwargs):
 
 
 def test_carrier_statuses_map_onto_the_tabs_in_one_table__SHIP_9_22(db, make_order, make_staff):
+    """SHIP-15, SHIP-21: the customer accepts; the courier confirms delivery."""
     order = _delivering(db, make_order, make_staff)
     for status, tab in [("picking", OrderStatus.WAITING_PICKUP), ("picked", OrderStatus.DELIVERING),
                         ("storing", OrderStatus.DELIVERING), ("delivering", OrderStatus.DELIVERING)]:
@@ -206,6 +207,7 @@ def test_a_duplicate_callback_is_processed_once__checklist_23(db, make_order, ma
 
 def test_refused_at_the_door_ends_cancelled_with_the_reason_and_the_number_back__SHIP_16_18(db, make_order,
                                                                                          make_staff):
+    """SHIP-15, SHIP-17: the customer does not accept; the carrier calls back Cancelled + reason."""
     order = _delivering(db, make_order, make_staff)
     services.apply_carrier_status(_callback(order, "delivering"))
     services.apply_carrier_status(_callback(order, "waiting_to_return", Reason="Khách từ chối nhận: đổi ý"))
