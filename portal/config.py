@@ -158,6 +158,8 @@ def load(env: dict | None = None) -> dict:
         # Refused before anything reads the body (CSRF included): the largest upload is a 5 MB CSV.
         "MAX_CONTENT_LENGTH": _int(env, "MAX_CONTENT_LENGTH", 8 * 1024 * 1024),
         "HOLD_MINUTES": _int(env, "HOLD_MINUTES", 30),
+        # The in-memory search index is built again from the table this often (portal/numbers/index.py).
+        "SEARCH_INDEX_REBUILD_SECONDS": _int(env, "SEARCH_INDEX_REBUILD_SECONDS", 3600),
         # Order amounts in VND (HOLD-11): number price + SIM fee + delivery fee (home delivery only).
         "ORDER_SIM_FEE_PHYSICAL": _int(env, "ORDER_SIM_FEE_PHYSICAL", 25_000),
         "ORDER_SIM_FEE_ESIM": _int(env, "ORDER_SIM_FEE_ESIM", 25_000),

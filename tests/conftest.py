@@ -104,7 +104,10 @@ def _build_schema() -> None:
 
 
 def _empty_tables() -> None:
+    from portal.numbers import index
+
     _db.session.rollback()
+    index.forget()  # ids come back with other numbers: the next search builds the index again
     tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
     with _db.engine.begin() as conn:
         if conn.dialect.name == "postgresql":

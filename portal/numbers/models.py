@@ -35,22 +35,14 @@ NUMBER_STATUS_LABELS = {
 class PhoneNumber(db.Model):
     """A number on one of the operator's prefixes.
 
-    ``number_rev`` (the digits reversed) turns "ends with" into an index range;
-    ``digit_mask`` (bit d set when digit d occurs) answers "avoid digits" from an
-    index; ``fs_key`` packs what the feng-shui score depends on. Status changes
+    Search by conditions reads the in-memory index (portal/numbers/index.py), which catches up
+    through ``updated_at``; ``fs_key`` packs what the feng-shui score depends on. Status changes
     only through portal.holds.services (conditional updates, never check-then-act).
     """
 
     __tablename__ = "phone_number"
     __table_args__ = (
-        Index("ix_phone_number_status_price", "status", "price", "number"),
-        Index("ix_phone_number_status_beauty", "status", "beauty", "number"),
-        Index("ix_phone_number_status_price_beauty", "status", "price", "beauty", "number"),
         Index("ix_phone_number_status_number", "status", "number"),
-        Index("ix_phone_number_rev_sort", "number_rev", "status", "price", "beauty", "number"),
-        Index("ix_phone_number_status_class", "status", "number_class", "price", "number"),
-        Index("ix_phone_number_status_class_beauty", "status", "number_class", "beauty", "number"),
-        Index("ix_phone_number_status_mask", "status", "digit_mask", "price", "number"),
         Index("ix_phone_number_status_fs", "status", "fs_key", "price", "number"),
         # Sim đôi khác đầu số: numbers sharing their last seven digits (see services.add_pairs_since).
         Index("ix_phone_number_tail7", func.substr(text("number"), 4)),
@@ -58,19 +50,18 @@ class PhoneNumber(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[str] = mapped_column(String(10), unique=True)
-    number_rev: Mapped[str] = mapped_column(String(10), index=True)
     status: Mapped[NumberStatus] = mapped_column(status_enum(NumberStatus), default=NumberStatus.AVAILABLE)
     price: Mapped[int] = mapped_column(Integer)  # VND
     price_is_custom: Mapped[bool] = mapped_column(Boolean, default=False)  # else follows the class's price tier
     number_class: Mapped[str] = mapped_column(String(16))  # the most valuable class (portal.numbers.classes)
     classes: Mapped[str] = mapped_column(String(160), default="")  # every class, space-separated
     beauty: Mapped[int] = mapped_column(Integer)
-    digit_mask: Mapped[int] = mapped_column(Integer)
     fs_key: Mapped[int] = mapped_column(Integer)
     region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"))  # home region
     hold_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("hold_ticket.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    # Every change stamps it (also through Core update(): onupdate), so the search index can catch up.
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow, index=True)
 
 
 class PriceTier(db.Model):

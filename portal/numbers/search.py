@@ -1,12 +1,10 @@
 """One search service for the back office, the customer web/app and the partner API.
 
-The four modes of the app (by conditions, by name, feng-shui, pairs) become queries on
-``phone_number`` that an index can answer (see docs/search.md). A search by conditions is
-counted first (capped), and the count picks the plan of its page (portal/numbers/planner.py):
-sort the few matches, or walk the sort order — per price where the order runs against the
-conditions — within a budget.
-
-Totals are exact up to ``COUNT_CAP``; past it the answer says "more than".
+The four modes of the app (by conditions, by name, feng-shui, pairs). A search by conditions (and by
+name, which is "contains" the name's keypad digits) is answered by the in-memory search index
+(portal/numbers/index.py), with an exact total; its page's rows come from the table. Feng-shui and
+pairs are queries on the table's indexes (see docs/search.md), with totals exact up to ``COUNT_CAP``;
+past it the answer says "more than".
 """
 from __future__ import annotations
 
@@ -15,17 +13,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, literal, literal_column, select, union, union_all
+from sqlalchemy import and_, func, literal, literal_column, select, text, union, union_all
 from sqlalchemy.orm import aliased
 
 from portal.core.errors import Invalid
 from portal.extensions import db
-from portal.numbers import fengshui
+from portal.numbers import fengshui, index
 from portal.numbers.classes import CLASS_LABELS
 from portal.numbers.keypad import NameInputError, name_to_digits
 from portal.numbers.models import NumberPair, NumberStatus, PairKind, PhoneNumber
 from portal.numbers.patterns import PatternError, digits_only, parse_pattern
-from portal.numbers.planner import Plan, budgeted, is_sqlite, no_jit
 
 COUNT_CAP = 10_000
 UNAVAILABLE_MAX = 20_000  # pairs: numbers not available, beyond which pairs are counted by a join
@@ -78,46 +75,20 @@ def _check_paging(page: int, per_page: int) -> None:
                       _("Chỉ xem được %(n)d kết quả đầu tiên. Vui lòng thu hẹp điều kiện tìm kiếm.", n=MAX_WINDOW))
 
 
-def _page(plan: Plan, sort: str, page: int, per_page: int) -> SearchPage:
-    """Count first (capped), then let the count pick the plan of the page (see portal/numbers/planner.py)."""
-    no_jit()
-    n, found_ids = db.session.execute(plan.count_statement(COUNT_CAP)).one()
-    total, capped = min(n, COUNT_CAP), n > COUNT_CAP
-    offset = (page - 1) * per_page
-    if offset >= total and not capped:
-        return SearchPage([], page, per_page, total, capped)
-    rows = ids = None
-    # Many matches, or a class (its index walks exactly the class in either order): walk the order,
-    # per price where it runs against a filter.
-    if (capped and not plan.narrow(sort)) or (plan.number_class and sort != "number"):
-        prices = plan.distinct_prices() if plan.wants_arms(sort) else None
-        if prices is not None:
-            got = ids = plan.arms(sort, prices, per_page, offset)
-        else:
-            got = rows = budgeted(plan.walk(sort, per_page, offset))
-        if got is not None and len(got) < min(per_page, total - offset):
-            ids = rows = None  # the walk's budget ran out before the page was full
-    if rows is None and ids is None:  # few matches, or a walk that did not pay: sort every match
-        # SQLite: the ids the count found spare a second scan; PostgreSQL reads them faster by its bitmap scan
-        known = None if capped or not is_sqlite() else [int(i) for i in found_ids.split(",")]
-        ids = db.session.scalars(plan.collect(sort, per_page, offset, known)).all()
-    if rows is None:
-        by_id = {r.id: r for r in db.session.scalars(select(PhoneNumber).where(PhoneNumber.id.in_(ids)))}
-        rows = [by_id[i] for i in ids]
-    return SearchPage(list(rows), page, per_page, total, capped)
+def no_jit() -> None:
+    """PostgreSQL: no JIT compilation in this transaction (feng-shui counts and pairs read few rows, but
+    the planner's cost estimate could pass ``jit_above_cost``: compiling took 50-60 ms, bench 1M)."""
+    if db.engine.dialect.name != "sqlite":
+        db.session.execute(text("SET LOCAL jit = off"))
 
 
-def _lead(plan: Plan, digits: str) -> bool:
-    """Keep the longer of two known starts; False when they disagree (nothing can match)."""
-    short, long = sorted((plan.prefix, digits), key=len)
-    plan.prefix = long
-    return long.startswith(short)
-
-
-def _trail(plan: Plan, digits: str) -> bool:
-    short, long = sorted((plan.suffix, digits), key=len)
-    plan.suffix = long
-    return long.endswith(short)
+def _page(query: index.Query, sort: str, page: int, per_page: int) -> SearchPage:
+    """The matches from the search index (exact total), the page's rows from the table."""
+    with index.lock:
+        numbers = index.current()
+        total, ids = numbers.page(numbers.matches(query), sort, (page - 1) * per_page, per_page)
+    by_id = {r.id: r for r in db.session.scalars(select(PhoneNumber).where(PhoneNumber.id.in_(ids)))} if ids else {}
+    return SearchPage([by_id[i] for i in ids if i in by_id], page, per_page, total)
 
 
 def search_numbers(q: NumberQuery) -> SearchPage:
@@ -132,27 +103,19 @@ def search_numbers(q: NumberQuery) -> SearchPage:
             raise Invalid("price_negative", _("Giá không được âm."))
     if q.min_price is not None and q.max_price is not None and q.min_price > q.max_price:
         raise Invalid("price_range_reversed", _("Giá từ phải nhỏ hơn hoặc bằng giá đến."))
-    plan = Plan(q.status, number_class=q.number_class, min_price=q.min_price, max_price=q.max_price)
+    query = index.Query(q.status, number_class=q.number_class, min_price=q.min_price, max_price=q.max_price)
     try:
         if q.pattern:
-            pattern = parse_pattern(q.pattern)
-            plan.likes.append(pattern.like)
-            plan.prefix, plan.suffix = pattern.literal_prefix, pattern.literal_suffix
+            query.patterns.append(parse_pattern(q.pattern).text)
         prefix = digits_only(q.prefix)
         contains = digits_only(q.contains)
         ends_with = digits_only(q.ends_with)
-        avoid = digits_only(q.avoid)
+        query.avoid = digits_only(q.avoid)
     except PatternError as exc:
         raise _invalid_from(exc) from None
-    if not (_lead(plan, prefix) and _trail(plan, ends_with)):
-        return SearchPage([], q.page, q.per_page, 0)  # two starts or two ends that disagree: nothing can match
-    if contains:
-        plan.likes.append(f"%{contains}%")
-    if avoid:
-        if set(avoid) & set(q.pattern + prefix + contains + ends_with):
-            return SearchPage([], q.page, q.per_page, 0)  # asks for a digit it also avoids: nothing can match
-        plan.mask = sum(1 << int(d) for d in set(avoid))
-    return _page(plan, q.sort, q.page, q.per_page)
+    query.patterns += [p for p, given in ((f"{prefix}*", prefix), (f"*{contains}*", contains),
+                                          (f"*{ends_with}", ends_with)) if given]
+    return _page(query, q.sort, q.page, q.per_page)
 
 
 def name_digits(name: str) -> str:

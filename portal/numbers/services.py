@@ -39,19 +39,14 @@ def price_tiers() -> dict[str, int]:
 def number_fields(new: NewNumber, tiers: dict[str, int]) -> dict:
     """The row to store for one number: classes, price, and the precomputed search keys."""
     classes = classify(new.number)
-    mask = 0
-    for digit in set(new.number):
-        mask |= 1 << int(digit)
     return {
         "number": new.number,
-        "number_rev": new.number[::-1],
         "status": new.status,
         "price": new.price if new.price is not None else tiers[classes[0]],
         "price_is_custom": new.price is not None,
         "number_class": classes[0],
         "classes": " ".join(classes),
         "beauty": beauty_score(new.number),
-        "digit_mask": mask,
         "fs_key": feng_shui_key(new.number),
         "region_id": new.region_id,
     }

@@ -14,6 +14,7 @@ from portal.core.errors import Invalid, NotFound, PortalError
 from portal.core.roles import Role
 from portal.extensions import db
 from portal.numbers import bp, importer
+from portal.numbers import index as search_index
 from portal.numbers import services as numbers
 from portal.numbers.classes import CLASS_LABELS, DEFAULT_PRICE_TIERS, classify
 from portal.numbers.formatting import format_vnd
@@ -31,12 +32,12 @@ FIELD_OF_ERROR = {"price_negative": "min_price", "price_range_reversed": "max_pr
 
 
 def inventory_counts() -> dict:
-    """Numbers per status and per class, from one GROUP BY over the (status, class) index."""
+    """Numbers per status and per class, counted in the search index."""
     by_status = dict.fromkeys(NumberStatus, 0)
     by_class: dict[str, dict[str, int]] = {}
-    rows = db.session.execute(select(PhoneNumber.status, PhoneNumber.number_class, func.count())
-                              .group_by(PhoneNumber.status, PhoneNumber.number_class))
-    for status, number_class, n in rows:
+    with search_index.lock:
+        rows = search_index.current().counts()
+    for (status, number_class), n in rows.items():
         by_status[status] += n
         counts = by_class.setdefault(number_class, {"available": 0, "total": 0})
         counts["total"] += n

@@ -180,6 +180,9 @@ def test_generated_inventory_is_realistic_and_deterministic(db):
 
 
 def test_totals_are_capped_and_say_so(inventory, monkeypatch):
-    monkeypatch.setattr(search, "COUNT_CAP", 5)
+    """Pairs and feng-shui count up to COUNT_CAP; the search index counts every match."""
+    monkeypatch.setattr(search, "COUNT_CAP", 1)
+    pairs = search_pairs(per_page=3)
+    assert pairs.total == 1 and pairs.total_capped
     page = search_numbers(NumberQuery(per_page=3))
-    assert page.total == 5 and page.total_capped
+    assert page.total == len(inventory) and not page.total_capped

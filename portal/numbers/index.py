@@ -1,0 +1,390 @@
+"""The search index: every number as bits, so a search by conditions is a few bitwise operations.
+
+A bitmap holds one bit per ``phone_number.id`` (64 ids a word): 125 KB for 1,000,000 numbers, 1.25 MB
+for 10,000,000. The index keeps one bitmap per (position, digit) — "digit 6 at position 7" — one per
+status and one per class, and arrays of price, beauty and number by id. Then:
+
+* a pattern, a prefix, "contains", "ends with" and a name's keypad digits are all one pattern language
+  (``*`` any run, ``x`` one digit) and become ANDs and ORs of digit bitmaps, one per placement of each
+  literal run (``*61*69``: 61 at 3..8, 69 after it);
+* "avoid digits", a class, a status and a price range are one more AND each;
+* the total is the count of set bits (exact: no cap);
+* a page comes from sorting the matches' ranks in the requested order when they are few, else from
+  walking that order and testing each id's bit until the page is full.
+
+The database stays the truth. Before each search the index reads the rows that changed since its last
+look (``updated_at``, indexed, with a margin for transactions that commit late) and the rows added
+since (``id`` above what it has), and applies them; the page's rows are then read from the database by
+id. Numbers are never deleted by the portal; a full rebuild in the background every
+``SEARCH_INDEX_REBUILD_SECONDS`` (default an hour) corrects anything missed (a row added by a long
+transaction that committed after a later one). docs/search.md has the figures.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import numpy as np
+from flask import current_app
+from sqlalchemy import DateTime, bindparam, func, select, text
+
+from portal.core.time import utcnow
+from portal.extensions import db
+from portal.numbers.classes import CLASS_LABELS
+from portal.numbers.models import NumberStatus, PhoneNumber
+from portal.numbers.patterns import NUMBER_LENGTH
+
+log = logging.getLogger(__name__)
+
+ONE = np.uint64(1)
+LOW6 = np.int64(63)
+STATUSES = list(NumberStatus)
+CLASSES = sorted(CLASS_LABELS)
+STATUS_CODE = {s.value: i for i, s in enumerate(STATUSES)}
+CLASS_CODE = {c: i for i, c in enumerate(CLASSES)}
+NONE = 255  # code of "no status / no class" (an id without a row)
+MARGIN = timedelta(seconds=5)  # changes are re-read this far back: a transaction may commit after its stamp
+CHUNK = 200_000  # rows read per statement when building
+EXTRACT_MAX = 100_000  # matches up to which a page sorts them all; past it, it walks the order
+WALK_STEP = 65_536  # ids of the sort order tested per step of a walk
+# The rows as the driver gives them (no ORM, no type processing: 1M rows in seconds): id, number, status,
+# price, beauty, class.
+_COLUMNS = "SELECT id, number, status, price, beauty, number_class FROM phone_number"
+ROWS_AFTER = text(f"{_COLUMNS} WHERE id > :last ORDER BY id LIMIT :n")
+ROWS_CHANGED = text(f"{_COLUMNS} WHERE updated_at >= :since").bindparams(bindparam("since", type_=DateTime()))
+DESCENDING = {"price": False, "price_desc": True, "beauty": True, "number": False}
+ORDER_OF = {"price": "price", "price_desc": "price", "beauty": "beauty", "number": "number"}
+
+
+# -- bitmaps: np.uint64 arrays, bit (id & 63) of word (id >> 6) --------------------------------------------
+def _pack(flags: np.ndarray, words: int) -> np.ndarray:
+    packed = np.packbits(flags, bitorder="little")
+    return np.pad(packed, (0, words * 8 - len(packed))).view(np.uint64)
+
+
+def _set(bitmap: np.ndarray, ids: np.ndarray) -> None:
+    np.bitwise_or.at(bitmap, ids >> 6, ONE << (ids & LOW6).astype(np.uint64))
+
+
+def _clear(bitmap: np.ndarray, ids: np.ndarray) -> None:
+    np.bitwise_and.at(bitmap, ids >> 6, ~(ONE << (ids & LOW6).astype(np.uint64)))
+
+
+def _test(bitmap: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    return ((bitmap[ids >> 6] >> (ids & LOW6).astype(np.uint64)) & ONE).astype(bool)
+
+
+def _encode(values: np.ndarray, codes: dict[str, int]) -> np.ndarray:
+    distinct, inverse = np.unique(values, return_inverse=True)
+    return np.array([codes.get(str(v), NONE) for v in distinct], np.uint8)[inverse]
+
+
+def count(bitmap: np.ndarray) -> int:
+    return int(np.bitwise_count(bitmap).sum())
+
+
+def members(bitmap: np.ndarray) -> np.ndarray:
+    """The ids whose bit is set, ascending (reads only the words that hold one)."""
+    words = np.flatnonzero(bitmap)
+    bits = np.unpackbits(bitmap[words].view(np.uint8), bitorder="little").reshape(-1, 64)
+    rows, cols = np.nonzero(bits)
+    return words[rows].astype(np.int64) * 64 + cols
+
+
+@dataclass
+class Query:
+    """What a search by conditions asks of the index (portal.numbers.search builds it)."""
+
+    status: NumberStatus | None = NumberStatus.AVAILABLE  # None: any status
+    patterns: list[str] = field(default_factory=list)  # normalized: digits, "x", "*"
+    avoid: str = ""
+    number_class: str = ""
+    min_price: int | None = None
+    max_price: int | None = None
+
+
+class SearchIndex:
+    """The bitmaps and arrays of one database's numbers (one per process and database, see ``current``)."""
+
+    BITMAPS = ("digits", "has_digit", "exists", "by_status", "by_class")
+    ARRAYS = ("status", "klass", "number", "price", "beauty")
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = -(-max(capacity, 64) // 64) * 64
+        self.words = self.capacity // 64
+        w, n = self.words, self.capacity
+        self.digits = np.zeros((NUMBER_LENGTH, 10, w), np.uint64)  # [position, digit]
+        self.has_digit = np.zeros((10, w), np.uint64)
+        self.exists = np.zeros(w, np.uint64)
+        self.by_status = np.zeros((len(STATUSES), w), np.uint64)
+        self.by_class = np.zeros((len(CLASSES), w), np.uint64)
+        self.status = np.full(n, NONE, np.uint8)
+        self.klass = np.full(n, NONE, np.uint8)
+        self.number = np.zeros(n, np.int64)
+        self.price = np.zeros(n, np.int32)  # phone_number.price and .beauty are 32-bit integers
+        self.beauty = np.zeros(n, np.int32)
+        self.max_id = 0
+        self.seen = datetime.min  # changes stamped before this (less MARGIN) are applied
+        self._orders: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # ascending order, rank by id
+
+    @property
+    def nbytes(self) -> int:
+        return sum(getattr(self, n).nbytes for n in (*self.BITMAPS, *self.ARRAYS)) + sum(
+            a.nbytes for pair in self._orders.values() for a in pair)
+
+    # -- keeping up with the table -------------------------------------------------------------------------
+    @classmethod
+    def build(cls) -> SearchIndex:
+        started = utcnow()
+        max_id = db.session.scalar(select(func.max(PhoneNumber.id))) or 0
+        index = cls(max_id + 1 + max(1024, max_id // 8))  # room for imports before the arrays grow
+        last = 0
+        while rows := db.session.execute(ROWS_AFTER, {"last": last, "n": CHUNK}).all():
+            index.apply(rows)
+            last = rows[-1][0]
+        index.seen = started
+        return index
+
+    def catch_up(self) -> None:
+        """Apply the rows changed since the last look, and the rows added since."""
+        started = utcnow()
+        rows = (db.session.execute(ROWS_CHANGED, {"since": self.seen - MARGIN}).all()
+                + db.session.execute(ROWS_AFTER, {"last": self.max_id, "n": 2**31 - 1}).all())
+        if rows:
+            self.apply(rows)
+        self.seen = started
+
+    def _grow(self, max_id: int) -> None:
+        """Room for ids up to ``max_id`` and a quarter more (an import that outgrew the headroom)."""
+        bigger = SearchIndex(max_id + 1 + max(1024, max_id // 4))
+        for name in self.BITMAPS:
+            getattr(bigger, name)[..., :self.words] = getattr(self, name)
+        for name in self.ARRAYS:
+            getattr(bigger, name)[:self.capacity] = getattr(self, name)
+        for name in (*self.BITMAPS, *self.ARRAYS, "capacity", "words"):
+            setattr(self, name, getattr(bigger, name))
+        self._orders.clear()
+
+    def apply(self, rows: list) -> None:
+        """Write rows (id, number, status, price, beauty, class) into the bitmaps and arrays."""
+        columns = list(zip(*rows, strict=True))
+        ids = np.array(columns[0], np.int64)
+        ids, first = np.unique(ids[::-1], return_index=True)  # a row read twice: its last reading
+        pick = len(rows) - 1 - first
+        numbers, statuses, price, beauty, classes = (np.array(c)[pick] for c in columns[1:])
+        if ids[-1] >= self.capacity:
+            self._grow(int(ids[-1]))
+        number = numbers.astype(np.int64)
+        moved = (number != self.number[ids]) & (self.status[ids] != NONE)
+        if moved.any():  # a number's digits never change in the portal; an id reused (tests) is handled
+            self._digits(ids[moved], self.number[ids[moved]], _clear)
+        new = (self.status[ids] == NONE) | moved
+        if new.any():
+            self._digits(ids[new], number[new], _set)
+            _set(self.exists, ids[new])
+        self._codes(ids, _encode(statuses, STATUS_CODE), self.status, self.by_status)
+        self._codes(ids, _encode(classes, CLASS_CODE), self.klass, self.by_class)
+        if new.any() or (price != self.price[ids]).any() or (beauty != self.beauty[ids]).any():
+            self._orders.clear()  # sorted again when next asked
+        self.number[ids], self.price[ids], self.beauty[ids] = number, price, beauty
+        self.max_id = max(self.max_id, int(ids[-1]))
+
+    def _digits(self, ids: np.ndarray, numbers: np.ndarray, op) -> None:
+        for position in range(NUMBER_LENGTH):
+            digit = numbers // 10 ** (NUMBER_LENGTH - 1 - position) % 10
+            for d in np.unique(digit):
+                op(self.digits[position, d], ids[digit == d])
+        if op is _set:  # has_digit only grows here; a moved id's digits are set again just after
+            for d in range(10):
+                have = np.zeros(len(ids), bool)
+                for position in range(NUMBER_LENGTH):
+                    have |= numbers // 10 ** (NUMBER_LENGTH - 1 - position) % 10 == d
+                _set(self.has_digit[d], ids[have])
+        else:
+            for d in range(10):
+                _clear(self.has_digit[d], ids)
+
+    @staticmethod
+    def _codes(ids: np.ndarray, codes: np.ndarray, current: np.ndarray, bitmaps: np.ndarray) -> None:
+        old = current[ids]
+        changed = old != codes
+        for code in np.unique(old[changed]):
+            if code != NONE:
+                _clear(bitmaps[code], ids[changed & (old == code)])
+        for code in np.unique(codes[changed]):
+            if code != NONE:
+                _set(bitmaps[code], ids[changed & (codes == code)])
+        current[ids] = codes
+
+    # -- answering ---------------------------------------------------------------------------------------
+    def matches(self, q: Query) -> np.ndarray:
+        """The bitmap of the numbers meeting every condition."""
+        found = (self.exists if q.status is None else self.by_status[STATUSES.index(q.status)]).copy()
+        for pattern in q.patterns:
+            found &= self.pattern(pattern)
+        for d in set(q.avoid):
+            found &= ~self.has_digit[int(d)]
+        if q.number_class:
+            found &= self.by_class[CLASSES.index(q.number_class)]
+        if q.min_price is not None or q.max_price is not None:
+            top = int(np.iinfo(np.int32).max)  # the column's range: larger bounds say "no bound"
+            low = min(q.min_price, top) if q.min_price is not None else -1
+            high = min(q.max_price, top) if q.max_price is not None else top
+            found &= _pack((self.price >= low) & (self.price <= high), self.words)
+        return found
+
+    def counts(self) -> dict[tuple[NumberStatus, str], int]:
+        """Numbers per (status, class), the pairs that have any."""
+        found = {}
+        for s, status in enumerate(STATUSES):
+            for c, number_class in enumerate(CLASSES):
+                if n := count(self.by_status[s] & self.by_class[c]):
+                    found[status, number_class] = n
+        return found
+
+    def _run(self, run: str, at: int) -> np.ndarray | None:
+        """Numbers with the run (digits and "x") at position ``at``; None: every number (a run of x only)."""
+        found = None
+        for offset, ch in enumerate(run):
+            if ch != "x":
+                bits = self.digits[at + offset, int(ch)]
+                found = bits.copy() if found is None else found & bits
+        return found
+
+    def pattern(self, text: str) -> np.ndarray:
+        """Numbers matching a normalized pattern: the first run at the start, the last at the end (unless
+        ``*`` stands there), the runs between in order and apart, each placement an AND, the choices ORs."""
+        runs = text.split("*")
+        if len(runs) == 1:
+            return self._and(self.exists, self._run(runs[0], 0))
+        head, middle, tail = runs[0], [r for r in runs[1:-1] if r], runs[-1]
+        start, end = len(head), NUMBER_LENGTH - len(tail)
+        found = self._and(self._and(self.exists, self._run(head, 0)), self._run(tail, end))
+        if not middle:
+            return found
+        # fits[p]: the runs not yet placed fit, in order, inside [p, end) (None: every number fits)
+        fits: dict[int, np.ndarray | None] = {p: None for p in range(start, end + 1)}
+        room = 0
+        for run in reversed(middle):  # from the last run back to the first
+            room += len(run)
+            placed: dict[int, np.ndarray | None] = {}
+            for p in range(end - room, start - 1, -1):
+                here = self._and(self._run(run, p), fits[p + len(run)])
+                placed[p] = here if p == end - room else self._or(placed[p + 1], here)
+            if not placed:
+                return np.zeros(self.words, np.uint64)
+            fits = placed
+        return self._and(found, fits.get(start))
+
+    def _and(self, a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
+        if a is None or b is None:
+            return a if b is None else b
+        return a & b
+
+    def _or(self, a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
+        if a is None or b is None:  # None is "every number" here
+            return None
+        return a | b
+
+    def _order(self, sort: str) -> tuple[np.ndarray, np.ndarray]:
+        """(the existing ids in ascending order of the sort's keys, each id's rank in it)."""
+        name = ORDER_OF[sort]
+        if name not in self._orders:
+            ids = members(self.exists)
+            keys = {"price": (self.number[ids], self.price[ids]), "beauty": (self.number[ids], self.beauty[ids]),
+                    "number": (self.number[ids],)}[name]
+            order = ids[np.lexsort(keys)].astype(np.int32)
+            rank = np.zeros(self.capacity, np.int32)
+            rank[order] = np.arange(len(order), dtype=np.int32)
+            self._orders[name] = (order, rank)
+        return self._orders[name]
+
+    def page(self, found: np.ndarray, sort: str, offset: int, limit: int) -> tuple[int, list[int]]:
+        """(the exact total, the page's ids in the sort's order)."""
+        total = count(found)
+        if offset >= total:
+            return total, []
+        need = min(offset + limit, total)
+        order, rank = self._order(sort)
+        descending = DESCENDING[sort]
+        if total <= EXTRACT_MAX:  # few: sort their ranks
+            ids = members(found)
+            keys = -rank[ids].astype(np.int64) if descending else rank[ids]
+            if need < len(ids):
+                keep = np.argpartition(keys, need - 1)[:need]
+                ids, keys = ids[keep], keys[keep]
+            return total, ids[np.argsort(keys)][offset:need].tolist()
+        walk = order[::-1] if descending else order  # many: walk the order until the page is full
+        picked: list[np.ndarray] = []
+        have = 0
+        for start in range(0, len(walk), WALK_STEP):
+            chunk = walk[start:start + WALK_STEP]
+            picked.append(chunk[_test(found, chunk)])
+            have += len(picked[-1])
+            if have >= need:
+                break
+        return total, np.concatenate(picked)[offset:need].tolist()
+
+
+# -- one index per database and process -------------------------------------------------------------------
+_indexes: dict[str, tuple[SearchIndex, float]] = {}
+_lock = threading.RLock()
+_rebuilding: set[str] = set()
+_generation = 0  # bumped by forget(): a rebuild started before it is thrown away
+
+
+def forget() -> None:
+    """Drop every index (the tests empty the tables between tests; the next search builds again)."""
+    global _generation
+    with _lock:
+        _indexes.clear()
+        _generation += 1
+
+
+def _key() -> str:
+    return db.engine.url.render_as_string(hide_password=False)
+
+
+def current() -> SearchIndex:
+    """This database's index, caught up with the table. Call with ``lock`` held."""
+    key = _key()
+    entry = _indexes.get(key)
+    if entry is None:
+        started = time.monotonic()
+        index = SearchIndex.build()
+        _indexes[key] = (index, time.monotonic())
+        log.info("search index built: %d numbers in %.1f s", count(index.exists), time.monotonic() - started)
+        return index
+    index, built = entry
+    index.catch_up()
+    if time.monotonic() - built > current_app.config["SEARCH_INDEX_REBUILD_SECONDS"] and key not in _rebuilding:
+        _rebuild_later(key)
+    return index
+
+
+def _rebuild_later(key: str) -> None:
+    """Build a fresh index in a thread; searches go on with the old one, which the new one then replaces."""
+    app = current_app._get_current_object()
+    _rebuilding.add(key)
+    generation = _generation
+
+    def run() -> None:
+        try:
+            with app.app_context():
+                fresh = SearchIndex.build()
+                db.session.remove()
+            with _lock:
+                if generation == _generation and key in _indexes:
+                    _indexes[key] = (fresh, time.monotonic())
+        except Exception:  # the old index goes on serving; the next search tries again
+            log.exception("search index rebuild failed")
+        finally:
+            _rebuilding.discard(key)
+
+    threading.Thread(target=run, name="search-index-rebuild", daemon=True).start()
+
+
+lock = _lock
