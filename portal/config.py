@@ -160,6 +160,7 @@ def load(env: dict | None = None) -> dict:
         "HOLD_MINUTES": _int(env, "HOLD_MINUTES", 30),
         # The in-memory search index is built again from the table this often (portal/numbers/index.py).
         "SEARCH_INDEX_REBUILD_SECONDS": _int(env, "SEARCH_INDEX_REBUILD_SECONDS", 3600),
+        "SEARCH_INDEX_WARM_UP": True,  # built in a thread on a web process's first request (the tests: off)
         # Order amounts in VND (HOLD-11): number price + SIM fee + delivery fee (home delivery only).
         "ORDER_SIM_FEE_PHYSICAL": _int(env, "ORDER_SIM_FEE_PHYSICAL", 25_000),
         "ORDER_SIM_FEE_ESIM": _int(env, "ORDER_SIM_FEE_ESIM", 25_000),

@@ -66,6 +66,7 @@ def app(tmp_path_factory) -> Iterator[Flask]:
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
     config = {
         "TESTING": True,
+        "SEARCH_INDEX_WARM_UP": False,  # tests/numbers/test_index.py turns it on
         "SECRET_KEY": "test-secret",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "REDIS_URL": os.environ.get("TEST_REDIS_URL", ""),

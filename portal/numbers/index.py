@@ -26,6 +26,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import repeat
 
 import numpy as np
 from flask import current_app
@@ -65,21 +66,25 @@ def _pack(flags: np.ndarray, words: int) -> np.ndarray:
     return np.pad(packed, (0, words * 8 - len(packed))).view(np.uint64)
 
 
-def _set(bitmap: np.ndarray, ids: np.ndarray) -> None:
-    np.bitwise_or.at(bitmap, ids >> 6, ONE << (ids & LOW6).astype(np.uint64))
+def _set(bitmap: np.ndarray, words: np.ndarray, bits: np.ndarray) -> None:
+    np.bitwise_or.at(bitmap, words, bits)
 
 
-def _clear(bitmap: np.ndarray, ids: np.ndarray) -> None:
-    np.bitwise_and.at(bitmap, ids >> 6, ~(ONE << (ids & LOW6).astype(np.uint64)))
+def _clear(bitmap: np.ndarray, words: np.ndarray, bits: np.ndarray) -> None:
+    np.bitwise_and.at(bitmap, words, ~bits)
+
+
+def _place(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(each id's word, its bit in the word)."""
+    return ids >> 6, ONE << (ids & LOW6).astype(np.uint64)
 
 
 def _test(bitmap: np.ndarray, ids: np.ndarray) -> np.ndarray:
     return ((bitmap[ids >> 6] >> (ids & LOW6).astype(np.uint64)) & ONE).astype(bool)
 
 
-def _encode(values: np.ndarray, codes: dict[str, int]) -> np.ndarray:
-    distinct, inverse = np.unique(values, return_inverse=True)
-    return np.array([codes.get(str(v), NONE) for v in distinct], np.uint8)[inverse]
+def _encode(values: tuple[str, ...], codes: dict[str, int]) -> np.ndarray:
+    return np.fromiter(map(codes.get, values, repeat(NONE)), np.uint8, len(values))
 
 
 def count(bitmap: np.ndarray) -> int:
@@ -174,7 +179,8 @@ class SearchIndex:
         ids = np.array(columns[0], np.int64)
         ids, first = np.unique(ids[::-1], return_index=True)  # a row read twice: its last reading
         pick = len(rows) - 1 - first
-        numbers, statuses, price, beauty, classes = (np.array(c)[pick] for c in columns[1:])
+        numbers, price, beauty = (np.array(columns[i])[pick] for i in (1, 3, 4))
+        statuses, classes = (_encode(columns[i], codes)[pick] for i, codes in ((2, STATUS_CODE), (5, CLASS_CODE)))
         if ids[-1] >= self.capacity:
             self._grow(int(ids[-1]))
         number = numbers.astype(np.int64)
@@ -184,28 +190,26 @@ class SearchIndex:
         new = (self.status[ids] == NONE) | moved
         if new.any():
             self._digits(ids[new], number[new], _set)
-            _set(self.exists, ids[new])
-        self._codes(ids, _encode(statuses, STATUS_CODE), self.status, self.by_status)
-        self._codes(ids, _encode(classes, CLASS_CODE), self.klass, self.by_class)
+            _set(self.exists, *_place(ids[new]))
+        self._codes(ids, statuses, self.status, self.by_status)
+        self._codes(ids, classes, self.klass, self.by_class)
         if new.any() or (price != self.price[ids]).any() or (beauty != self.beauty[ids]).any():
             self._orders.clear()  # sorted again when next asked
         self.number[ids], self.price[ids], self.beauty[ids] = number, price, beauty
         self.max_id = max(self.max_id, int(ids[-1]))
 
     def _digits(self, ids: np.ndarray, numbers: np.ndarray, op) -> None:
+        """Set (or clear) the ids' bits in the digit bitmaps of their numbers."""
+        words, bits = _place(ids)
+        anywhere = np.zeros((10, len(ids)), bool)
         for position in range(NUMBER_LENGTH):
             digit = numbers // 10 ** (NUMBER_LENGTH - 1 - position) % 10
-            for d in np.unique(digit):
-                op(self.digits[position, d], ids[digit == d])
-        if op is _set:  # has_digit only grows here; a moved id's digits are set again just after
             for d in range(10):
-                have = np.zeros(len(ids), bool)
-                for position in range(NUMBER_LENGTH):
-                    have |= numbers // 10 ** (NUMBER_LENGTH - 1 - position) % 10 == d
-                _set(self.has_digit[d], ids[have])
-        else:
-            for d in range(10):
-                _clear(self.has_digit[d], ids)
+                at = digit == d
+                anywhere[d] |= at
+                op(self.digits[position, d], words[at], bits[at])
+        for d in range(10):
+            op(self.has_digit[d], words[anywhere[d]], bits[anywhere[d]])
 
     @staticmethod
     def _codes(ids: np.ndarray, codes: np.ndarray, current: np.ndarray, bitmaps: np.ndarray) -> None:
@@ -213,10 +217,10 @@ class SearchIndex:
         changed = old != codes
         for code in np.unique(old[changed]):
             if code != NONE:
-                _clear(bitmaps[code], ids[changed & (old == code)])
+                _clear(bitmaps[code], *_place(ids[changed & (old == code)]))
         for code in np.unique(codes[changed]):
             if code != NONE:
-                _set(bitmaps[code], ids[changed & (codes == code)])
+                _set(bitmaps[code], *_place(ids[changed & (codes == code)]))
         current[ids] = codes
 
     # -- answering ---------------------------------------------------------------------------------------
@@ -363,6 +367,31 @@ def current() -> SearchIndex:
     if time.monotonic() - built > current_app.config["SEARCH_INDEX_REBUILD_SECONDS"] and key not in _rebuilding:
         _rebuild_later(key)
     return index
+
+
+def warm_up() -> None:
+    """Build this database's index in a thread, before anyone searches (the first request of a web process).
+
+    The thread holds the lock while it builds, as a search would: a search arriving meanwhile waits for it
+    rather than building a second index.
+    """
+    key = _key()
+    if key in _indexes or key in _rebuilding:
+        return
+    app = current_app._get_current_object()
+    _rebuilding.add(key)
+
+    def run() -> None:
+        try:
+            with app.app_context(), _lock:
+                current()
+                db.session.remove()
+        except Exception:  # the first search tries again
+            log.exception("search index warm-up failed")
+        finally:
+            _rebuilding.discard(key)
+
+    threading.Thread(target=run, name="search-index-warm-up", daemon=True).start()
 
 
 def _rebuild_later(key: str) -> None:

@@ -160,3 +160,15 @@ def test_a_stale_index_is_rebuilt_in_the_background(inventory, db, app, monkeypa
         assert index._indexes[index._key()][0] is not old
     q = NumberQuery(contains="8", sort="price_desc")
     assert [n.number for n in search_numbers(q).items] == brute_force(table(db), q)[:20]
+
+
+def test_a_web_process_builds_its_index_on_its_first_request(inventory, db, app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "SEARCH_INDEX_WARM_UP", True)
+    assert index._key() not in index._indexes
+    client.get("/healthz")
+    for _ in range(500):
+        if not index._rebuilding:
+            break
+        time.sleep(0.02)
+    with index.lock:
+        assert index.count(index._indexes[index._key()][0].exists) == len(table(db, None))
