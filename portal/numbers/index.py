@@ -144,20 +144,26 @@ class SearchIndex:
     @classmethod
     def build(cls) -> SearchIndex:
         started = utcnow()
-        max_id = db.session.scalar(select(func.max(PhoneNumber.id))) or 0
+        with db.engine.connect() as conn:
+            max_id = conn.scalar(select(func.max(PhoneNumber.id))) or 0
         index = cls(max_id + 1 + max(1024, max_id // 8))  # room for imports before the arrays grow
         last = 0
-        while rows := db.session.execute(ROWS_AFTER, {"last": last, "n": CHUNK}).all():
-            index.apply(rows)
-            last = rows[-1][0]
+        with db.engine.connect() as conn:  # its own snapshot, see catch_up
+            while rows := conn.execute(ROWS_AFTER, {"last": last, "n": CHUNK}).all():
+                index.apply(rows)
+                last = rows[-1][0]
         index.seen = started
         return index
 
     def catch_up(self) -> None:
         """Apply the rows changed since the last look, and the rows added since."""
         started = utcnow()
-        rows = (db.session.execute(ROWS_CHANGED, {"since": self.seen - MARGIN}).all()
-                + db.session.execute(ROWS_AFTER, {"last": self.max_id, "n": 2**31 - 1}).all())
+        # A connection of its own, not the request's: a request's transaction may have begun before another
+        # thread's search applied newer rows (SQLite keeps a snapshot per transaction), and its older
+        # reading would then overwrite them.
+        with db.engine.connect() as conn:
+            rows = (conn.execute(ROWS_CHANGED, {"since": self.seen - MARGIN}).all()
+                    + conn.execute(ROWS_AFTER, {"last": self.max_id, "n": 2**31 - 1}).all())
         if rows:
             self.apply(rows)
         self.seen = started

@@ -165,7 +165,8 @@ def _schemas() -> dict[str, Any]:
                      "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
                      "total": {"type": "integer", "minimum": 0},
                      "total_capped": {"type": "boolean",
-                                      "description": "true: có nhiều hơn `total` kết quả (total là cận dưới)."}}},
+                                      "description": "true: có nhiều hơn `total` kết quả (total là cận dưới; "
+                                                     "chỉ sim phong thủy và sim đôi đếm đến 10.000)."}}},
         "HoldRequest": {
             "type": "object", "required": ["customer_phone", "sim_type"],
             "anyOf": [{"required": ["number"]}, {"required": ["numbers"]}],

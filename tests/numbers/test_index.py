@@ -172,3 +172,36 @@ def test_a_web_process_builds_its_index_on_its_first_request(inventory, db, app,
         time.sleep(0.02)
     with index.lock:
         assert index.count(index._indexes[index._key()][0].exists) == len(table(db, None))
+
+
+def test_searches_in_threads_beside_writes_end_with_the_table(inventory, db, app):
+    """Several request threads search while numbers are held and released; then the index is the table."""
+    import threading
+
+    ids = db.session.scalars(select(PhoneNumber.id).order_by(PhoneNumber.id)).all()
+    stop, errors = threading.Event(), []
+
+    def searcher():
+        with app.app_context():
+            try:
+                while not stop.is_set():
+                    search_numbers(NumberQuery(contains="8", sort="beauty"))
+            except Exception as exc:  # reported below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=searcher) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for i in range(0, 120, 3):
+        db.session.execute(update(PhoneNumber).where(PhoneNumber.id.in_(ids[i:i + 3]))
+                           .values(status=NumberStatus.HELD if i % 2 else NumberStatus.AVAILABLE))
+        db.session.commit()
+    stop.set()
+    for t in threads:
+        t.join()
+    assert not errors
+    q = NumberQuery(contains="8", sort="beauty", per_page=100)
+    got = search_numbers(q)
+    assert ([n.number for n in got.items], got.total) == (brute_force(table(db), q)[:100], len(brute_force(table(db), q)))
