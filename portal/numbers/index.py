@@ -9,8 +9,9 @@ status and one per class, and arrays of price, beauty and number by id. Then:
   literal run (``*61*69``: 61 at 3..8, 69 after it);
 * "avoid digits", a class, a status and a price range are one more AND each;
 * the total is the count of set bits (exact: no cap);
-* a page comes from sorting the matches' ranks in the requested order when they are few, else from
-  walking that order and testing each id's bit until the page is full.
+* a page comes from sorting the matches' ranks in the requested order when they are few, else from the
+  slices of that order the page falls in (each slice has a bitmap: the slices before the page are
+  skipped by counting, the page's slice is read testing each id's bit).
 
 The database stays the truth. Before each search the index reads the rows that changed since its last
 look (``updated_at``, indexed, with a margin for transactions that commit late) and the rows added
@@ -49,8 +50,8 @@ CLASS_CODE = {c: i for i, c in enumerate(CLASSES)}
 NONE = 255  # code of "no status / no class" (an id without a row)
 MARGIN = timedelta(seconds=5)  # changes are re-read this far back: a transaction may commit after its stamp
 CHUNK = 200_000  # rows read per statement when building
-EXTRACT_MAX = 100_000  # matches up to which a page sorts them all; past it, it walks the order
-WALK_STEP = 65_536  # ids of the sort order tested per step of a walk
+EXTRACT_MAX = 100_000  # matches up to which a page sorts them all; past it, it reads slices of the order
+SEGMENTS = 32  # slices of each sort order, each with a bitmap of its ids (see page)
 # The rows as the driver gives them (no ORM, no type processing: 1M rows in seconds): id, number, status,
 # price, beauty, class.
 _COLUMNS = "SELECT id, number, status, price, beauty, number_class FROM phone_number"
@@ -61,11 +62,6 @@ ORDER_OF = {"price": "price", "price_desc": "price", "beauty": "beauty", "number
 
 
 # -- bitmaps: np.uint64 arrays, bit (id & 63) of word (id >> 6) --------------------------------------------
-def _pack(flags: np.ndarray, words: int) -> np.ndarray:
-    packed = np.packbits(flags, bitorder="little")
-    return np.pad(packed, (0, words * 8 - len(packed))).view(np.uint64)
-
-
 def _set(bitmap: np.ndarray, words: np.ndarray, bits: np.ndarray) -> None:
     np.bitwise_or.at(bitmap, words, bits)
 
@@ -133,12 +129,12 @@ class SearchIndex:
         self.beauty = np.zeros(n, np.int32)
         self.max_id = 0
         self.seen = datetime.min  # changes stamped before this (less MARGIN) are applied
-        self._orders: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # ascending order, rank by id
+        self._orders: dict[str, Order] = {}
 
     @property
     def nbytes(self) -> int:
         return sum(getattr(self, n).nbytes for n in (*self.BITMAPS, *self.ARRAYS)) + sum(
-            a.nbytes for pair in self._orders.values() for a in pair)
+            o.nbytes for o in self._orders.values())
 
     # -- keeping up with the table -------------------------------------------------------------------------
     @classmethod
@@ -243,7 +239,19 @@ class SearchIndex:
             top = int(np.iinfo(np.int32).max)  # the column's range: larger bounds say "no bound"
             low = min(q.min_price, top) if q.min_price is not None else -1
             high = min(q.max_price, top) if q.max_price is not None else top
-            found &= _pack((self.price >= low) & (self.price <= high), self.words)
+            found &= self._price_between(low, high)
+        return found
+
+    def _price_between(self, low: int, high: int) -> np.ndarray:
+        """Numbers priced within [low, high]: a run of the price order, made of its whole slices and two parts."""
+        order = self._order("price")
+        start, end = np.searchsorted(order.keys, low, "left"), np.searchsorted(order.keys, high, "right")
+        found = np.zeros(self.words, np.uint64)
+        for first, last, bitmap in order.segments:
+            if start <= first and last <= end:
+                found |= bitmap
+            elif first < end and start < last:
+                _set(found, *_place(order.ids[max(first, start):min(last, end)]))
         return found
 
     def counts(self) -> dict[tuple[NumberStatus, str], int]:
@@ -299,8 +307,8 @@ class SearchIndex:
             return None
         return a | b
 
-    def _order(self, sort: str) -> tuple[np.ndarray, np.ndarray]:
-        """(the existing ids in ascending order of the sort's keys, each id's rank in it)."""
+    def _order(self, sort: str) -> Order:
+        """The existing ids in ascending order of the sort's keys, with each id's rank and the order's segments."""
         name = ORDER_OF[sort]
         if name not in self._orders:
             ids = members(self.exists)
@@ -309,7 +317,13 @@ class SearchIndex:
             order = ids[np.lexsort(keys)].astype(np.int32)
             rank = np.zeros(self.capacity, np.int32)
             rank[order] = np.arange(len(order), dtype=np.int32)
-            self._orders[name] = (order, rank)
+            size = max(1, -(-len(order) // SEGMENTS))
+            segments = []
+            for start in range(0, len(order), size):
+                bitmap = np.zeros(self.words, np.uint64)
+                _set(bitmap, *_place(order[start:start + size]))
+                segments.append((start, min(start + size, len(order)), bitmap))
+            self._orders[name] = Order(order, rank, segments, self.price[order] if name == "price" else None)
         return self._orders[name]
 
     def page(self, found: np.ndarray, sort: str, offset: int, limit: int) -> tuple[int, list[int]]:
@@ -318,25 +332,46 @@ class SearchIndex:
         if offset >= total:
             return total, []
         need = min(offset + limit, total)
-        order, rank = self._order(sort)
+        order = self._order(sort)
         descending = DESCENDING[sort]
         if total <= EXTRACT_MAX:  # few: sort their ranks
             ids = members(found)
-            keys = -rank[ids].astype(np.int64) if descending else rank[ids]
+            keys = -order.rank[ids].astype(np.int64) if descending else order.rank[ids]
             if need < len(ids):
                 keep = np.argpartition(keys, need - 1)[:need]
                 ids, keys = ids[keep], keys[keep]
             return total, ids[np.argsort(keys)][offset:need].tolist()
-        walk = order[::-1] if descending else order  # many: walk the order until the page is full
+        # many: count the matches in each segment of the order, skip the segments before the page, and
+        # read the page's ids from the segments it falls in
         picked: list[np.ndarray] = []
-        have = 0
-        for start in range(0, len(walk), WALK_STEP):
-            chunk = walk[start:start + WALK_STEP]
-            picked.append(chunk[_test(found, chunk)])
-            have += len(picked[-1])
-            if have >= need:
+        skip, wanted = offset, need - offset
+        for start, end, bitmap in (reversed(order.segments) if descending else order.segments):
+            n = count(found & bitmap)
+            if n <= skip:
+                skip -= n
+                continue
+            part = order.ids[start:end][::-1] if descending else order.ids[start:end]
+            picked.append(part[_test(found, part)][skip:skip + wanted])
+            skip, wanted = 0, wanted - len(picked[-1])
+            if not wanted:
                 break
-        return total, np.concatenate(picked)[offset:need].tolist()
+        return total, np.concatenate(picked).tolist()
+
+
+@dataclass
+class Order:
+    """One sort order: the ids ascending by its keys, each id's rank, and ``SEGMENTS`` consecutive slices of
+    it as (start, end, bitmap of their ids), so that a page can skip the slices holding no match."""
+
+    ids: np.ndarray
+    rank: np.ndarray
+    segments: list[tuple[int, int, np.ndarray]]
+    keys: np.ndarray | None  # the price order: the prices, ascending (a price range is a run of it)
+
+    @property
+    def nbytes(self) -> int:
+        extra = self.keys.nbytes if self.keys is not None else 0
+        return self.ids.nbytes + self.rank.nbytes + sum(b.nbytes for _, _, b in self.segments) + extra
 
 
 # -- one index per database and process -------------------------------------------------------------------

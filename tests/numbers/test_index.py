@@ -77,13 +77,14 @@ queries = st.builds(
 )
 
 
-@pytest.mark.parametrize("extract_max, walk_step", [
-    (100_000, 65_536),  # the real settings: a small inventory's matches are sorted
-    (0, 7),  # every page walks the order, a few ids a step
+@pytest.mark.parametrize("extract_max, segments", [
+    (100_000, 32),  # the real settings: a small inventory's matches are sorted
+    (0, 32),  # every page reads the segments of the order it falls in (about 20 ids a segment here)
+    (0, 1),  # one segment: the whole order
 ])
-def test_every_search_gives_the_brute_force_answer(inventory, monkeypatch, extract_max, walk_step):
+def test_every_search_gives_the_brute_force_answer(inventory, monkeypatch, extract_max, segments):
     monkeypatch.setattr(index, "EXTRACT_MAX", extract_max)
-    monkeypatch.setattr(index, "WALK_STEP", walk_step)
+    monkeypatch.setattr(index, "SEGMENTS", segments)
 
     @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
     @given(q=queries)
