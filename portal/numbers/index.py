@@ -147,11 +147,10 @@ class SearchIndex:
     @classmethod
     def build(cls) -> SearchIndex:
         started = utcnow()
-        with db.engine.connect() as conn:
-            max_id = conn.scalar(select(func.max(PhoneNumber.id))) or 0
-        index = cls(max_id + 1 + max(1024, max_id // 8))  # room for imports before the arrays grow
-        last = 0
         with db.engine.connect() as conn:  # its own snapshot, see catch_up
+            max_id = conn.scalar(select(func.max(PhoneNumber.id))) or 0
+            index = cls(max_id + 1 + max(1024, max_id // 8))  # room for imports before the arrays grow
+            last = 0
             while rows := conn.execute(ROWS_AFTER, {"last": last, "n": CHUNK}).all():
                 index.apply(rows)
                 last = rows[-1][0]
