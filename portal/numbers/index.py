@@ -31,7 +31,7 @@ from itertools import repeat
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import DateTime, bindparam, func, select, text
+from sqlalchemy import URL, DateTime, bindparam, func, select, text
 
 from portal.core.time import utcnow
 from portal.extensions import db
@@ -56,9 +56,11 @@ SEGMENTS = 32  # slices of each sort order, each with a bitmap of its ids (see p
 # price, beauty, class.
 _COLUMNS = "SELECT id, number, status, price, beauty, number_class FROM phone_number"
 ROWS_AFTER = text(f"{_COLUMNS} WHERE id > :last ORDER BY id LIMIT :n")
-ROWS_CHANGED = text(f"{_COLUMNS} WHERE updated_at >= :since").bindparams(bindparam("since", type_=DateTime()))
-DESCENDING = {"price": False, "price_desc": True, "beauty": True, "number": False}
-ORDER_OF = {"price": "price", "price_desc": "price", "beauty": "beauty", "number": "number"}
+# Changed since a moment, or added since an id (both engines combine the two indexes: one statement a search)
+ROWS_NEWER = text(f"{_COLUMNS} WHERE updated_at >= :since OR id > :last").bindparams(
+    bindparam("since", type_=DateTime()))
+SORTS = {"price": ("price", False), "price_desc": ("price", True), "beauty": ("beauty", True),
+         "number": ("number", False)}  # the search's sort: (the order it reads, read backwards)
 
 
 # -- bitmaps: np.uint64 arrays, bit (id & 63) of word (id >> 6) --------------------------------------------
@@ -164,8 +166,7 @@ class SearchIndex:
         # thread's search applied newer rows (SQLite keeps a snapshot per transaction), and its older
         # reading would then overwrite them.
         with db.engine.connect() as conn:
-            rows = (conn.execute(ROWS_CHANGED, {"since": self.seen - MARGIN}).all()
-                    + conn.execute(ROWS_AFTER, {"last": self.max_id, "n": 2**31 - 1}).all())
+            rows = conn.execute(ROWS_NEWER, {"since": self.seen - MARGIN, "last": self.max_id}).all()
         if rows:
             self.apply(rows)
         self.seen = started
@@ -183,31 +184,25 @@ class SearchIndex:
 
     def apply(self, rows: list) -> None:
         """Write rows (id, number, status, price, beauty, class) into the bitmaps and arrays."""
-        columns = list(zip(*rows, strict=True))
-        ids = np.array(columns[0], np.int64)
-        ids, first = np.unique(ids[::-1], return_index=True)  # a row read twice: its last reading
-        pick = len(rows) - 1 - first
-        numbers, price, beauty = (np.array(columns[i])[pick] for i in (1, 3, 4))
-        statuses, classes = (_encode(columns[i], codes)[pick] for i, codes in ((2, STATUS_CODE), (5, CLASS_CODE)))
-        if ids[-1] >= self.capacity:
-            self._grow(int(ids[-1]))
-        number = numbers.astype(np.int64)
-        moved = (number != self.number[ids]) & (self.status[ids] != NONE)
-        if moved.any():  # a number's digits never change in the portal; an id reused (tests) is handled
-            self._digits(ids[moved], self.number[ids[moved]], _clear)
-        new = (self.status[ids] == NONE) | moved
+        ids, numbers, statuses, price, beauty, classes = zip(*rows, strict=True)
+        ids, price, beauty = np.array(ids, np.int64), np.array(price), np.array(beauty)
+        top = int(ids.max())
+        if top >= self.capacity:
+            self._grow(top)
+        new = self.status[ids] == NONE  # a number's digits never change: they are set once
+        number = np.array(numbers).astype(np.int64)
         if new.any():
-            self._digits(ids[new], number[new], _set)
+            self._digits(ids[new], number[new])
             _set(self.exists, *_place(ids[new]))
-        self._codes(ids, statuses, self.status, self.by_status)
-        self._codes(ids, classes, self.klass, self.by_class)
+        self._codes(ids, _encode(statuses, STATUS_CODE), self.status, self.by_status)
+        self._codes(ids, _encode(classes, CLASS_CODE), self.klass, self.by_class)
         if new.any() or (price != self.price[ids]).any() or (beauty != self.beauty[ids]).any():
             self._orders.clear()  # sorted again when next asked
         self.number[ids], self.price[ids], self.beauty[ids] = number, price, beauty
-        self.max_id = max(self.max_id, int(ids[-1]))
+        self.max_id = max(self.max_id, top)
 
-    def _digits(self, ids: np.ndarray, numbers: np.ndarray, op) -> None:
-        """Set (or clear) the ids' bits in the digit bitmaps of their numbers."""
+    def _digits(self, ids: np.ndarray, numbers: np.ndarray) -> None:
+        """Set the ids' bits in the digit bitmaps of their numbers."""
         words, bits = _place(ids)
         anywhere = np.zeros((10, len(ids)), bool)
         for position in range(NUMBER_LENGTH):
@@ -215,9 +210,9 @@ class SearchIndex:
             for d in range(10):
                 at = digit == d
                 anywhere[d] |= at
-                op(self.digits[position, d], words[at], bits[at])
+                _set(self.digits[position, d], words[at], bits[at])
         for d in range(10):
-            op(self.has_digit[d], words[anywhere[d]], bits[anywhere[d]])
+            _set(self.has_digit[d], words[anywhere[d]], bits[anywhere[d]])
 
     @staticmethod
     def _codes(ids: np.ndarray, codes: np.ndarray, current: np.ndarray, bitmaps: np.ndarray) -> None:
@@ -317,7 +312,7 @@ class SearchIndex:
 
     def _order(self, sort: str) -> Order:
         """The existing ids in ascending order of the sort's keys, with each id's rank and the order's segments."""
-        name = ORDER_OF[sort]
+        name = SORTS[sort][0]
         if name not in self._orders:
             ids = members(self.exists)
             keys = {"price": (self.number[ids], self.price[ids]), "beauty": (self.number[ids], self.beauty[ids]),
@@ -341,7 +336,7 @@ class SearchIndex:
             return total, []
         need = min(offset + limit, total)
         order = self._order(sort)
-        descending = DESCENDING[sort]
+        descending = SORTS[sort][1]
         if total <= EXTRACT_MAX:  # few: sort their ranks
             ids = members(found)
             keys = -order.rank[ids].astype(np.int64) if descending else order.rank[ids]
@@ -383,22 +378,22 @@ class Order:
 
 
 # -- one index per database and process -------------------------------------------------------------------
-_indexes: dict[str, tuple[SearchIndex, float]] = {}
-_lock = threading.RLock()
-_rebuilding: set[str] = set()
+_indexes: dict[URL, tuple[SearchIndex, float]] = {}  # (index, when it was built: time.monotonic())
+lock = threading.RLock()  # searches take it in turn; current() is called with it held
+_building: set[URL] = set()  # databases whose index a thread is building
 _generation = 0  # bumped by forget(): a rebuild started before it is thrown away
 
 
 def forget() -> None:
     """Drop every index (the tests empty the tables between tests; the next search builds again)."""
     global _generation
-    with _lock:
+    with lock:
         _indexes.clear()
         _generation += 1
 
 
-def _key() -> str:
-    return db.engine.url.render_as_string(hide_password=False)
+def _key() -> URL:
+    return db.engine.url
 
 
 def current() -> SearchIndex:
@@ -413,8 +408,8 @@ def current() -> SearchIndex:
         return index
     index, built = entry
     index.catch_up()
-    if time.monotonic() - built > current_app.config["SEARCH_INDEX_REBUILD_SECONDS"] and key not in _rebuilding:
-        _rebuild_later(key)
+    if time.monotonic() - built > current_app.config["SEARCH_INDEX_REBUILD_SECONDS"]:
+        _in_thread(_rebuild, "rebuild")
     return index
 
 
@@ -424,45 +419,42 @@ def warm_up() -> None:
     The thread holds the lock while it builds, as a search would: a search arriving meanwhile waits for it
     rather than building a second index.
     """
+    if _key() not in _indexes:
+        _in_thread(_warm_up, "warm-up")
+
+
+def _warm_up(key: URL, generation: int) -> None:
+    with lock:
+        current()
+
+
+def _rebuild(key: URL, generation: int) -> None:
+    """Build a fresh index; searches go on with the old one, which the new one then replaces."""
+    fresh = SearchIndex.build()
+    with lock:
+        if generation == _generation and key in _indexes:
+            _indexes[key] = (fresh, time.monotonic())
+
+
+def _in_thread(work, what: str) -> None:
+    """Run ``work(key, generation)`` in a thread with the app's context, once at a time per database.
+
+    A failure is logged; the old index (or none) goes on serving and the next search tries again.
+    """
     key = _key()
-    if key in _indexes or key in _rebuilding:
+    if key in _building:
         return
-    app = current_app._get_current_object()
-    _rebuilding.add(key)
-
-    def run() -> None:
-        try:
-            with app.app_context(), _lock:
-                current()
-                db.session.remove()
-        except Exception:  # the first search tries again
-            log.exception("search index warm-up failed")
-        finally:
-            _rebuilding.discard(key)
-
-    threading.Thread(target=run, name="search-index-warm-up", daemon=True).start()
-
-
-def _rebuild_later(key: str) -> None:
-    """Build a fresh index in a thread; searches go on with the old one, which the new one then replaces."""
-    app = current_app._get_current_object()
-    _rebuilding.add(key)
-    generation = _generation
+    _building.add(key)
+    app, generation = current_app._get_current_object(), _generation
 
     def run() -> None:
         try:
             with app.app_context():
-                fresh = SearchIndex.build()
+                work(key, generation)
                 db.session.remove()
-            with _lock:
-                if generation == _generation and key in _indexes:
-                    _indexes[key] = (fresh, time.monotonic())
-        except Exception:  # the old index goes on serving; the next search tries again
-            log.exception("search index rebuild failed")
+        except Exception:
+            log.exception("search index %s failed", what)
         finally:
-            _rebuilding.discard(key)
+            _building.discard(key)
 
-    threading.Thread(target=run, name="search-index-rebuild", daemon=True).start()
-
-
-lock = _lock
+    threading.Thread(target=run, name=f"search-index-{what}", daemon=True).start()
