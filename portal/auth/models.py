@@ -51,6 +51,10 @@ class Staff(UserMixin, db.Model):
     actor_kind = "staff"
 
     @property
+    def audit_name(self) -> str:
+        return self.username
+
+    @property
     def is_active(self) -> bool:  # Flask-Login: disabled staff cannot sign in
         return self.status == StaffStatus.ACTIVE
 

@@ -3,7 +3,9 @@
 Each domain keeps its transition table as ``{from: {to, ...}}`` beside its
 models; ``transition`` enforces it, applies it with a conditional UPDATE (so
 two people acting at once cannot both move the same record: the second gets
-``Conflict``), and records who moved what, when and why.
+``Conflict``), records who moved what, when and why, and publishes the move
+(``portal.core.events``): in the transaction to ``status_changed`` and, once it
+commits, to ``status_committed``.
 """
 from __future__ import annotations
 
@@ -15,15 +17,19 @@ from flask_babel import gettext as _
 from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
 
+from portal.core.actors import Actor, describe
 from portal.core.errors import Conflict
+from portal.core.events import StatusEvent, publish_committed, status_changed
 from portal.core.models import StatusChange
+from portal.core.time import utcnow
+from portal.core.tx import after_commit
 from portal.extensions import db
 
 
 def transition(
     obj: Any,
     to: Enum,
-    actor: Any,
+    actor: Actor | None,
     allowed: Mapping[Enum, set[Enum] | frozenset[Enum]],
     reason: str = "",
     field: str = "status",
@@ -35,6 +41,8 @@ def transition(
         raise Conflict("invalid_transition", _("Không thể chuyển từ trạng thái “%(a)s” sang “%(b)s”.",
                                                a=getattr(current, "label", current), b=getattr(to, "label", to)))
     model = type(obj)
+    if hasattr(model, "updated_at") and "updated_at" not in values:
+        values["updated_at"] = utcnow()
     db.session.flush()
     result = db.session.execute(
         update(model).where(model.id == obj.id, getattr(model, field) == current)
@@ -47,16 +55,20 @@ def transition(
     record_change(obj, current, to, actor, reason)
 
 
-def record_change(obj: Any, current: Enum | None, to: Enum, actor: Any, reason: str = "") -> None:
-    """Write the status history row (also used by bulk moves such as hold expiry)."""
-    db.session.add(
-        StatusChange(
-            object_type=obj.__tablename__,
-            object_id=str(obj.id),
-            from_status=current.value if current is not None else None,
-            to_status=to.value,
-            actor_id=getattr(actor, "id", None),
-            actor_name=getattr(actor, "audit_name", None) or getattr(actor, "username", None) or str(actor or "system"),
-            reason=reason[:500],
-        )
-    )
+def record_change(obj: Any, current: Enum | None, to: Enum, actor: Actor | None, reason: str = "") -> StatusEvent:
+    """Write the status history row and publish the move (also for a record created in ``to``)."""
+    actor_id, actor_name, actor_kind = describe(actor)
+    change = StatusChange(object_type=obj.__tablename__, object_id=str(obj.id),
+                          from_status=current.value if current is not None else None, to_status=to.value,
+                          actor_id=actor_id, actor_name=actor_name[:80], reason=reason[:500], at=utcnow())
+    db.session.add(change)
+    db.session.flush()  # the history row's id: the key of exactly-once reactions (a notification per move)
+    status_data = getattr(obj, "status_data", None)
+    event = StatusEvent(
+        object_type=obj.__tablename__, object_id=obj.id, from_status=change.from_status, to_status=change.to_status,
+        at=change.at, actor_id=actor_id, actor_name=change.actor_name, actor_kind=actor_kind, reason=change.reason,
+        region_id=getattr(obj, "region_id", None), change_id=change.id,
+        data=status_data() if callable(status_data) else {})
+    status_changed.send(type(obj), obj=obj, event=event)
+    after_commit(publish_committed, type(obj), event)
+    return event
