@@ -132,11 +132,12 @@ def _register_sockets() -> None:
     """Each domain's namespaces, registered once per process (SocketIO keeps them for every init_app)."""
     from portal.core.realtime import NotifyNamespace
     from portal.shipping.sockets import NAMESPACE as SHIPPING_NAMESPACE
-    from portal.shipping.sockets import BoardNamespace
+    from portal.shipping.sockets import STORE_NAMESPACE, BoardNamespace, StoreNamespace
 
     if not socketio.namespace_handlers:
         socketio.on_namespace(NotifyNamespace("/staff"))
         socketio.on_namespace(BoardNamespace(SHIPPING_NAMESPACE))
+        socketio.on_namespace(StoreNamespace(STORE_NAMESPACE))
 
 
 def _register_template_helpers(app: Flask) -> None:
@@ -144,11 +145,13 @@ def _register_template_helpers(app: Flask) -> None:
 
     from flask_babel import format_datetime, format_decimal
 
+    from portal.core.access import may_open
     from portal.core.privacy import scrub
     from portal.core.roles import ROLE_LABELS
     from portal.home.nav import nav_for
     from portal.numbers.formatting import format_number, format_vnd
 
+    app.jinja_env.globals["may_open"] = may_open
     app.jinja_env.filters["phone"] = format_number
     app.jinja_env.filters["vnd"] = format_vnd
     app.jinja_env.filters["decimal"] = format_decimal  # the locale's decimal comma: "8,5"

@@ -167,6 +167,8 @@ def load(env: dict | None = None) -> dict:
         "ORDER_DELIVERY_FEE": _int(env, "ORDER_DELIVERY_FEE", 20_000),
         # Unpaid orders (awaiting payment or cash on delivery) one customer may keep open: COD holds do not expire.
         "ORDER_MAX_OPEN_PER_CUSTOMER": _int(env, "ORDER_MAX_OPEN_PER_CUSTOMER", 3),
+        # Store pickup (SHIP-6..7): days an order waits at the store before a clerk may record that nobody came.
+        "STORE_COLLECT_DAYS": _int(env, "STORE_COLLECT_DAYS", 7),
         # Partner API (checklist 19): limits per API key, in Flask-Limiter's notation; body size in bytes.
         "API_RATE_LIMIT_SEARCH": env.get("API_RATE_LIMIT_SEARCH", "600/minute"),
         "API_RATE_LIMIT_HOLDS": env.get("API_RATE_LIMIT_HOLDS", "60/minute"),

@@ -99,6 +99,12 @@ def enforce() -> Any:
     return None
 
 
+def may_open(endpoint: str) -> bool:
+    """Whether the signed-in staff member's role may use ``endpoint`` (templates show links and buttons by it)."""
+    policy = policy_of(endpoint)
+    return isinstance(policy, frozenset) and current_user.is_authenticated and current_user.role in policy
+
+
 def sees_region(region_id: int | None) -> bool:
     """Whether the signed-in staff member may see a record of ``region_id``."""
     return current_user.is_authenticated and (current_user.is_head_office or current_user.region_id == region_id)

@@ -25,10 +25,10 @@ class Actor(Protocol):
 
 @dataclass(frozen=True)
 class SystemActor:
-    """A job or an outside system acting on its own (``id`` is None)."""
+    """A job or an outside system acting on its own; also an actor as recorded (name, id, kind) for the audit log."""
 
     audit_name: str
-    id: None = None
+    id: int | None = None
     actor_kind: str = "system"
 
 

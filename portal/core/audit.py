@@ -12,6 +12,8 @@ from flask import has_request_context, request
 from flask_login import current_user
 from sqlalchemy import insert
 
+from portal.core.actors import SystemActor
+from portal.core.events import StatusEvent, status_changed
 from portal.core.models import AuditEntry
 from portal.core.privacy import one_line, scrub
 from portal.core.time import utcnow
@@ -56,3 +58,16 @@ def audit_now(
 
 def _insert(connection, values: dict) -> None:
     connection.execute(insert(AuditEntry).values(**values))
+
+
+@status_changed.connect
+def _audit_move(sender: type, obj: Any = None, event: StatusEvent | None = None, **_kw: Any) -> None:
+    """Every move of every record is in the audit log, in its transaction: ``<record>.<new status>`` with where it
+    came from, why, and what else the move set. (A record's creation is audited by the service that creates it,
+    with its own details.)"""
+    if event is None or event.from_status is None:
+        return
+    actor = SystemActor(event.actor_name, event.actor_id, event.actor_kind)  # type: ignore[arg-type]
+    prefix = getattr(sender, "audit_as", None) or event.object_type
+    audit(f"{prefix}.{event.to_status}", obj, actor=actor,
+          detail={"from": event.from_status, "to": event.to_status, "reason": event.reason, **event.values})

@@ -45,6 +45,7 @@ class StatusEvent:
     region_id: int | None = None
     change_id: int | None = None  # the status_change row (history) this move wrote
     data: dict[str, Any] = field(default_factory=dict)  # the model's status_data(): what live screens show
+    values: dict[str, Any] = field(default_factory=dict)  # the other columns the move set (serial, pickup time…)
 
 
 def publish_committed(sender: type, event: StatusEvent) -> None:

@@ -52,10 +52,15 @@ def transition(
         raise Conflict("stale_state", _("Hồ sơ vừa được người khác cập nhật. Vui lòng tải lại trang."))
     for name, value in {field: to, **values}.items():
         set_committed_value(obj, name, value)
-    record_change(obj, current, to, actor, reason)
+    record_change(obj, current, to, actor, reason, values)
 
 
-def record_change(obj: Any, current: Enum | None, to: Enum, actor: Actor | None, reason: str = "") -> StatusEvent:
+def _plain(value: Any) -> Any:
+    return value if value is None or isinstance(value, bool | int | str) else str(value)
+
+
+def record_change(obj: Any, current: Enum | None, to: Enum, actor: Actor | None, reason: str = "",
+                  values: dict[str, Any] | None = None) -> StatusEvent:
     """Write the status history row and publish the move (also for a record created in ``to``)."""
     actor_id, actor_name, actor_kind = describe(actor)
     change = StatusChange(object_type=obj.__tablename__, object_id=str(obj.id),
@@ -68,7 +73,8 @@ def record_change(obj: Any, current: Enum | None, to: Enum, actor: Actor | None,
         object_type=obj.__tablename__, object_id=obj.id, from_status=change.from_status, to_status=change.to_status,
         at=change.at, actor_id=actor_id, actor_name=change.actor_name, actor_kind=actor_kind, reason=change.reason,
         region_id=getattr(obj, "region_id", None), change_id=change.id,
-        data=status_data() if callable(status_data) else {})
+        data=status_data() if callable(status_data) else {},
+        values={k: _plain(v) for k, v in (values or {}).items() if k != "updated_at"})
     status_changed.send(type(obj), obj=obj, event=event)
     after_commit(publish_committed, type(obj), event)
     return event

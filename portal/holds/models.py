@@ -16,6 +16,7 @@ from portal.numbers.models import PhoneNumber
 
 class HoldStatus(StrEnum):
     ACTIVE = "active"  # held, unpaid, until expires_at
+    RESERVED = "reserved"  # kept for a cash-on-delivery order: no expiry, ends with the order (paid or cancelled)
     PAID = "paid"  # paid: kept until activation or cancellation
     EXPIRED = "expired"
     CANCELLED = "cancelled"
@@ -28,6 +29,7 @@ class HoldStatus(StrEnum):
 
 HOLD_STATUS_LABELS = {
     HoldStatus.ACTIVE: _l("Đang giữ"),
+    HoldStatus.RESERVED: _l("Giữ cho đơn thanh toán khi nhận"),
     HoldStatus.PAID: _l("Đã thanh toán"),
     HoldStatus.EXPIRED: _l("Hết hạn"),
     HoldStatus.CANCELLED: _l("Đã hủy"),
@@ -36,10 +38,11 @@ HOLD_STATUS_LABELS = {
 
 # The one transition table of the holds domain.
 HOLD_TRANSITIONS = {
-    HoldStatus.ACTIVE: {HoldStatus.PAID, HoldStatus.EXPIRED, HoldStatus.CANCELLED},
+    HoldStatus.ACTIVE: {HoldStatus.RESERVED, HoldStatus.PAID, HoldStatus.EXPIRED, HoldStatus.CANCELLED},
+    HoldStatus.RESERVED: {HoldStatus.PAID, HoldStatus.CANCELLED},
     HoldStatus.PAID: {HoldStatus.CANCELLED, HoldStatus.COMPLETED},
 }
-LIVE = (HoldStatus.ACTIVE, HoldStatus.PAID)
+LIVE = (HoldStatus.ACTIVE, HoldStatus.RESERVED, HoldStatus.PAID)
 
 
 class SimType(StrEnum):
@@ -55,6 +58,7 @@ class HoldTicket(db.Model):
     """Phiếu giữ số: what the customer keeps, identified by its hold code (mã giữ số)."""
 
     __tablename__ = "hold_ticket"
+    audit_as = "hold"  # audit actions read "hold.<status>"
     __table_args__ = (
         UniqueConstraint("channel", "idempotency_key", name="uq_hold_ticket_idempotency"),
         Index("ix_hold_ticket_status_expires", "status", "expires_at"),
@@ -83,7 +87,22 @@ class HoldTicket(db.Model):
 
     @property
     def is_live(self) -> bool:
-        return self.status in LIVE and not (self.status == HoldStatus.ACTIVE and self.expires_at <= utcnow())
+        return self.status in LIVE and not self.is_past_expiry
+
+    @property
+    def is_past_expiry(self) -> bool:
+        """Unpaid and past its time: as good as expired, whether or not the sweeper has run yet."""
+        return self.status == HoldStatus.ACTIVE and self.expires_at <= utcnow()
+
+    @property
+    def kept_for_order(self) -> bool:
+        """Reserved for a cash-on-delivery order: it ends when the cash is collected or the order is cancelled."""
+        return self.status == HoldStatus.RESERVED
+
+    @property
+    def expires(self) -> bool:
+        """Whether the clock can end this hold (a reserved or paid one ends only with its order)."""
+        return self.status == HoldStatus.ACTIVE
 
 
 class HoldLine(db.Model):

@@ -167,7 +167,6 @@ def release_expired(number_ids: list[int] | None = None, limit: int = 500) -> in
         except Conflict:
             continue  # paid or cancelled a moment ago: leave it be
         _release_numbers(ticket.id)
-        audit("hold.expire", ticket, actor=None)
         hold_expired.send(ticket)
         expired += 1
     return expired
@@ -189,16 +188,21 @@ def cancel_hold(ticket: HoldTicket, actor, reason: str = "") -> None:
         raise Conflict("hold_expired", _("Phiếu giữ số đã hết hạn."))
     transition(ticket, HoldStatus.CANCELLED, actor, HOLD_TRANSITIONS, reason, ended_at=utcnow())
     _release_numbers(ticket.id)
-    audit("hold.cancel", ticket, actor=actor, detail={"reason": reason})
     hold_cancelled.send(ticket, actor=actor, reason=reason)
 
 
+def reserve_for_order(ticket: HoldTicket, actor=None) -> None:
+    """A cash-on-delivery order keeps its hold until it is paid at the door or cancelled: the clock stops."""
+    if ticket.is_past_expiry:
+        raise Conflict("hold_expired", _("Phiếu giữ số đã hết hạn."))
+    transition(ticket, HoldStatus.RESERVED, actor, HOLD_TRANSITIONS, "giữ cho đơn thanh toán khi nhận")
+
+
 def mark_paid(ticket: HoldTicket, actor=None) -> None:
-    """Payment confirmed: the hold no longer expires (used by the payment domain)."""
-    if ticket.status == HoldStatus.ACTIVE and ticket.expires_at <= utcnow():
+    """Payment confirmed (online, or cash for a reserved hold): the hold no longer expires."""
+    if ticket.is_past_expiry:
         raise Conflict("hold_expired", _("Phiếu giữ số đã hết hạn."))
     transition(ticket, HoldStatus.PAID, actor, HOLD_TRANSITIONS, paid_at=utcnow())
-    audit("hold.paid", ticket, actor=actor)
 
 
 def ticket_for_channel(hold_code: str, channel: str) -> HoldTicket:

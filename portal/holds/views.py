@@ -19,6 +19,7 @@ from portal.holds.models import HoldLine, HoldStatus, HoldTicket
 PER_PAGE = 50
 STAFF = (Role.SHIPPING, Role.CLERK, Role.SUPERVISOR, Role.ADMIN, Role.CONNECTION, Role.AGENT)
 
+CANCELLERS = (Role.SHIPPING, Role.SUPERVISOR, Role.ADMIN)
 
 @bp.route("/")
 @allow(*STAFF)
@@ -47,11 +48,12 @@ def detail(ticket_id: int):
     history = db.session.scalars(select(StatusChange).where(
         StatusChange.object_type == "hold_ticket", StatusChange.object_id == str(ticket.id)).order_by(StatusChange.id))
     audit_now("hold.view", ticket)  # a view of personal data (the customer's phone): audited, GET stays read-only
-    return render_template("holds/detail.html", ticket=ticket, history=list(history))
+    return render_template("holds/detail.html", ticket=ticket, history=list(history),
+                           can_cancel=ticket.is_live and current_user.role in CANCELLERS)
 
 
 @bp.route("/<int:ticket_id>/cancel", methods=["POST"])
-@allow(Role.SHIPPING, Role.SUPERVISOR, Role.ADMIN)
+@allow(*CANCELLERS)
 def cancel(ticket_id: int):
     ticket = get_in_region_or_404(HoldTicket, ticket_id)
     reason = (request.form.get("reason") or "").strip()[:300]

@@ -5,7 +5,9 @@ and must point at an endpoint whose policy admits the same roles.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
@@ -21,6 +23,10 @@ class NavItem:
     description: str = ""
     icon: str = ""
     in_menu: bool = True  # False: a card on the home page only (keeps the top bar on one line at 1366 px)
+    count: Callable[[Any], int] | None = None  # a number beside the entry (work waiting), kept live by its page
+
+    def count_for(self, user: Any) -> int | None:
+        return self.count(user) if self.count else None
 
     @property
     def url(self) -> str:
@@ -35,7 +41,8 @@ NAV: list[NavItem] = [
             _l("Bảng đơn hàng và giao vận: xác nhận, đóng gói, bàn giao đơn vị vận chuyển, theo dõi trực tiếp."),
             "truck"),
     NavItem("shipping.store.index", _l("Nhận SIM tại cửa hàng"), frozenset({Role.CLERK}),
-            _l("Đơn nhận tại cửa hàng của bạn: kiểm tra giấy tờ, giao SIM, in phiếu bàn giao."), "shop"),
+            _l("Đơn nhận tại cửa hàng của bạn: kiểm tra giấy tờ, giao SIM, in phiếu bàn giao."), "shop",
+            count=lambda user: _store_waiting(user)),
     NavItem("shipping.cod", _l("Đối soát COD"), OVERSIGHT,
             _l("Tiền thu hộ theo đơn vị vận chuyển và ngày: phải thu, đã báo, đơn lệch tiền."), "cash", in_menu=False),
     NavItem("holds.index", _l("Phiếu giữ số"),
@@ -69,6 +76,12 @@ ROLE_INTRO = {
     Role.SUPERVISOR: _l("Báo cáo và giám sát hoạt động của khu vực."),
     Role.ADMIN: _l("Quản trị hệ thống: nhân sự, cấu hình, tác vụ nền."),
 }
+
+
+def _store_waiting(user) -> int:
+    from portal.shipping.store_views import waiting_count
+
+    return waiting_count(user.store_id)
 
 
 def nav_for(user) -> list[NavItem]:

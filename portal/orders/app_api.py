@@ -108,12 +108,11 @@ def order_json(order: Order) -> dict[str, Any]:
     return {
         "order_no": order.order_no, "order_no_display": orders.format_order_no(order.order_no),
         "hold_code": ticket.hold_code, "numbers": ticket.numbers, "status": order.status.value,
-        "status_label": order.status.label, "sim_type": order.sim_type.value,
+        "status_label": order.status_label, "sim_type": order.sim_type.value,
         "receive_method": order.receive_method.value, "payment_method": order.payment_method.value,
         "store": order.store.code if order.store else None, "amounts": _amounts(order),
         "offer": {"code": order.offer_code, "summary": order.offer_summary} if order.offer_code else None,
-        "hold_expires_at": partner_api.iso(ticket.expires_at) if ticket.expires_at != orders.KEPT_FOR_ORDER
-        else None,
+        "hold_expires_at": partner_api.iso(ticket.expires_at) if ticket.expires else None,
         "paid_at": partner_api.iso(order.paid_at), "created_at": partner_api.iso(order.created_at),
     }
 

@@ -46,13 +46,23 @@ ORDER_STATUS_LABELS = {
 BOARD_TABS = (OrderStatus.PENDING, OrderStatus.WAITING_PICKUP, OrderStatus.DELIVERING,
               OrderStatus.DELIVERED, OrderStatus.CANCELLED)
 
-# The one transition table of the orders domain; services add the guards (who, which receiving method).
+# The one transition table of the orders domain. Only portal.orders.lifecycle moves an order; it names each
+# move (paid, sent to the store, confirmed for pickup, handed over, delivering, delivered, refused, cancelled,
+# expired, not collected) and says who may make it.
 ORDER_TRANSITIONS = {
-    OrderStatus.AWAITING_PAYMENT: {OrderStatus.PENDING, OrderStatus.DELIVERED, OrderStatus.CANCELLED},
+    # paid online: a delivery or eSIM order to the board (PENDING), a store order straight to its store (SHIP-6)
+    OrderStatus.AWAITING_PAYMENT: {OrderStatus.PENDING, OrderStatus.WAITING_PICKUP, OrderStatus.CANCELLED},
+    # confirmed for pickup (SHIP-8), an eSIM e-mailed, cancelled (SHIP-3)
     OrderStatus.PENDING: {OrderStatus.WAITING_PICKUP, OrderStatus.DELIVERED, OrderStatus.CANCELLED},
+    # handed to the courier (SHIP-13), collected at the store (SHIP-7), cancelled (SHIP-10) or not collected
     OrderStatus.WAITING_PICKUP: {OrderStatus.DELIVERING, OrderStatus.DELIVERED, OrderStatus.CANCELLED},
+    # delivered (SHIP-22) or refused at the door and returned (SHIP-16..18)
     OrderStatus.DELIVERING: {OrderStatus.DELIVERED, OrderStatus.CANCELLED},
 }
+# SHIP-3, SHIP-10: the customer may cancel until the parcel has left (the carrier's order is cancelled with it).
+CUSTOMER_MAY_CANCEL = frozenset({OrderStatus.AWAITING_PAYMENT, OrderStatus.PENDING, OrderStatus.WAITING_PICKUP})
+# Staff cancel what is on the board and has not left (an unpaid order is the customer's, or expires).
+STAFF_MAY_CANCEL = frozenset({OrderStatus.PENDING, OrderStatus.WAITING_PICKUP})
 
 
 class ReceiveMethod(StrEnum):
@@ -96,6 +106,7 @@ class Gender(StrEnum):
 
 class Order(db.Model):
     __tablename__ = "customer_order"  # "order" is an SQL keyword
+    audit_as = "order"  # audit actions read "order.<status>"
     __table_args__ = (
         Index("ix_customer_order_status_created", "status", "created_at"),
         Index("ix_customer_order_region_status_created", "region_id", "status", "created_at"),
@@ -165,6 +176,11 @@ class Order(db.Model):
     handed_over_at: Mapped[datetime | None] = mapped_column(DateTime)  # to the courier (SHIP-13) or the customer
     cod_date: Mapped[date | None] = mapped_column(Date)  # Vietnam-local day the cash was reported (COD report)
     cash_mismatch: Mapped[bool] = mapped_column(Boolean, default=False)  # reported cash ≠ expected: flagged
+    # A carrier status that fits no move from where the order is (a "delivered" before the hand-over, a loss):
+    # recorded for a person, never turned into a move (migration 0012_order_lifecycle).
+    carrier_attention: Mapped[str] = mapped_column(String(300), default="")
+    # Store pickup: the order waits at the store until then; after it a clerk may record that nobody came.
+    collect_by: Mapped[datetime | None] = mapped_column(DateTime)
 
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
@@ -176,15 +192,110 @@ class Order(db.Model):
     store: Mapped[Store | None] = relationship()
 
     @property
-    def can_be_cancelled_by_customer(self) -> bool:
-        """SHIP-3, SHIP-10: before the parcel leaves."""
-        return self.status in (OrderStatus.AWAITING_PAYMENT, OrderStatus.PENDING, OrderStatus.WAITING_PICKUP)
+    def status_label(self) -> str:
+        return self.label_of(self.status)
+
+    def label_of(self, status: OrderStatus) -> str:
+        """A status as the customer reads it: a store order "waiting for pickup" waits for them at the store."""
+        if self.at_store and status == OrderStatus.WAITING_PICKUP:
+            return str(_l("Chờ nhận tại cửa hàng"))
+        return status.label
+
+    # --- the rules, in one place: services, views and templates all ask these ---------------------------------
+
+    @property
+    def by_delivery(self) -> bool:
+        return self.receive_method == ReceiveMethod.DELIVERY
+
+    @property
+    def at_store(self) -> bool:
+        return self.receive_method == ReceiveMethod.STORE
+
+    @property
+    def by_email(self) -> bool:
+        return self.receive_method == ReceiveMethod.EMAIL
+
+    @property
+    def on_board(self) -> bool:
+        """The shipping board shows physical SIMs (delivered or collected); an eSIM goes by e-mail."""
+        return not self.by_email
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == OrderStatus.CANCELLED
+
+    @property
+    def awaits_payment(self) -> bool:
+        """Online payment chosen and no IPN yet (HOLD-12): the ticket page offers the bank."""
+        return self.status == OrderStatus.AWAITING_PAYMENT
+
+    @property
+    def customer_may_cancel(self) -> bool:
+        """SHIP-3, SHIP-10: before the parcel leaves (or the SIM is collected)."""
+        return self.status in CUSTOMER_MAY_CANCEL
+
+    @property
+    def staff_may_cancel(self) -> bool:
+        return self.status in STAFF_MAY_CANCEL
+
+    @property
+    def awaits_confirmation(self) -> bool:
+        """SHIP-8: a home delivery waiting for staff to set the pickup address and time."""
+        return self.by_delivery and self.status == OrderStatus.PENDING
+
+    @property
+    def awaits_hand_over(self) -> bool:
+        """SHIP-12..13: confirmed, to be packed with a blank SIM and handed to the courier."""
+        return self.by_delivery and self.status == OrderStatus.WAITING_PICKUP
+
+    @property
+    def needs_serial(self) -> bool:
+        """The blank SIM's serial is still to be recorded: at the hand-over, or late when the courier's pick-up
+        (or the delivery) was reported before staff recorded it."""
+        return self.by_delivery and self.sim_serial is None and self.status in (
+            OrderStatus.WAITING_PICKUP, OrderStatus.DELIVERING, OrderStatus.DELIVERED)
+
+    @property
+    def has_packing_slip(self) -> bool:
+        """E-2.3: the slip goes in the parcel, from packing (confirmed) on."""
+        return self.by_delivery and self.status in (OrderStatus.WAITING_PICKUP, OrderStatus.DELIVERING,
+                                                    OrderStatus.DELIVERED)
+
+    @property
+    def awaits_collection(self) -> bool:
+        """SHIP-6: at the chosen store, waiting for the customer."""
+        return self.at_store and self.status == OrderStatus.WAITING_PICKUP
+
+    @property
+    def clerk_may_hand_over(self) -> bool:
+        """SHIP-7: the clerk checks the ID and hands over the SIM."""
+        return self.awaits_collection
+
+    @property
+    def clerk_may_record_no_show(self) -> bool:
+        """The customer did not come by the deadline: the clerk may cancel and free the number."""
+        return self.awaits_collection and self.collect_by is not None and self.collect_by <= utcnow()
+
+    @property
+    def handed_to_customer_at_store(self) -> bool:
+        return self.at_store and self.status == OrderStatus.DELIVERED
 
     @property
     def is_paid(self) -> bool:
         return self.paid_at is not None
 
     @property
+    def refund_due(self) -> bool:
+        """Cancelling this order means paying back money received online."""
+        return self.paid_at is not None and self.payment_method == PaymentMethod.ONLINE
+
+    @property
     def cash_expected(self) -> int:
         """What the courier or the store must collect: the total, unless paid online already (SHIP-19, 20)."""
         return self.total if self.payment_method == PaymentMethod.COD else 0
+
+    def status_data(self) -> dict:
+        """What live screens need of a move (portal.core.events): published with every status change."""
+        return {"order_no": self.order_no, "region_id": self.region_id, "store_id": self.store_id,
+                "receive_method": self.receive_method.value, "on_board": self.on_board,
+                "customer_id": self.customer_id}

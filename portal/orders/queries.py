@@ -46,9 +46,9 @@ class TimelineEntry:
     reason: str
 
 
-def _label(kind: str, status: str) -> str:
+def _label(kind: str, status: str, order: Order) -> str:
     try:
-        return (HoldStatus(status) if kind == "hold_ticket" else OrderStatus(status)).label
+        return HoldStatus(status).label if kind == "hold_ticket" else order.label_of(OrderStatus(status))
     except ValueError:
         return status
 
@@ -65,7 +65,7 @@ def _changes(orders: list[Order]) -> list[StatusChange]:
 
 def timeline(order: Order) -> list[TimelineEntry]:
     """What happened to the ticket and its order, oldest first (the ticket page)."""
-    return [TimelineEntry(c.at, c.object_type, c.to_status, _label(c.object_type, c.to_status), c.reason)
+    return [TimelineEntry(c.at, c.object_type, c.to_status, _label(c.object_type, c.to_status, order), c.reason)
             for c in _changes([order])]
 
 
@@ -86,5 +86,5 @@ def notifications(customer, limit: int = 50) -> list[Notification]:
     for c in _changes(orders):
         order = by_order.get(c.object_id) if c.object_type == "customer_order" else by_ticket.get(c.object_id)
         if order is not None:
-            out.append(Notification(c.at, order, _label(c.object_type, c.to_status), c.reason))
+            out.append(Notification(c.at, order, _label(c.object_type, c.to_status, order), c.reason))
     return sorted(out, key=lambda n: n.at, reverse=True)[:limit]

@@ -5,11 +5,9 @@ Decisions (see also docs in the report):
 * Idempotency: the hold form carries a one-time nonce; the hold is taken with the key
   ``c<customer id>:<nonce>`` on the channel, so a form submitted twice finds the first ticket and its
   order (one order, one hold). The app API passes its ``Idempotency-Key`` the same way.
-* Cash on delivery (COD) orders start PENDING; their hold must live as long as the order, so its
-  expiry is set to ``KEPT_FOR_ORDER`` (the expiry job never reaches it). Such a hold ends only with
-  the order: ``portal.shipping.services.cancel_order`` cancels it; the cash collected marks it paid (``order_paid``).
-* Online orders start AWAITING_PAYMENT with the hold's normal expiry; when the hold expires the order is
-  cancelled in the same transaction (``holds.services.hold_expired`` signal), so nothing is left half-way.
+* The first status and every later move belong to ``portal.orders.lifecycle``: a cash-on-delivery order's
+  hold is *reserved* for it (no clock; it ends when the cash is collected or the order is cancelled); an
+  online order waits for payment with the hold's normal expiry and is cancelled with it.
 """
 from __future__ import annotations
 
@@ -25,14 +23,15 @@ from sqlalchemy import func, select
 from portal.core.audit import audit
 from portal.core.errors import Conflict, NotFound
 from portal.core.jobs import enqueue_after_commit
-from portal.core.states import record_change, transition
 from portal.core.time import utcnow
 from portal.extensions import db
 from portal.holds import services as holds
 from portal.holds.models import HoldStatus, HoldTicket, SimType
 from portal.numbers.formatting import normalize_number
 from portal.numbers.models import NumberStatus, PhoneNumber
-from portal.orders.models import ORDER_TRANSITIONS, Order, OrderStatus, PaymentMethod, ReceiveMethod
+from portal.orders import lifecycle
+from portal.orders.lifecycle import order_for_ticket
+from portal.orders.models import Order, OrderStatus, ReceiveMethod
 from portal.orders.validation import FieldErrors, OrderInput, clean_order
 from portal.org.models import Store
 from portal.org.places import region_of_province
@@ -41,7 +40,6 @@ from portal.promotions.services import OrderFacts, best_offer
 ORDER_NO_ALPHABET = holds.HOLD_CODE_ALPHABET  # no look-alikes: a customer reads it out on the phone
 ORDER_NO_PREFIX = "DH"  # đơn hàng
 ORDER_NO_LENGTH = 8
-KEPT_FOR_ORDER = dt.datetime(9999, 12, 31)  # a COD order's hold: it ends with the order, not by the clock
 WEB_CHANNELS = ("web", "app")
 
 
@@ -110,10 +108,6 @@ def quote(raw: dict[str, Any], channel: str, at: dt.datetime | None = None) -> d
             "amounts": amounts(sum(n.price for n in rows), data.sim_type, data.receive_method, len(rows))}
 
 
-def order_for_ticket(ticket_id: int) -> Order | None:
-    return db.session.scalar(select(Order).where(Order.ticket_id == ticket_id))
-
-
 def _check_open_orders(customer, channel: str, key: str) -> None:
     """A COD hold never expires by itself: cap the unpaid orders one customer may keep open (a replay passes)."""
     replay = select(HoldTicket.id).where(HoldTicket.channel == channel, HoldTicket.idempotency_key == key)
@@ -121,7 +115,7 @@ def _check_open_orders(customer, channel: str, key: str) -> None:
         return
     open_orders = db.session.scalar(select(func.count()).select_from(Order).where(
         Order.customer_id == customer.id, Order.paid_at.is_(None),
-        Order.status.in_((OrderStatus.AWAITING_PAYMENT, OrderStatus.PENDING)))) or 0
+        Order.status.not_in((OrderStatus.DELIVERED, OrderStatus.CANCELLED)))) or 0
     limit = current_app.config["ORDER_MAX_OPEN_PER_CUSTOMER"]
     if open_orders >= limit:
         raise Conflict("too_many_open_orders", _("Bạn đang có %(n)d đơn chưa thanh toán. Vui lòng hoàn tất hoặc hủy "
@@ -144,7 +138,6 @@ def place_order(raw: dict[str, Any], customer, channel: str, idempotency_key: st
         if earlier is None or earlier.customer_id != customer.id:
             raise Conflict("idempotency_key_reused", _("Biểu mẫu này đã được gửi. Vui lòng tải lại trang."))
         return earlier, True
-    cod = data.payment_method == PaymentMethod.COD
     offer = best_offer(OrderFacts(data.sim_type.value, channel), at)
     fields = {k: getattr(data, k) for k in (
         "sim_type", "full_name", "id_type", "id_number", "birth_date", "gender", "address", "ward", "district",
@@ -152,16 +145,11 @@ def place_order(raw: dict[str, Any], customer, channel: str, idempotency_key: st
         "delivery_ward", "delivery_district", "delivery_province")}
     order = Order(
         order_no=new_order_no(), ticket_id=ticket.id, customer_id=customer.id, channel=channel,
-        status=OrderStatus.PENDING if cod else OrderStatus.AWAITING_PAYMENT,
         region_id=region_of_province(data.province), receive_method=data.receive_method,
         payment_method=data.payment_method, store_id=store.id if store else None,
         offer_code=offer.code if offer else "", offer_summary=offer.summary if offer else "",
         **amounts(ticket.amount, data.sim_type, data.receive_method, len(ticket.lines)), **fields)
-    db.session.add(order)
-    if cod:
-        ticket.expires_at = KEPT_FOR_ORDER
-    db.session.flush()
-    record_change(order, None, order.status, customer, channel)
+    lifecycle.open_order(order, customer, channel)
     if order.email:
         from portal.orders.jobs import mail_order
 
@@ -170,48 +158,3 @@ def place_order(raw: dict[str, Any], customer, channel: str, idempotency_key: st
         "order_no": order.order_no, "hold_code": ticket.hold_code, "total": order.total,
         "receive": data.receive_method.value, "payment": data.payment_method.value, "offer": order.offer_code})
     return order, False
-
-
-def refund_due(order: Order) -> bool:
-    """Cancelling this order means paying back money received online."""
-    return order.paid_at is not None and order.payment_method == PaymentMethod.ONLINE
-
-
-def order_paid(order: Order, actor=None) -> None:
-    """The order's money has arrived: the hold is paid and an order awaiting payment joins the board (SHIP-2).
-
-    For the cash of a COD order (shipping, store hand-over). Online payments go through
-    ``portal.payments`` (VNPay IPN), which does the same and then e-mails an eSIM.
-    """
-    if order.ticket.status == HoldStatus.ACTIVE:
-        holds.mark_paid(order.ticket, actor)
-    paid_at = order.paid_at or utcnow()
-    if order.status == OrderStatus.AWAITING_PAYMENT:
-        transition(order, OrderStatus.PENDING, actor, ORDER_TRANSITIONS, _("Đã thanh toán"), paid_at=paid_at)
-    else:
-        order.paid_at = paid_at
-    audit("order.paid", order, actor=actor, detail={"order_no": order.order_no, "total": order.total})
-
-
-@holds.hold_expired.connect
-def _cancel_unpaid_order(ticket: HoldTicket, **_kw: Any) -> None:
-    """An unpaid hold expired: its order awaiting payment is cancelled with it (same transaction)."""
-    order = order_for_ticket(ticket.id)
-    if order is not None and order.status == OrderStatus.AWAITING_PAYMENT:
-        reason = _("Hết hạn giữ số mà chưa thanh toán")
-        transition(order, OrderStatus.CANCELLED, None, ORDER_TRANSITIONS, reason, cancelled_at=utcnow(),
-                   cancel_reason=reason)
-        audit("order.expire", order, actor=None, detail={"order_no": order.order_no})
-
-
-@holds.hold_cancelled.connect
-def _cancel_order_of_hold(ticket: HoldTicket, actor=None, reason: str = "", **_kw: Any) -> None:
-    """Staff or a channel cancelled the hold itself: its live order goes too."""
-    order = order_for_ticket(ticket.id)
-    if order is not None and order.status in ORDER_TRANSITIONS and OrderStatus.CANCELLED in \
-            ORDER_TRANSITIONS[order.status]:
-        transition(order, OrderStatus.CANCELLED, actor, ORDER_TRANSITIONS, reason, cancelled_at=utcnow(),
-                   cancel_reason=reason[:300])
-        audit("order.cancel", order, actor=actor, detail={"order_no": order.order_no, "reason": reason,
-                                                          "by": "hold"})
-

@@ -65,6 +65,18 @@ class OrderInput:
     delivery_province: str = ""
 
     @property
+    def by_delivery(self) -> bool:
+        return self.receive_method == ReceiveMethod.DELIVERY
+
+    @property
+    def by_email(self) -> bool:
+        return self.receive_method == ReceiveMethod.EMAIL
+
+    @property
+    def pays_online(self) -> bool:
+        return self.payment_method == PaymentMethod.ONLINE
+
+    @property
     def numbers(self) -> list[str]:
         """One number, or a pair (sim đôi) typed as "a,b"."""
         return [n.strip() for n in self.number.split(",") if n.strip()]

@@ -19,18 +19,13 @@ from portal.extensions import db
 from portal.numbers.classes import CLASS_LABELS
 from portal.numbers.formatting import normalize_number
 from portal.numbers.search import NumberQuery, search_by_name, search_feng_shui, search_numbers, search_pairs
-from portal.orders import bp, queries
+from portal.orders import bp, lifecycle, queries
 from portal.orders import services as orders
 from portal.orders.forms import SEARCH_MODES, HoldForm, SearchForm
-from portal.orders.models import OrderStatus
 from portal.orders.submit import submit_order
 from portal.orders.validation import FieldErrors
-from portal.shipping import services as shipping
 
 PER_PAGE = 20
-# Before a carrier is involved: once waiting for pickup, cancelling goes through the shipping team (who also
-# cancel the carrier's order).
-CUSTOMER_CANCELLABLE = (OrderStatus.AWAITING_PAYMENT, OrderStatus.PENDING)
 # Which field a search refusal belongs beside.
 SEARCH_FIELD = {"pattern": "pattern", "digits": "ends_with", "avoid": "avoid", "name": "name", "birth": "birth_date",
                 "pair": "kind"}
@@ -156,28 +151,24 @@ def ticket(hold_code: str):
     """HOLD-13/14: the hold ticket, its order, amounts, offer and status timeline; online payment starts here."""
     order = queries.customer_order(hold_code, current_customer())
     return render_template("orders/ticket.html", order=order, ticket=order.ticket, timeline=queries.timeline(order),
-                           order_no=orders.format_order_no(order.order_no),
-                           can_cancel=order.status in CUSTOMER_CANCELLABLE)
+                           order_no=orders.format_order_no(order.order_no))
 
 
 @bp.post("/phieu/<hold_code>/huy")
 @customer_only
 def cancel(hold_code: str):
-    """SHIP-3: the customer cancels before the parcel leaves."""
+    """SHIP-3, SHIP-10: the customer cancels before the parcel leaves (the carrier's order is withdrawn)."""
     customer = current_customer()
     order = queries.customer_order(hold_code, customer)
-    if order.status not in CUSTOMER_CANCELLABLE:
-        flash(_("Đơn hàng không thể hủy ở trạng thái này."), "warning")
+    try:
+        lifecycle.cancel(order, customer, _("Khách hàng hủy"), by_customer=True)
+        db.session.commit()
+    except PortalError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
     else:
-        try:
-            refund = orders.refund_due(order)
-            shipping.cancel_order(order, customer, _("Khách hàng hủy"), by_customer=True)
-            db.session.commit()
-            flash(_("Đã hủy đơn hàng; số đã được trả lại kho.") + (
-                " " + _("Số tiền bạn đã thanh toán sẽ được hoàn lại.") if refund else ""), "info")
-        except PortalError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
+        flash(_("Đã hủy đơn hàng; số đã được trả lại kho.") + (
+            " " + _("Số tiền bạn đã thanh toán sẽ được hoàn lại.") if order.refund_due else ""), "info")
     return redirect(url_for("orders.ticket", hold_code=order.ticket.hold_code))
 
 

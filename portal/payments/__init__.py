@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("payments", __name__)
 
-from portal.payments import reconcile, views  # noqa: E402,F401  (routes; the reconciler's periodic job)
+from portal.payments import listeners, reconcile, views  # noqa: E402,F401  (routes, listeners, periodic job)

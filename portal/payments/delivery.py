@@ -12,12 +12,11 @@ import logging
 from flask import render_template
 
 from portal.core.jobs import job
-from portal.core.states import transition
-from portal.core.time import utcnow
 from portal.extensions import db
 from portal.gateways.mail import mail_gateway
 from portal.holds.models import SimType
-from portal.orders.models import ORDER_TRANSITIONS, Order, OrderStatus
+from portal.orders import lifecycle
+from portal.orders.models import Order, OrderStatus
 from portal.orders.services import format_order_no
 
 log = logging.getLogger(__name__)
@@ -38,6 +37,5 @@ def send_esim_email(order_id: int) -> None:
     text = render_template("payments/esim_email.txt", order=order, ticket=ticket, order_no=order_no)
     # Sent before the order moves: if the commit fails after this, a rerun sends the mail once more (at least once).
     mail_gateway().send(order.email, subject, text)
-    transition(order, OrderStatus.DELIVERED, None, ORDER_TRANSITIONS, "đã gửi e-mail eSIM",
-               delivered_at=utcnow())
+    lifecycle.deliver_by_email(order)
     log.info("eSIM order %s delivered by e-mail", order.order_no)

@@ -43,6 +43,7 @@ PAYMENT_TRANSITIONS = {
 
 class Payment(db.Model):
     __tablename__ = "payment"
+    audit_as = "payment"  # audit actions read "payment.<status>"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     txn_ref: Mapped[str] = mapped_column(String(40), unique=True)  # vnp_TxnRef, one per attempt
@@ -58,6 +59,20 @@ class Payment(db.Model):
     expires_at: Mapped[datetime] = mapped_column(DateTime)  # vnp_ExpireDate
     paid_at: Mapped[datetime | None] = mapped_column(DateTime)  # vnp_PayDate, UTC
     settled_at: Mapped[datetime | None] = mapped_column(DateTime)  # when the IPN was processed
+
+    @property
+    def is_paid(self) -> bool:
+        return self.status == PaymentStatus.PAID
+
+    @property
+    def is_pending(self) -> bool:
+        """Sent to the bank, no IPN yet (the customer may have closed the bank's page)."""
+        return self.status == PaymentStatus.PENDING
+
+    @property
+    def did_not_go_through(self) -> bool:
+        """Failed, cancelled or timed out at the bank: the customer may pay again while the hold lasts."""
+        return self.status in (PaymentStatus.FAILED, PaymentStatus.CANCELLED, PaymentStatus.EXPIRED)
 
     order: Mapped[Order] = relationship()
 

@@ -23,14 +23,13 @@ from sqlalchemy import select
 
 from portal.core.audit import audit, audit_now
 from portal.core.errors import Conflict, NotFound, PortalError
-from portal.core.jobs import enqueue_after_commit
 from portal.core.states import transition
 from portal.core.time import utcnow
 from portal.extensions import db
 from portal.gateways import vnpay
-from portal.holds.models import HoldStatus, SimType
+from portal.holds.models import HoldStatus
+from portal.orders import lifecycle
 from portal.orders.models import Order, OrderStatus, PaymentMethod
-from portal.orders.services import order_paid
 from portal.payments.models import PAYMENT_TRANSITIONS, Payment, PaymentStatus
 
 log = logging.getLogger(__name__)
@@ -147,28 +146,19 @@ def settle(payment: Payment, result: vnpay.CallbackResult) -> bool:
         return False
     if result.succeeded:
         _pay_order(payment)
-    else:
-        audit("payment.failed", payment, actor=BANK,
-              detail={"txn_ref": payment.txn_ref, "code": result.response_code[:4]})
     return True
 
 
 def _pay_order(payment: Payment) -> None:
-    """The money is in: pay the hold and move the order on (physical → the board; eSIM → the e-mail)."""
+    """The money is in: the order is paid (portal.orders.lifecycle; an eSIM's e-mail follows from that move)."""
     order = payment.order
     ticket = order.ticket
-    detail = {"txn_ref": payment.txn_ref, "order": order.order_no, "amount": payment.amount}
-    if order.status != OrderStatus.AWAITING_PAYMENT or ticket.status != HoldStatus.ACTIVE \
-            or ticket.expires_at <= utcnow():
+    if not order.awaits_payment or ticket.status != HoldStatus.ACTIVE or ticket.is_past_expiry:
         # Paid twice, or after the hold ended: keep the record of the money and ask a person to refund it.
         log.warning("payment %s received for order %s that can no longer be paid: refund needed",
                     payment.txn_ref, order.order_no)
         audit("payment.refund_needed", payment, actor=BANK,
-              detail={**detail, "order_status": order.status.value, "hold_status": ticket.status.value})
+              detail={"txn_ref": payment.txn_ref, "order": order.order_no, "amount": payment.amount,
+                      "order_status": order.status.value, "hold_status": ticket.status.value})
         return
-    order_paid(order, actor=BANK)
-    audit("payment.paid", payment, actor=BANK, detail=detail)
-    if order.sim_type == SimType.ESIM:
-        from portal.payments.delivery import send_esim_email
-
-        enqueue_after_commit(send_esim_email, order.id)
+    lifecycle.pay(order, BANK, at=payment.paid_at)

@@ -33,3 +33,11 @@ class StoreHandOverForm(FlaskForm):
 
 class ResolveFlagForm(FlaskForm):
     note = StringField(_l("Ghi chú xử lý"), validators=[DataRequired(), Length(max=300)])
+
+
+class ResolveAttentionForm(FlaskForm):
+    note = StringField(_l("Đã xử lý thế nào"), validators=[DataRequired(), Length(max=300)])
+
+
+class NoShowForm(FlaskForm):
+    """Only the CSRF token: the deadline is the rule (Order.clerk_may_record_no_show)."""

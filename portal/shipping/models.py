@@ -17,6 +17,7 @@ class EventOutcome(StrEnum):
     RECORDED = "recorded"  # same tab (e.g. storing while delivering): carrier status noted
     STALE = "stale"  # out of order (a late "picking" after "delivered"): nothing changed
     DUPLICATE = "duplicate"  # the same event again
+    NEEDS_PERSON = "needs_person"  # fits no move from where the order is (lost, "delivered" before the hand-over)
     UNKNOWN_ORDER = "unknown_order"
 
 

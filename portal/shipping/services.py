@@ -1,57 +1,69 @@
-"""The shipping rules (SHIP-3..23, E-2.3): confirm, hand over, cancel, carrier callbacks, store hand-over.
+"""Shipping's own rules (SHIP-8, SHIP-13.2..22, E-2.3): the pickup to confirm, the carrier's callbacks.
 
-Every move goes through ``portal.core.states.transition`` with the orders domain's one table
-(``ORDER_TRANSITIONS``); the guards here say who may make it and with what. Services never commit:
-the carrier job and the board's socket emit run after the caller's commit.
+Shipping never moves an order itself: it checks what is its own to check (a pickup address and time,
+what a carrier status means) and calls the order's named moves (``portal.orders.lifecycle``). The carrier
+job and the board's live update listen to those moves (``portal.shipping.listeners``).
 """
 from __future__ import annotations
 
 import hashlib
 import logging
-import re
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import Enum
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from portal.core.actors import Actor
 from portal.core.audit import audit, audit_now
 from portal.core.errors import Conflict, Invalid, NotFound
-from portal.core.jobs import enqueue_after_commit
-from portal.core.states import transition
-from portal.core.time import utcnow, vietnam_today
+from portal.core.time import utcnow
 from portal.extensions import db
-from portal.holds import services as holds
-from portal.holds.models import HoldStatus
-from portal.numbers.formatting import format_vnd
-from portal.orders.models import ORDER_TRANSITIONS, Order, OrderStatus, PaymentMethod, ReceiveMethod
-from portal.orders.services import refund_due
+from portal.orders import lifecycle
+from portal.orders.models import Order, OrderStatus
 from portal.shipping.models import CarrierEvent, EventOutcome
-from portal.shipping.sockets import notify_board
 
 log = logging.getLogger(__name__)
 MAX_PICKUP_DAYS = 14
-ICCID = re.compile(r"^89\d{17,18}$")
 
-# GHN webhook status → our board tab, in one table. None: an exception (lost, damaged) for a person to see.
-CARRIER_STATUS_TAB: dict[str, OrderStatus | None] = {
-    "ready_to_pick": OrderStatus.WAITING_PICKUP, "picking": OrderStatus.WAITING_PICKUP,
-    "money_collect_picking": OrderStatus.WAITING_PICKUP,
-    "picked": OrderStatus.DELIVERING, "storing": OrderStatus.DELIVERING, "transporting": OrderStatus.DELIVERING,
-    "sorting": OrderStatus.DELIVERING, "delivering": OrderStatus.DELIVERING,
-    "money_collect_delivering": OrderStatus.DELIVERING, "delivery_fail": OrderStatus.DELIVERING,  # retried
-    "delivered": OrderStatus.DELIVERED,
-    # SHIP-16..18: refused at the door (or undeliverable) → returned to us → cancelled with the reason.
-    "waiting_to_return": OrderStatus.CANCELLED, "return": OrderStatus.CANCELLED,
-    "return_transporting": OrderStatus.CANCELLED, "return_sorting": OrderStatus.CANCELLED,
-    "returning": OrderStatus.CANCELLED, "return_fail": OrderStatus.CANCELLED, "returned": OrderStatus.CANCELLED,
-    "cancel": OrderStatus.CANCELLED,
-    "exception": None, "damage": None, "lost": None,
+
+class CarrierMove(Enum):
+    """What a carrier status means for the order; each applies only from the statuses listed in ``FROM``."""
+
+    PICKING = "picking"  # the courier is on the way to pick up: noted only (late once the parcel has left)
+    PICKED_UP = "picked_up"  # the courier has the parcel (SHIP-13.2)
+    DELIVERED = "delivered"  # SHIP-21..22
+    RETURNED = "returned"  # refused at the door or undeliverable, coming back (SHIP-16..17)
+    NEEDS_PERSON = "needs_person"  # lost, damaged, an exception, the carrier cancelling on its own
+
+
+# GHN webhook status → its meaning, in one table. A status not listed is refused (400).
+CARRIER_STATUS: dict[str, CarrierMove] = {
+    "ready_to_pick": CarrierMove.PICKING, "picking": CarrierMove.PICKING,
+    "money_collect_picking": CarrierMove.PICKING,
+    "picked": CarrierMove.PICKED_UP, "storing": CarrierMove.PICKED_UP, "transporting": CarrierMove.PICKED_UP,
+    "sorting": CarrierMove.PICKED_UP, "delivering": CarrierMove.PICKED_UP,
+    "money_collect_delivering": CarrierMove.PICKED_UP, "delivery_fail": CarrierMove.PICKED_UP,  # retried
+    "delivered": CarrierMove.DELIVERED,
+    "waiting_to_return": CarrierMove.RETURNED, "return": CarrierMove.RETURNED,
+    "return_transporting": CarrierMove.RETURNED, "return_sorting": CarrierMove.RETURNED,
+    "returning": CarrierMove.RETURNED, "return_fail": CarrierMove.RETURNED, "returned": CarrierMove.RETURNED,
+    "cancel": CarrierMove.NEEDS_PERSON,  # our own cancellation confirmed (noted once cancelled), else a person looks
+    "exception": CarrierMove.NEEDS_PERSON, "damage": CarrierMove.NEEDS_PERSON, "lost": CarrierMove.NEEDS_PERSON,
 }
-# How far along an order is: a callback never moves it backwards.
-TAB_RANK = {OrderStatus.AWAITING_PAYMENT: 0, OrderStatus.PENDING: 0, OrderStatus.WAITING_PICKUP: 1,
-            OrderStatus.DELIVERING: 2, OrderStatus.DELIVERED: 3, OrderStatus.CANCELLED: 3}
+# From which order statuses each meaning moves the order; where it is already (or past) is a late arrival.
+APPLIES_FROM = {
+    CarrierMove.PICKED_UP: {OrderStatus.WAITING_PICKUP},
+    CarrierMove.DELIVERED: {OrderStatus.DELIVERING},  # never skipping the hand-over and the serial
+    CarrierMove.RETURNED: {OrderStatus.DELIVERING},
+}
+ALREADY = {
+    CarrierMove.PICKING: {OrderStatus.DELIVERING, OrderStatus.DELIVERED, OrderStatus.CANCELLED},
+    CarrierMove.PICKED_UP: {OrderStatus.DELIVERING, OrderStatus.DELIVERED, OrderStatus.CANCELLED},
+    CarrierMove.DELIVERED: {OrderStatus.DELIVERED},
+    CarrierMove.RETURNED: {OrderStatus.CANCELLED},
+}
 
 
 @dataclass(frozen=True)
@@ -67,46 +79,8 @@ class CarrierActor:
         return f"Đơn vị vận chuyển {self.name.upper()}"
 
 
-def luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        n = int(ch)
-        if i % 2:
-            n = n * 2 - 9 if n > 4 else n * 2
-        total += n
-    return total % 10 == 0
-
-
-def normalize_iccid(text: str) -> str:
-    """The blank SIM's serial (ICCID): 19–20 digits beginning 89, valid Luhn check digit."""
-    digits = re.sub(r"[\s.\-]", "", text or "")
-    if not ICCID.match(digits) or not luhn_ok(digits):
-        raise Invalid("bad_iccid",
-                      _("Số serial SIM (ICCID) phải có 19–20 chữ số, bắt đầu bằng 89 và đúng số kiểm tra."))
-    taken = db.session.scalar(select(Order.order_no).where(Order.sim_serial == digits))
-    if taken:
-        raise Conflict("iccid_in_use", _("Số serial SIM này đã được ghi cho đơn %(n)s.", n=taken))
-    return digits
-
-
-def _refuse_if_cancelled(order: Order) -> None:
-    if order.status == OrderStatus.CANCELLED:
-        raise Conflict("order_cancelled", _("Đơn hàng đã bị hủy: %(r)s", r=order.cancel_reason or _("không rõ lý do")))
-
-
-def _move(order: Order, to: OrderStatus, actor, reason: str = "", **values) -> None:
-    before = order.status
-    transition(order, to, actor, ORDER_TRANSITIONS, reason, updated_at=utcnow(), **values)
-    notify_board(order, before)
-
-
-def confirm_order(order: Order, actor, pickup_address: str, pickup_at: datetime | None) -> None:
-    """SHIP-8: staff enter the pickup address and time → Chờ lấy hàng; the carrier gets the order (SHIP-8.2)."""
-    from portal.shipping.jobs import create_carrier_order
-
-    _refuse_if_cancelled(order)
-    if order.receive_method != ReceiveMethod.DELIVERY:
-        raise Conflict("not_home_delivery", _("Chỉ đơn giao tận nhà mới cần xác nhận lấy hàng."))
+def confirm_order(order: Order, actor: Actor, pickup_address: str, pickup_at: datetime | None) -> None:
+    """SHIP-8: staff enter the pickup address and a time within two weeks; the order is confirmed for pickup."""
     address = " ".join((pickup_address or "").split())
     if not 5 <= len(address) <= 300:
         raise Invalid("bad_pickup_address", _("Vui lòng nhập địa chỉ lấy hàng (5–300 ký tự)."))
@@ -115,66 +89,7 @@ def confirm_order(order: Order, actor, pickup_address: str, pickup_at: datetime 
         raise Invalid("pickup_in_past", _("Thời gian lấy hàng phải ở tương lai."))
     if pickup_at > now + timedelta(days=MAX_PICKUP_DAYS):
         raise Invalid("pickup_too_far", _("Thời gian lấy hàng không quá %(d)d ngày tới.", d=MAX_PICKUP_DAYS))
-    _move(order, OrderStatus.WAITING_PICKUP, actor, pickup_address=address, pickup_at=pickup_at, carrier="ghn")
-    audit("order.confirm", order, actor=actor, detail={"order_no": order.order_no, "pickup_at": pickup_at.isoformat()})
-    enqueue_after_commit(create_carrier_order, order.id)
-
-
-def hand_over(order: Order, actor, iccid: str) -> None:
-    """SHIP-12..14: packed with the blank SIM (its serial recorded) and handed to the courier → Đang giao hàng."""
-    _refuse_if_cancelled(order)
-    # The courier's "picked" may arrive before staff record the serial: then only the serial is missing.
-    late_serial = order.status == OrderStatus.DELIVERING and order.sim_serial is None
-    if order.receive_method != ReceiveMethod.DELIVERY or not (order.status == OrderStatus.WAITING_PICKUP
-                                                                 or late_serial):
-        raise Conflict("not_waiting_pickup", _("Chỉ giao cho đơn vị vận chuyển đơn đang “Chờ lấy hàng”."))
-    serial = normalize_iccid(iccid)
-    if late_serial:
-        order.sim_serial = serial
-    else:
-        _move(order, OrderStatus.DELIVERING, actor, sim_serial=serial, handed_over_at=utcnow())
-    audit("order.hand_over", order, actor=actor, detail={"order_no": order.order_no, "sim_serial": serial})
-
-
-def cancel_order(order: Order, actor, reason: str, by_customer: bool = False) -> None:
-    """SHIP-3, SHIP-10 → SHIP-11: cancelled before the parcel leaves; the number returns to the pool."""
-    from portal.shipping.jobs import cancel_carrier_order
-
-    reason = " ".join((reason or "").split())[:300]
-    if not reason:
-        raise Invalid("reason_required", _("Vui lòng nhập lý do hủy."))
-    _refuse_if_cancelled(order)
-    if not order.can_be_cancelled_by_customer:
-        raise Conflict("too_late_to_cancel", _("Đơn đã giao cho đơn vị vận chuyển hoặc đã hoàn tất: không thể hủy."))
-    _cancel(order, actor, reason)
-    audit("order.cancel", order, actor=actor, detail={"order_no": order.order_no, "reason": reason,
-                                                      "by": "customer" if by_customer else "staff"})
-    if order.carrier_order_code:
-        enqueue_after_commit(cancel_carrier_order, order.id)
-
-
-def _cancel(order: Order, actor, reason: str) -> None:
-    now = utcnow()
-    _move(order, OrderStatus.CANCELLED, actor, reason, cancel_reason=reason, cancelled_at=now)
-    _release_hold(order, actor, reason)
-    if refund_due(order):  # the money came in online: a person refunds it (as for money that comes in too late)
-        audit("payment.refund_needed", order, actor=actor,
-              detail={"order_no": order.order_no, "amount": order.total, "why": "order cancelled after payment"})
-
-
-def _release_hold(order: Order, actor, reason: str) -> None:
-    """The number goes back to the pool (an unpaid hold past its time is expired instead)."""
-    ticket = order.ticket
-    if ticket.status == HoldStatus.PAID or (ticket.status == HoldStatus.ACTIVE and ticket.is_live):
-        holds.cancel_hold(ticket, actor, f"{order.order_no}: {reason}"[:300])
-    elif ticket.status == HoldStatus.ACTIVE:
-        holds.release_expired([line.number_id for line in ticket.lines])
-
-
-def _settle_hold(order: Order, actor) -> None:
-    ticket = order.ticket
-    if ticket.status == HoldStatus.ACTIVE and ticket.is_live:
-        holds.mark_paid(ticket, actor)
+    lifecycle.confirm_for_pickup(order, actor, address, pickup_at, carrier="ghn")
 
 
 def event_key(carrier: str, payload: dict) -> str:
@@ -195,7 +110,7 @@ def _find_order(carrier_code: str, client_code: str) -> Order | None:
 def apply_carrier_status(payload: dict, carrier: str = "ghn") -> CarrierEvent:
     """SHIP-17, SHIP-22: a carrier status callback; duplicates and late arrivals change nothing (logged)."""
     status = str(payload.get("Status") or "").strip().lower()
-    if status not in CARRIER_STATUS_TAB:
+    if status not in CARRIER_STATUS:
         raise Invalid("unknown_status", f"unknown carrier status {status[:30]!r}")
     carrier_code = str(payload.get("OrderCode") or "")[:40]
     client_code = str(payload.get("ClientOrderCode") or "")[:40]
@@ -226,72 +141,39 @@ def apply_carrier_status(payload: dict, carrier: str = "ghn") -> CarrierEvent:
 
 
 def _apply(order: Order, event: CarrierEvent, actor: CarrierActor) -> EventOutcome:
-    target = CARRIER_STATUS_TAB[event.status]
-    current = order.status
-    if target is None:
-        log.warning("carrier: order %s reported %s: needs a person", order.order_no, event.status)
-        audit("carrier.exception", order, actor=actor, detail={"status": event.status, "reason": event.reason})
-        return EventOutcome.RECORDED
-    if target == current:
-        return EventOutcome.RECORDED
-    if TAB_RANK[target] <= TAB_RANK[current] or target not in ORDER_TRANSITIONS.get(current, ()):
+    """Map the carrier's status onto one named move of the order, or note it, or hand it to a person."""
+    meaning = CARRIER_STATUS[event.status]
+    if meaning == CarrierMove.NEEDS_PERSON:
+        if event.status == "cancel" and order.is_cancelled:
+            return EventOutcome.RECORDED  # the carrier confirms our own cancellation
+        return _needs_person(order, event, actor)
+    if order.status in ALREADY[meaning]:
+        if meaning == CarrierMove.PICKED_UP and order.status == OrderStatus.DELIVERING:
+            return EventOutcome.RECORDED  # still on its way
         log.info("carrier: late %s for order %s (now %s) changes nothing", event.status, order.order_no,
-                 current.value)
+                 order.status.value)
         return EventOutcome.STALE
-    if target == OrderStatus.DELIVERING:
-        _move(order, target, actor, event.status, handed_over_at=order.handed_over_at or utcnow())
-    elif target == OrderStatus.DELIVERED:
-        _deliver(order, event, actor)
+    if meaning == CarrierMove.PICKING:
+        return EventOutcome.RECORDED  # never a move: a "picking" for an order still pending cancels nothing
+    if order.status not in APPLIES_FROM[meaning]:
+        return _needs_person(order, event, actor)  # e.g. "delivered" for an order never handed over
+    if meaning == CarrierMove.PICKED_UP:
+        lifecycle.picked_up(order, actor, event.status)
+    elif meaning == CarrierMove.DELIVERED:
+        lifecycle.deliver(order, actor, event.cod_amount, event.status)
     else:
-        _cancel(order, actor, event.reason or event.status)
-    audit("order.carrier_status", order, actor=actor, detail={"status": event.status, "reason": event.reason})
+        lifecycle.refuse(order, actor, event.reason or event.status)
     return EventOutcome.APPLIED
 
 
-def _deliver(order: Order, event: CarrierEvent, actor: CarrierActor) -> None:
-    """SHIP-19..23: delivered; the cash the courier reports is compared with what was due (flagged if not)."""
-    now = utcnow()
-    reported = event.cod_amount if event.cod_amount is not None else 0
-    mismatch = reported != order.cash_expected
-    _move(order, OrderStatus.DELIVERED, actor, event.status, delivered_at=now, cash_collected=reported,
-          cod_date=vietnam_today(), cash_mismatch=mismatch,
-          paid_at=order.paid_at or (now if order.payment_method == PaymentMethod.COD else None))
-    _settle_hold(order, actor)
-    if mismatch:
-        log.warning("carrier: order %s cash %s, expected %s: flagged", order.order_no, reported, order.cash_expected)
-        audit("order.cash_mismatch", order, actor=actor, detail={"reported": reported,
-                                                                 "expected": order.cash_expected})
-
-
-def check_customer_id(order: Order, id_number: str) -> bool:
-    """SHIP-7: the ID document shown at the store matches the one on the order."""
-    digits = re.sub(r"\D", "", id_number or "")
-    return bool(digits) and secrets.compare_digest(digits, order.id_number)
-
-
-def store_hand_over(order: Order, clerk, id_number: str, iccid: str, cash_received: int | None) -> None:
-    """SHIP-6..7: the store clerk checks the ID, hands over the SIM (serial recorded), collects the cash."""
-    if clerk.store_id is None or order.store_id != clerk.store_id:
-        raise NotFound("order_not_found", _("Không tìm thấy đơn hàng."))
-    _refuse_if_cancelled(order)
-    if order.receive_method != ReceiveMethod.STORE or order.status not in (OrderStatus.PENDING,
-                                                                          OrderStatus.WAITING_PICKUP):
-        raise Conflict("not_for_pickup", _("Đơn này không chờ nhận tại cửa hàng."))
-    if not check_customer_id(order, id_number):
-        audit_now("store.id_mismatch", order, actor=clerk, detail={"order_no": order.order_no})
-        raise Invalid("id_mismatch", _("Số giấy tờ không khớp với đơn hàng: không giao SIM."))
-    serial = normalize_iccid(iccid)
-    expected = order.cash_expected
-    if (cash_received or 0) != expected:
-        raise Invalid("cash_mismatch", _("Số tiền thu phải đúng %(n)s.", n=format_vnd(expected)))
-    now = utcnow()
-    _move(order, OrderStatus.DELIVERED, clerk, _("Nhận tại cửa hàng"), sim_serial=serial, handed_over_at=now,
-          delivered_at=now, carrier="store", cash_collected=expected if expected else None,
-          cod_date=vietnam_today() if expected else None,
-          paid_at=order.paid_at or (now if order.payment_method == PaymentMethod.COD else None))
-    _settle_hold(order, clerk)
-    audit("order.store_hand_over", order, actor=clerk, detail={"order_no": order.order_no, "sim_serial": serial,
-                                                               "cash": expected})
+def _needs_person(order: Order, event: CarrierEvent, actor: CarrierActor) -> EventOutcome:
+    """A status that fits no move from where the order is: recorded and shown to shipping staff, never a move."""
+    note = f"{event.status}" + (f": {event.reason}" if event.reason else "")
+    log.warning("carrier: order %s (%s) reported %s: needs a person", order.order_no, order.status.value, event.status)
+    order.carrier_attention = note[:300]
+    audit("carrier.needs_person", order, actor=actor, detail={"status": event.status, "reason": event.reason,
+                                                              "order_status": order.status.value})
+    return EventOutcome.NEEDS_PERSON
 
 
 def resolve_cash_flag(order: Order, actor, note: str) -> None:
@@ -304,3 +186,15 @@ def resolve_cash_flag(order: Order, actor, note: str) -> None:
     order.cash_mismatch = False
     audit("order.cash_flag_resolved", order, actor=actor, detail={"note": note, "reported": order.cash_collected,
                                                                   "expected": order.cash_expected})
+
+
+def resolve_carrier_attention(order: Order, actor: Actor, note: str) -> None:
+    """Shipping staff have dealt with a carrier status that fitted no move (with a note)."""
+    note = " ".join((note or "").split())[:300]
+    if not note:
+        raise Invalid("note_required", _("Vui lòng ghi chú cách xử lý."))
+    if not order.carrier_attention:
+        raise Conflict("not_flagged", _("Đơn này không có thông báo cần xử lý từ đơn vị vận chuyển."))
+    audit("order.carrier_attention_resolved", order, actor=actor, detail={"note": note,
+                                                                          "status": order.carrier_attention})
+    order.carrier_attention = ""

@@ -1,16 +1,21 @@
-"""``/shipping``: the order board's live updates (an order moved: refresh the counts and the rows)."""
+"""Live screens of shipping: ``/shipping`` (the order board) and ``/store`` (a store's pickup screen)."""
 from __future__ import annotations
 
 from typing import Any
 
 from flask_login import current_user
+from flask_socketio import join_room
 
-from portal.core.realtime import StaffNamespace, emit_after_commit
-from portal.core.roles import HEAD_OFFICE, Role
-from portal.orders.models import Order, OrderStatus
+from portal.core.realtime import StaffNamespace
+from portal.core.roles import Role
 
 NAMESPACE = "/shipping"
+STORE_NAMESPACE = "/store"
 BOARD_ROLES = frozenset({Role.SHIPPING, Role.SUPERVISOR, Role.ADMIN})
+
+
+def store_room(store_id: int) -> str:
+    return f"store:{store_id}"
 
 
 class BoardNamespace(StaffNamespace):
@@ -23,10 +28,17 @@ class BoardNamespace(StaffNamespace):
         return {"ok": True, "region": current_user.region_id}
 
 
-def notify_board(order: Order, before: OrderStatus | None) -> None:
-    """After the commit, tell the boards of the order's region and of head office that it moved."""
-    data = {"order_id": order.id, "order_no": order.order_no, "from": before.value if before else None,
-            "to": order.status.value, "region_id": order.region_id, "store_id": order.store_id}
-    emit_after_commit("order_moved", data, namespace=NAMESPACE, to=f"region:{order.region_id}")
-    if order.region_id != HEAD_OFFICE:
-        emit_after_commit("order_moved", data, namespace=NAMESPACE, to=f"region:{HEAD_OFFICE}")
+class StoreNamespace(StaffNamespace):
+    """Store clerks: each socket hears its own store's room only (joined by the server, never by the client)."""
+
+    roles = frozenset({Role.CLERK})
+
+    def on_connect(self, auth: Any = None) -> None:
+        super().on_connect(auth)
+        if current_user.store_id is None:
+            raise ConnectionRefusedError("no_store")
+        join_room(store_room(current_user.store_id))
+
+    def on_ping(self, data: Any = None) -> dict:
+        """Lets the store screen check that its socket is alive and still signed in."""
+        return {"ok": True, "store": current_user.store_id}

@@ -15,10 +15,11 @@ from portal.core.models import StatusChange
 from portal.core.roles import Role
 from portal.core.time import vietnam_to_utc, vietnam_today
 from portal.extensions import db
-from portal.orders.models import BOARD_TABS, Order, OrderStatus, PaymentMethod, ReceiveMethod
+from portal.orders import lifecycle
+from portal.orders.models import BOARD_TABS, Order, OrderStatus, PaymentMethod
 from portal.org.models import Region, Store
 from portal.shipping import board, bp, services
-from portal.shipping.forms import CancelForm, ConfirmForm, HandOverForm, ResolveFlagForm
+from portal.shipping.forms import CancelForm, ConfirmForm, HandOverForm, ResolveAttentionForm, ResolveFlagForm
 from portal.shipping.models import CarrierEvent
 
 VIEW = (Role.SHIPPING, Role.SUPERVISOR, Role.ADMIN)
@@ -33,7 +34,7 @@ FIELD_OF = {"bad_iccid": "iccid", "iccid_in_use": "iccid", "pickup_in_past": "pi
 def board_order_or_404(order_id: int) -> Order:
     """An order of the staff member's region that belongs on the board (eSIM by e-mail does not)."""
     order = get_in_region_or_404(Order, order_id)
-    if order.receive_method == ReceiveMethod.EMAIL:
+    if not order.on_board:
         abort(404)
     return order
 
@@ -101,6 +102,7 @@ def render_detail(order: Order, status: int = 200, **forms):
         "shipping/detail.html", order=order, history=history, events=events, confirm=confirm,
         hand_over_form=forms.get("hand_over") or HandOverForm(formdata=None),
         cancel_form=forms.get("cancel") or CancelForm(formdata=None),
+        attention_form=forms.get("attention") or ResolveAttentionForm(formdata=None),
         can_act=current_user.role in ACT, labels={s.value: s.label for s in OrderStatus},
     ), status
 
@@ -139,16 +141,25 @@ def confirm(order_id: int):
 @allow(*ACT)
 def hand_over(order_id: int):
     form = HandOverForm()
-    return _act(order_id, form, "hand_over", lambda order: services.hand_over(order, current_user, form.iccid.data),
-                _("Đã bàn giao cho đơn vị vận chuyển: đơn đang giao."))
+    return _act(order_id, form, "hand_over", lambda order: lifecycle.hand_over(order, current_user, form.iccid.data),
+                _("Đã ghi serial SIM và bàn giao cho đơn vị vận chuyển."))
 
 
 @bp.post("/orders/<int:order_id>/cancel")
 @allow(*ACT)
 def cancel(order_id: int):
     form = CancelForm()
-    return _act(order_id, form, "cancel", lambda order: services.cancel_order(order, current_user, form.reason.data),
+    return _act(order_id, form, "cancel", lambda order: lifecycle.cancel(order, current_user, form.reason.data),
                 _("Đã hủy đơn và trả số về kho."))
+
+
+@bp.post("/orders/<int:order_id>/carrier-attention")
+@allow(*ACT)
+def resolve_attention(order_id: int):
+    """A carrier status that fitted no move has been dealt with (a note is kept in the audit log)."""
+    form = ResolveAttentionForm()
+    return _act(order_id, form, "attention", lambda order: services.resolve_carrier_attention(
+        order, current_user, form.note.data), _("Đã ghi nhận xử lý thông báo của đơn vị vận chuyển."))
 
 
 @bp.get("/orders/<int:order_id>/packing-slip")
@@ -156,7 +167,7 @@ def cancel(order_id: int):
 def packing_slip(order_id: int):
     """E-2.3: what goes in the parcel with the blank SIM: serial, hold code, how to activate in the app."""
     order = board_order_or_404(order_id)
-    if order.receive_method != ReceiveMethod.DELIVERY or order.status == OrderStatus.PENDING:
+    if not order.has_packing_slip:
         abort(404)
     from portal.shipping.slips import activation_qr
 

@@ -54,5 +54,5 @@ def test_customer_holds_a_number_with_store_pickup_and_sees_the_ticket(live, bro
     page.click("button:has-text(\"Xác nhận giữ số\")")
     page.wait_for_selector(".cs-code")
     _shot(page, tmp_path, "ticket")
-    assert page.is_visible("text=Chờ xử lý")
+    assert page.is_visible("text=Chờ nhận tại cửa hàng")  # SHIP-6: sent to the store
     assert not [m for m in console if "Content Security Policy" in m], console

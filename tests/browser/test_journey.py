@@ -270,7 +270,7 @@ def _walk(j: Journey) -> None:
     _pay_at_bank(j, "325.000", "cancel")
     assert "Đã hủy thanh toán" in j.text("#payment-box") and j.text("#order-status") == "Chờ thanh toán"
     _pay_at_bank(j, "325.000", "success")
-    assert "Thanh toán thành công" in j.text("#payment-result") and j.text("#order-status") == "Chờ xử lý"
+    assert "Thanh toán thành công" in j.text("#payment-result") and j.text("#order-status") == "Chờ nhận tại cửa hàng"
 
     # Phiếu của tôi: the three tickets, newest first, each with its timeline.
     j.page.get_by_role("link", name="Phiếu của tôi").first.click()
@@ -279,11 +279,11 @@ def _walk(j: Journey) -> None:
     rows = j.page.locator("li.cs-number").all_inner_texts()
     assert [code for code in (store_code, cod_code, esim_code) if any(code in r for r in rows)] == \
         [store_code, cod_code, esim_code]
-    assert "Chờ xử lý" in rows[0] and "325.000 ₫" in rows[0]
+    assert "Chờ nhận tại cửa hàng" in rows[0] and "325.000 ₫" in rows[0]
     assert "Chờ xử lý" in rows[1] and "845.000 ₫" in rows[1]
     assert "Đã giao" in rows[2] and "525.000 ₫" in rows[2]
     for code, steps in ((esim_code, ("Đã giao", "Chờ xử lý", "Chờ thanh toán")), (cod_code, ("Chờ xử lý",)),
-                        (store_code, ("Chờ xử lý", "Chờ thanh toán"))):
+                        (store_code, ("Chờ nhận tại cửa hàng", "Chờ thanh toán"))):
         j.page.locator("a.cs-ticket-link", has_text=code).click()
         timeline = j.text(".cs-timeline")
         assert all(step in timeline for step in steps), (code, timeline)

@@ -13,11 +13,10 @@ from portal.core.time import utcnow
 from portal.holds import services as holds
 from portal.holds.models import HoldStatus, HoldTicket
 from portal.numbers.models import NumberStatus, PhoneNumber
-from portal.orders import queries
+from portal.orders import lifecycle, queries
 from portal.orders import services as orders
 from portal.orders.models import Order, OrderStatus
 from portal.orders.validation import FieldErrors
-from portal.shipping import services as shipping
 
 from .conftest import hold_form
 
@@ -40,7 +39,7 @@ def test_cod_delivery_order_holds_the_number_and_starts_pending__HOLD_11(numbers
     assert order.order_no.startswith("DH") and len(order.order_no) == 10
     assert order.region_id == 2  # TP. Hồ Chí Minh → CTKV2
     assert (order.number_price, order.sim_fee, order.delivery_fee, order.total) == (500_000, 25_000, 20_000, 545_000)
-    assert order.ticket.expires_at == orders.KEPT_FOR_ORDER  # a COD hold lives as long as its order
+    assert order.ticket.status == HoldStatus.RESERVED and not order.ticket.expires  # kept as long as its order
     assert _number(db, "0903686868").status == NumberStatus.HELD
     moves = db.session.scalars(select(StatusChange.to_status).where(StatusChange.object_type == "customer_order"))
     assert list(moves) == ["pending"]
@@ -125,7 +124,7 @@ def test_cod_hold_does_not_expire(numbers, customer, db):
 def test_cancel_order_frees_the_number__SHIP_11(numbers, customer, db):
     order, _ = orders.place_order(hold_form(), customer, "web", "n")
     db.session.commit()
-    shipping.cancel_order(order, customer, "Khách đổi ý", by_customer=True)
+    lifecycle.cancel(order, customer, "Khách đổi ý", by_customer=True)
     db.session.commit()
     assert order.status == OrderStatus.CANCELLED and order.ticket.status == HoldStatus.CANCELLED
     assert _number(db, "0903686868").status == NumberStatus.AVAILABLE
@@ -142,8 +141,8 @@ def test_cancelling_the_hold_cancels_its_order(numbers, customer, db):
 def test_order_paid_pays_the_hold_and_puts_the_order_on_the_board__SHIP_2(numbers, customer, db):
     online, _ = orders.place_order(hold_form(payment_method="online"), customer, "web", "a")
     cod, _ = orders.place_order(hold_form(number="0909123456"), customer, "web", "b")
-    orders.order_paid(online)
-    orders.order_paid(cod)  # the cash collected
+    lifecycle.pay(online, None)
+    lifecycle.pay(cod, None)  # the cash collected: the same move
     db.session.commit()
     assert online.status == OrderStatus.PENDING and online.ticket.status == HoldStatus.PAID
     assert cod.status == OrderStatus.PENDING and cod.paid_at is not None and cod.ticket.status == HoldStatus.PAID

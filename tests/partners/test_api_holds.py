@@ -157,7 +157,7 @@ def test_look_up_and_cancel_own_ticket__E_3_2(api, stock, db):
     assert _status(db, "0903126868") == NumberStatus.AVAILABLE
     again = api.delete(f"/holds/{code}")  # a retried DELETE: same answer, nothing more happens
     assert again.status_code == 200 and again.get_json()["status"] == "cancelled"
-    assert len(list(db.session.scalars(select(AuditEntry).where(AuditEntry.action == "hold.cancel")))) == 1
+    assert len(list(db.session.scalars(select(AuditEntry).where(AuditEntry.action == "hold.cancelled")))) == 1
     assert api.get(f"/holds/{code}").get_json()["status"] == "cancelled"
 
 

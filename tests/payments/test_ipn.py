@@ -221,14 +221,14 @@ def test_success_after_the_hold_expired_is_kept_and_flagged_for_refund(client, m
 
 
 def test_customer_cancelling_an_order_paid_online_flags_the_refund(client, make_order, db):
-    from portal.shipping.services import cancel_order
+    from portal.orders.lifecycle import cancel
 
     order = make_order()
     payment, _ = _start(order)
     assert client.get(IPN, query_string=ipn_params(payment)).get_json()["RspCode"] == "00"
     order = _reload(db, order)
     assert order.status == OrderStatus.PENDING and order.paid_at is not None
-    cancel_order(order, order_customer(order), "Khách hàng hủy", by_customer=True)
+    cancel(order, order_customer(order), "Khách hàng hủy", by_customer=True)
     db.session.commit()
     flag = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "payment.refund_needed"))
     assert flag is not None and flag.detail["amount"] == order.total

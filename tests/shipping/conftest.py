@@ -45,7 +45,7 @@ def make_order(db) -> Callable[..., Order]:
     from portal.numbers.services import NewNumber, add_numbers
 
     def make(region: int = 1, receive: str = "delivery", payment: str = "cod",
-             status: OrderStatus = OrderStatus.PENDING, store: str | None = None, phone: str = "0912345678",
+             status: OrderStatus | None = None, store: str | None = None, phone: str = "0912345678",
              sim: str = "physical", total: int = 545_000) -> Order:
         n = next(_numbers)
         number = f"0906{n:06d}"
@@ -55,8 +55,11 @@ def make_order(db) -> Callable[..., Order]:
         if receive == "store":
             code = store or {1: "CH-HN-01", 2: "CH-HCM-01", 3: "CH-DN-01", 5: "CH-HP-01", 9: "CH-CT-01"}[region]
             store_id = db.session.scalar(select(Store.id).where(Store.code == code))
+        if status is None:  # where portal.orders.lifecycle puts a new (paid) order: a store order goes to its store
+            status = OrderStatus.WAITING_PICKUP if receive == "store" else OrderStatus.PENDING
         order = Order(
             order_no=f"DH{date.today():%y%m%d}{n:05d}", ticket_id=ticket.id, channel="web", status=status,
+            collect_by=utcnow() + timedelta(days=7) if receive == "store" else None,
             region_id=region, sim_type=sim, receive_method=ReceiveMethod(receive),
             payment_method=PaymentMethod(payment),
             store_id=store_id, full_name="Nguyễn Văn An", id_type=IdType.CCCD, id_number=ID_NUMBER,
@@ -73,6 +76,8 @@ def make_order(db) -> Callable[..., Order]:
         if payment == "online":
             order.paid_at = utcnow()
             holds.mark_paid(ticket)
+        else:  # a cash-on-delivery order's hold is kept for it until the cash is collected
+            holds.reserve_for_order(ticket)
         db.session.add(order)
         db.session.commit()
         return order

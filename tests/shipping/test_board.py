@@ -12,6 +12,7 @@ from portal.core.models import AuditEntry
 from portal.core.roles import Role
 from portal.core.time import VIETNAM
 from portal.extensions import socketio
+from portal.orders import lifecycle
 from portal.orders.models import Order, OrderStatus
 from tests.conftest import page_csrf
 from tests.shipping.conftest import ID_NUMBER, confirm_now, make_iccid
@@ -36,7 +37,8 @@ def test_board_has_the_spec_tabs_with_counts__SHIP_2_4(client, login, make_order
     html = client.get("/shipping/").get_data(as_text=True)
     assert [t for t in TABS if t in html] == TABS
     assert html.index(TABS[0]) < html.index(TABS[1]) < html.index(TABS[2]) < html.index(TABS[3]) < html.index(TABS[4])
-    assert _counts(html) == {"pending": 2, "waiting_pickup": 0, "delivering": 0, "delivered": 0, "cancelled": 1}
+    # SHIP-6: a store pickup order is sent to its store at once: it waits there for the customer.
+    assert _counts(html) == {"pending": 1, "waiting_pickup": 1, "delivering": 0, "delivered": 0, "cancelled": 1}
 
 
 def test_board_search_by_order_number_phone_or_hold_code(client, login, make_order):
@@ -53,7 +55,8 @@ def test_board_filters_by_store_payment_and_dates(client, login, make_order, db)
     login(Role.SHIPPING, region=1)
     home = make_order(payment="online")
     store = make_order(receive="store", store="CH-HN-02")
-    html = client.get("/shipping/", query_string={"store": store.store_id}).get_data(as_text=True)
+    html = client.get("/shipping/", query_string={"store": store.store_id, "tab": "waiting_pickup"}).get_data(
+        as_text=True)
     assert store.order_no in html and home.order_no not in html
     html = client.get("/shipping/", query_string={"payment": "online"}).get_data(as_text=True)
     assert home.order_no in html and store.order_no not in html
@@ -165,8 +168,9 @@ def test_cod_page_shows_expected_vs_reported_and_the_flag(client, login, make_or
 
     order = make_order()
     confirm_now(order, make_staff(Role.SHIPPING, region=1))
-    services.apply_carrier_status({"OrderCode": "GYCOD1", "ClientOrderCode": order.order_no, "Status": "delivered",
-                                   "CODAmount": 500_000, "Time": "t1"})
+    for status in ("picked", "delivered"):
+        services.apply_carrier_status({"OrderCode": "GYCOD1", "ClientOrderCode": order.order_no, "Status": status,
+                                       "CODAmount": 500_000, "Time": "t1"})
     db.session.commit()
     login(Role.SUPERVISOR, region=1)
     html = client.get("/shipping/cod").get_data(as_text=True)
@@ -188,9 +192,8 @@ def test_board_socket_hears_a_move_in_its_region_only__SHIP_8_1(app, client, log
     mine, theirs = make_order(region=1), make_order(region=2)
     token = page_csrf(client, f"/shipping/orders/{mine.id}")
     client.post(f"/shipping/orders/{mine.id}/cancel", data={"csrf_token": token, "reason": "Khách hủy"})
-    from portal.shipping import services
 
-    services.cancel_order(db.session.get(Order, theirs.id), "customer", "Khách hủy", by_customer=True)
+    lifecycle.cancel(db.session.get(Order, theirs.id), "customer", "Khách hủy", by_customer=True)
     db.session.commit()
     deadline = time.monotonic() + 3
     moved = []
@@ -219,13 +222,13 @@ def test_trigger_kept_counts_match_a_live_count_after_every_move(app, db, make_o
     from flask_login import login_user
     from werkzeug.datastructures import MultiDict
 
-    from portal.shipping import board, services
+    from portal.shipping import board
 
     staff = make_staff(Role.SHIPPING, region=1)
     orders = [make_order(region=r) for r in (1, 1, 2)] + [make_order(receive="store"), make_order(receive="email",
                                                                                                    sim="esim")]
     confirm_now(orders[0], staff)
-    services.cancel_order(db.session.get(Order, orders[1].id), staff, "Khách hủy")
+    lifecycle.cancel(db.session.get(Order, orders[1].id), staff, "Khách hủy")
     db.session.commit()
     for viewer in (staff, make_staff(Role.SUPERVISOR, region=0)):
         with app.test_request_context("/shipping/"):

@@ -105,7 +105,8 @@ def test_delivered_with_cash_refused_at_the_door_and_store_pickup__SHIP_1_23(car
              _place_on_the_customer_web(live, customer, numbers[1]),
              _place_on_the_customer_web(live, customer, numbers[2], receive_method="store", store_code=STORE_HCM)]
     delivered, refused, pickup = (_order_of(db, code) for code in hold_codes)
-    assert {o.status for o in (delivered, refused, pickup)} == {OrderStatus.PENDING}  # SHIP-2: Chờ xử lý
+    assert {o.status for o in (delivered, refused)} == {OrderStatus.PENDING}  # SHIP-2: Chờ xử lý
+    assert pickup.status == OrderStatus.WAITING_PICKUP  # SHIP-6: sent to the chosen store at once
     assert delivered.region_id == pickup.region_id == 2 and pickup.store.code == STORE_HCM
     assert (delivered.total, pickup.total) == (545_000, 525_000)  # number + SIM fee (+ delivery fee)
     ids = {o.order_no: o.id for o in (delivered, refused, pickup)}
@@ -185,7 +186,7 @@ def test_the_board_updates_live_in_a_browser__SHIP_22(carrier_env, live, db, mak
     with writing():
         shipper = make_staff(Role.SHIPPING, region=1)
         order = make_order()
-        make_order(receive="store")
+        make_order(receive="store", region=2)  # another region's board
         order_id, order_no = order.id, order.order_no
         db.session.commit()
     session = live_staff_session(live, shipper.username)
