@@ -68,8 +68,3 @@ def authenticate(key: str | None) -> Partner | None:
         return None
     return partner if partner.is_active else None
 
-
-def bearer_token(header: str | None) -> str | None:
-    """The credentials of an ``Authorization: Bearer <key>`` header (scheme case-insensitive)."""
-    scheme, _sep, token = (header or "").strip().partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
