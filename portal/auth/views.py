@@ -1,8 +1,6 @@
 """Sign-in and sign-out. Views are thin: validate, call a service, commit, redirect."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
@@ -12,6 +10,7 @@ from portal.auth import services as auth
 from portal.auth.forms import LoginForm
 from portal.core.access import allow, public
 from portal.core.errors import PortalError
+from portal.core.urls import safe_next
 from portal.extensions import db, limiter, login_manager
 
 EXPIRED_MESSAGES = {
@@ -30,15 +29,6 @@ def _load_user(staff_id: str):
     if ended:
         g.session_ended = ended
     return staff
-
-
-def safe_next(target: str | None) -> str | None:
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
 
 
 def login_required_response():
