@@ -11,9 +11,12 @@ from portal.appapi.core import (
     current_api_token,
     customer_api,
 )
+from portal.core.domains import Domain
 
 __all__ = ["api_blueprint", "app_credentials", "bp", "current_api_customer", "current_api_token", "customer_api"]
 
 bp = api_blueprint("appapi", __name__)
 
 from portal.appapi import accounts  # noqa: E402,F401
+
+DOMAIN = Domain(blueprints=(bp,))
