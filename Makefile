@@ -18,7 +18,7 @@ help:
 	@echo "make run          migrate, seed the demo data, start web + worker on http://127.0.0.1:\$${PORT:-5000}"
 	@echo "make test         the suite on SQLite + embedded Redis; again on PostgreSQL + Redis if TEST_DATABASE_URL is set"
 	@echo "make install      create $(VENV) and install requirements.txt"
-	@echo "make lint         ruff"
+	@echo "make lint         ruff, then the import-linter contract (.importlinter)"
 	@echo "make migrate      apply the database migrations (DATABASE_URL, default instance/portal.db)"
 	@echo "make clean        remove caches and compiled translations (keeps $(VENV) and instance/)"
 
@@ -51,11 +51,12 @@ test: $(STAMP) translations
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 migrate: $(STAMP)
 	$(PY) -m flask --app wsgi db upgrade
 
 clean:
 	find . -name __pycache__ -type d -not -path './.venv/*' -prune -exec rm -rf {} +
-	rm -rf .pytest_cache .ruff_cache .hypothesis test-artifacts
+	rm -rf .pytest_cache .ruff_cache .import_linter_cache .hypothesis test-artifacts
 	if [ -d portal/translations ]; then find portal/translations -name '*.mo' -delete; fi

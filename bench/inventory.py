@@ -130,8 +130,8 @@ def main(argv: list[str] | None = None) -> None:
     with app.app_context():
         from flask_migrate import upgrade
 
+        from portal.core.domains import ensure_reference_data
         from portal.extensions import db
-        from portal.org.services import ensure_reference_data
 
         upgrade()
         ensure_reference_data()

@@ -129,9 +129,9 @@ def prepare(args):
     from flask_migrate import upgrade
     from sqlalchemy import func, select, text
 
+    from portal.core.domains import ensure_reference_data
     from portal.extensions import db
     from portal.orders.models import Order
-    from portal.org.services import ensure_reference_data
 
     url = database_url(args)
     if args.engine == "sqlite":

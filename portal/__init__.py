@@ -10,10 +10,11 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from portal import config as portal_config
 from portal.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
 
-BLUEPRINTS = ("portal.home", "portal.auth", "portal.audit", "portal.admin", "portal.holds", "portal.numbers",
-              "portal.partners", "portal.customers", "portal.appapi", "portal.promotions", "portal.orders",
-              "portal.orders.app_api", "portal.payments", "portal.payments.app_api",
-              "portal.shipping")
+# The domain packages, each declaring its blueprints, models, sockets, nav entries, commands and reference data
+# (portal.core.domains). Blueprints register and reference data is inserted in this order.
+DOMAINS = ("portal.org", "portal.home", "portal.auth", "portal.audit", "portal.admin", "portal.holds",
+           "portal.numbers", "portal.partners", "portal.customers", "portal.appapi", "portal.promotions",
+           "portal.orders", "portal.payments", "portal.shipping")
 
 
 def _locale() -> str:
@@ -25,7 +26,7 @@ def _locale() -> str:
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: settings from the environment, then ``config`` on top (tests)."""
-    from portal.core import access, errors, security
+    from portal.core import access, domains, errors, security
     from portal.core import logging as portal_logging
     from portal.core import redis as portal_redis
 
@@ -53,7 +54,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.session_protection = None  # our server-side sessions do better than a hash of the IP
-    _register_sockets()  # before init_app, so that every app's server gets the namespaces
+    import portal.core.models  # noqa: F401  (the audit log and the jobs outbox; domains import their own)
+    from portal.core.realtime import STAFF_NOTICES
+
+    installed = domains.load(DOMAINS)
+    # Before init_app, so that every app's server gets the namespaces.
+    domains.add_namespaces(socketio, [STAFF_NOTICES, *(n for d in installed for n in d.namespaces)])
     socketio.init_app(
         app,
         async_mode="threading",
@@ -62,10 +68,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         cors_allowed_origins=app.config.get("SOCKETIO_ORIGINS"),  # None: same origin only
     )
 
-    _import_models()
-    for name in BLUEPRINTS:
-        module = __import__(name, fromlist=["bp"])
-        app.register_blueprint(module.bp)
+    domains.install(app, installed)
     app.view_functions["static"].access_policy = access.PUBLIC  # type: ignore[attr-defined]
     errors.register(app)
     security.register(app)
@@ -113,42 +116,15 @@ def _limiter_uri(redis_url: str) -> str:
     return redis_url
 
 
-def _import_models() -> None:
-    # Every model module, so that metadata (migrations, tests) sees every table.
-    import portal.auth.models  # noqa: F401
-    import portal.core.models  # noqa: F401
-    import portal.customers.models  # noqa: F401
-    import portal.holds.models  # noqa: F401
-    import portal.numbers.models  # noqa: F401
-    import portal.orders.models  # noqa: F401
-    import portal.org.models  # noqa: F401
-    import portal.partners.models  # noqa: F401
-    import portal.payments.models  # noqa: F401
-    import portal.promotions.models  # noqa: F401
-    import portal.shipping.models  # noqa: F401
-
-
-def _register_sockets() -> None:
-    """Each domain's namespaces, registered once per process (SocketIO keeps them for every init_app)."""
-    from portal.core.realtime import NotifyNamespace
-    from portal.shipping.sockets import NAMESPACE as SHIPPING_NAMESPACE
-    from portal.shipping.sockets import STORE_NAMESPACE, BoardNamespace, StoreNamespace
-
-    if not socketio.namespace_handlers:
-        socketio.on_namespace(NotifyNamespace("/staff"))
-        socketio.on_namespace(BoardNamespace(SHIPPING_NAMESPACE))
-        socketio.on_namespace(StoreNamespace(STORE_NAMESPACE))
-
-
 def _register_template_helpers(app: Flask) -> None:
     from datetime import UTC
 
     from flask_babel import format_datetime, format_decimal
 
     from portal.core.access import may_open
+    from portal.core.nav import nav_for
     from portal.core.privacy import scrub
     from portal.core.roles import ROLE_LABELS
-    from portal.home.nav import nav_for
     from portal.numbers.formatting import format_number, format_vnd
 
     app.jinja_env.globals["may_open"] = may_open
@@ -164,3 +140,8 @@ def _register_template_helpers(app: Flask) -> None:
         from flask_login import current_user
 
         return {"nav_items": nav_for(current_user), "role_labels": ROLE_LABELS, "current_lang": _locale()}
+
+
+from portal.core import jobs as _jobs  # noqa: E402
+
+_jobs.set_app_factory(create_app)  # a job run outside worker.py (and outside a request) builds the app itself

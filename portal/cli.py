@@ -43,7 +43,7 @@ staff_cli = AppGroup("staff", help="Staff accounts.")
 def create_staff_command(username: str, role: str, region: int, store: str | None, full_name: str) -> None:
     """Create a staff member; the password is read from standard input."""
     from portal.auth.services import create_staff
-    from portal.org.services import ensure_reference_data
+    from portal.core.domains import ensure_reference_data
 
     if sys.stdin.isatty():
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
@@ -86,7 +86,7 @@ def seed_demo_command() -> None:
 def seed_demo() -> int:
     from portal.auth.models import Staff
     from portal.auth.services import create_staff
-    from portal.org.services import ensure_reference_data
+    from portal.core.domains import ensure_reference_data
 
     ensure_reference_data()
     existing = set(db.session.scalars(select(Staff.username)))
@@ -175,4 +175,3 @@ def print_demo_logins() -> None:
 def register(app: Flask) -> None:
     app.cli.add_command(staff_cli)
     app.cli.add_command(seed_demo_command)
-    app.cli.add_command(__import__("portal.numbers.cli", fromlist=["numbers_cli"]).numbers_cli)

@@ -123,7 +123,7 @@ def _empty_tables() -> None:
 def db(app: Flask) -> Iterator:
     """The database with the reference rows (regions, shopcodes, stores); emptied after the test."""
     from portal.core import redis as portal_redis
-    from portal.org.services import ensure_reference_data
+    from portal.core.domains import ensure_reference_data
 
     with app.app_context():
         portal_redis.connection().flushdb()

@@ -8,9 +8,10 @@ from flask_babel import gettext as _
 
 from portal.appapi import bp
 from portal.appapi import openapi as doc
-from portal.appapi.core import app_credentials, current_api_token, customer_api, json_body, string_field
+from portal.appapi.core import app_credentials, current_api_token, customer_api
 from portal.appapi.tokens import issue_token, revoke_token
 from portal.core.access import public
+from portal.core.api import json_body, string_field
 from portal.core.audit import audit
 from portal.core.errors import Invalid
 from portal.customers import services as accounts

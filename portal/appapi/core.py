@@ -3,10 +3,11 @@
 Another domain adds endpoints in its own module::
 
     # portal/orders/app_api.py
-    from portal.appapi import api_blueprint, customer_api, json_body, string_field
+    from portal.appapi import api_blueprint, customer_api
     from portal.appapi import openapi as doc
+    from portal.core.api import json_body, string_field
 
-    bp = api_blueprint("orders_app", __name__)        # served under /api/app/v1; add the module to BLUEPRINTS
+    bp = api_blueprint("orders_app", __name__)        # served under /api/app/v1; list bp in the domain's DOMAIN
 
     @bp.get("/tickets")
     @customer_api
@@ -16,7 +17,8 @@ Another domain adds endpoints in its own module::
     doc.add_operation("/tickets", "get", "listTickets", "Phiếu của tôi", tag="Phiếu",
                       responses={"200": doc.ok("Danh sách phiếu.", "TicketList")})
 
-Errors are ``PortalError``s with stable codes registered in ``openapi.ERRORS``.
+Errors are ``PortalError``s with stable codes registered in ``openapi.ERRORS``; the JSON plumbing (body and
+field readers, paging, Idempotency-Key, 401 and 429 answers) is ``portal.core.api``, shared with the partner API.
 """
 from __future__ import annotations
 
@@ -31,18 +33,12 @@ from flask_limiter.util import get_remote_address
 from portal.appapi.openapi import PREFIX
 from portal.appapi.tokens import authenticate_token
 from portal.core.access import authenticated_by
+from portal.core.api import Unauthorized, bearer_token, json_blueprint
 from portal.customers.models import Customer, CustomerApiToken
-from portal.extensions import csrf, limiter
-from portal.partners import api as partner_api
-from portal.partners.api import json_body, string_field
-from portal.partners.services import bearer_token
+from portal.extensions import limiter
 
-__all__ = ["ApiUnauthorized", "api_blueprint", "app_credentials", "current_api_customer", "current_api_token",
-           "customer_api", "json_body", "string_field"]
+__all__ = ["api_blueprint", "app_credentials", "current_api_customer", "current_api_token", "customer_api"]
 _ENVIRON_KEY = "portal.app_token"
-
-
-ApiUnauthorized = partner_api.Unauthorized  # 401 with a stable code; the handler adds WWW-Authenticate
 
 
 def current_api_token() -> CustomerApiToken | None:
@@ -72,7 +68,7 @@ def customer_api(view: Callable) -> Callable:
     def call(*args: Any, **kwargs: Any):
         customer = current_api_customer()
         if customer is None:
-            raise ApiUnauthorized("unauthorized", _("Thiếu mã truy cập, mã không đúng, đã hết hạn hoặc đã bị thu hồi."))
+            raise Unauthorized("unauthorized", _("Thiếu mã truy cập, mã không đúng, đã hết hạn hoặc đã bị thu hồi."))
         return view(customer, *args, **kwargs)
 
     return authenticated_by("customer_token")(AUTH_FAILURES(call))
@@ -84,11 +80,6 @@ def app_credentials(view: Callable) -> Callable:
 
 
 def api_blueprint(name: str, import_name: str) -> Blueprint:
-    """A blueprint served under /api/app/v1: CSRF-exempt (no cookies), JSON errors, bounded bodies."""
-    bp = Blueprint(name, import_name, url_prefix=PREFIX)
-    csrf.exempt(bp)
-    # The partner API's own hooks: the same body limit, 401 with WWW-Authenticate, 429 as "rate_limited".
-    bp.before_request(partner_api.limit_body)
-    bp.register_error_handler(ApiUnauthorized, partner_api.unauthorized_response)
-    bp.register_error_handler(429, partner_api.rate_limited_response)
-    return bp
+    """A blueprint served under /api/app/v1 (``portal.core.api.json_blueprint``: CSRF-exempt, JSON errors, bounded
+    bodies, 401 with WWW-Authenticate, 429 as "rate_limited")."""
+    return json_blueprint(name, import_name, url_prefix=PREFIX)

@@ -20,7 +20,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from portal.partners.openapi import param, ref
+from portal.core.openapi import (
+    BAD_FIELD_TYPE,
+    BAD_JSON,
+    METHOD_NOT_ALLOWED,
+    MISSING_FIELD,
+    NOT_FOUND,
+    UNAVAILABLE,
+    ErrorCode,
+    error_doc,
+    error_schema,
+    param,
+    ref,
+)
 
 VERSION = "1.0.0"
 PREFIX = "/api/app/v1"
@@ -34,7 +46,7 @@ __all__ = ["ERRORS", "PREFIX", "add_errors", "add_operation", "add_schema", "add
            "param", "ref"]
 
 
-def add_errors(*errors: tuple[str, int, str]) -> None:
+def add_errors(*errors: ErrorCode) -> None:
     """Register stable error codes: (code, HTTP status, what it means and what to do, in Vietnamese)."""
     for code, status, meaning in errors:
         ERRORS[code] = (status, meaning)
@@ -52,9 +64,7 @@ def error(description: str, *codes: str) -> dict[str, Any]:
     """A response object for refusals with ``codes`` (each must be registered)."""
     missing = [c for c in codes if c not in ERRORS]
     assert not missing, f"undocumented error codes: {missing}"
-    example = {"error": {"code": codes[0], "message": ERRORS[codes[0]][1]}}
-    return {"description": description + " Mã lỗi: " + ", ".join(f"`{c}`" for c in codes) + ".",
-            "content": {"application/json": {"schema": ref("Error"), "example": example}}}
+    return error_doc(description, codes, {c: ERRORS[c][1] for c in codes})
 
 
 def ok(description: str, schema: str | dict[str, Any] | None = None, example: Any = None) -> dict[str, Any]:
@@ -87,13 +97,6 @@ def add_operation(path: str, method: str, op_id: str, summary: str, *, tag: str,
     PATHS.setdefault(path, {})[method.lower()] = operation
 
 
-def _error_schema() -> dict[str, Any]:
-    return {"type": "object", "required": ["error"], "properties": {"error": {
-        "type": "object", "required": ["code", "message"], "properties": {
-            "code": {"type": "string", "enum": sorted(ERRORS), "description": "Mã lỗi ổn định."},
-            "message": {"type": "string", "description": "Thông báo tiếng Việt cho người dùng."}}}}}
-
-
 def document(server_url: str = PREFIX) -> dict[str, Any]:
     """The OpenAPI 3.1 document of the app API."""
     return {
@@ -110,7 +113,7 @@ def document(server_url: str = PREFIX) -> dict[str, Any]:
             "securitySchemes": {"customerToken": {
                 "type": "http", "scheme": "bearer", "bearerFormat": "csa_…",
                 "description": "Mã truy cập của khách nhận từ POST /token: Authorization: Bearer csa_…"}},
-            "schemas": {"Error": _error_schema(), **SCHEMAS},
+            "schemas": {"Error": error_schema(sorted(ERRORS)), **SCHEMAS},
             "responses": {
                 "Unauthorized": {**error("Thiếu mã truy cập, mã sai, hết hạn hoặc đã bị thu hồi.", "unauthorized"),
                                  "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}}},
@@ -122,14 +125,14 @@ def document(server_url: str = PREFIX) -> dict[str, Any]:
 
 
 add_errors(
-    ("bad_json", 400, "Nội dung yêu cầu không phải JSON hợp lệ, hoặc không phải một đối tượng JSON."),
+    BAD_JSON,
     ("unauthorized", 401, "Thiếu header Authorization, mã truy cập sai, hết hạn hoặc đã bị thu hồi."),
-    ("not_found", 404, "Đường dẫn không tồn tại."),
-    ("method_not_allowed", 405, "Phương thức HTTP không được hỗ trợ trên đường dẫn này."),
+    NOT_FOUND,
+    METHOD_NOT_ALLOWED,
     ("too_large", 413, "Nội dung yêu cầu quá lớn."),
-    ("missing_field", 422, "Thiếu trường bắt buộc trong nội dung JSON."),
-    ("bad_field_type", 422, "Trường JSON sai kiểu (ví dụ số thay vì chuỗi)."),
+    MISSING_FIELD,
+    BAD_FIELD_TYPE,
     ("rate_limited", 429, "Vượt giới hạn số yêu cầu; chờ theo header Retry-After rồi thử lại."),
     ("internal_error", 500, "Lỗi hệ thống; thử lại sau."),
-    ("unavailable", 503, "Hệ thống tạm gián đoạn; thử lại sau ít phút."),
+    UNAVAILABLE,
 )

@@ -3,45 +3,34 @@ from __future__ import annotations
 
 import hashlib
 import re
-import secrets
 from datetime import timedelta
 
-from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from portal.auth.models import STAFF_TRANSITIONS, Staff, StaffSession, StaffStatus
 from portal.core import redis as portal_redis
+from portal.core import tokens
 from portal.core.audit import audit, audit_now
 from portal.core.errors import Invalid, PortalError, TooManyAttempts
+from portal.core.passwords import dummy_hash, password_hasher
 from portal.core.realtime import disconnect_staff
 from portal.core.roles import Role
 from portal.core.states import transition
-from portal.core.time import utcnow
-from portal.core.tx import after_commit, independently
+from portal.core.tx import after_commit
 from portal.extensions import db
 from portal.org.models import Region, Store
 
-PRODUCTION_HASHER = PasswordHasher()  # argon2id with argon2-cffi's defaults (checklist 15)
-# Tests hash hundreds of passwords: same algorithm, cheap parameters (TESTING only).
-_TEST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-
-
-def password_hasher() -> PasswordHasher:
-    return _TEST_HASHER if current_app.config.get("TESTING") else PRODUCTION_HASHER
-
-
-def dummy_hash() -> str:
-    # Verified against when the username is unknown, so both paths cost the same time.
-    key = "portal_dummy_hash"
-    if key not in current_app.extensions:
-        current_app.extensions[key] = password_hasher().hash(secrets.token_urlsafe(16))
-    return current_app.extensions[key]
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,39}$")
 MIN_PASSWORD = 12
-TOUCH_EVERY = timedelta(minutes=1)
+
+# The cookie carries the token; its row ends at sign-out, after SESSION_IDLE_MINUTES idle or SESSION_MAX_HOURS.
+STAFF_SESSIONS = tokens.TokenKind(
+    StaffSession, owner_column="staff_id", owner_active=lambda row: row.staff.is_active,
+    limits=lambda row: (timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"]),
+                        row.created_at + timedelta(hours=current_app.config["SESSION_MAX_HOURS"])))
 
 
 class SignInFailed(PortalError):
@@ -96,10 +85,6 @@ def create_staff(
     return staff
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def _throttle_keys(username: str, ip: str) -> tuple[str, str]:
     user = hashlib.sha256(username.strip().lower().encode()).hexdigest()[:32]
     return f"portal:login:user:{user}", f"portal:login:ip:{ip}"
@@ -147,81 +132,30 @@ def sign_in(username: str, password: str, ip: str, user_agent: str = "") -> tupl
     portal_redis.connection().delete(user_key)
     if password_hasher().check_needs_rehash(staff.password_hash):
         staff.password_hash = password_hasher().hash(password)
-    token = secrets.token_urlsafe(32)
-    now = utcnow()
-    db.session.add(
-        StaffSession(id=_digest(token), staff_id=staff.id, created_at=now, last_seen_at=now, ip=ip,
-                     user_agent=user_agent[:200])
-    )
-    staff.last_login_at = now
+    row, token = tokens.issue(STAFF_SESSIONS, staff.id, ip=ip, user_agent=user_agent[:200])
+    staff.last_login_at = row.created_at
     audit("auth.login", staff, actor=staff)
     return staff, token
 
 
 def load_session_user(staff_id: str, token: str | None) -> tuple[Staff | None, str | None]:
     """The staff member behind a live session, or None and why the session no longer counts."""
-    if not token:
-        return None, None
-    row = db.session.get(StaffSession, _digest(token))
-    if row is None or str(row.staff_id) != str(staff_id):
-        return None, None
-    if row.ended_at is not None:
-        return None, row.ended_reason
-    cfg = current_app.config
-    now = utcnow()
-    reason = None
-    if now - row.last_seen_at > timedelta(minutes=cfg["SESSION_IDLE_MINUTES"]):
-        reason = "idle"
-    elif now - row.created_at > timedelta(hours=cfg["SESSION_MAX_HOURS"]):
-        reason = "expired"
-    elif not row.staff.is_active:
-        reason = "disabled"
-    if reason:
-        _end_now(row.id, reason)
-        return None, reason
-    if now - row.last_seen_at > TOUCH_EVERY:
-        _touch_now(row.id, now)
-    return row.staff, None
-
-
-def _end_now(session_id: str, reason: str) -> None:
-    # Its own transaction: a GET request that merely notices the end commits nothing else.
-    independently(_end_session, session_id, reason)
-
-
-def _end_session(connection, session_id: str, reason: str) -> None:
-    connection.execute(
-        update(StaffSession).where(StaffSession.id == session_id, StaffSession.ended_at.is_(None))
-        .values(ended_at=utcnow(), ended_reason=reason)
-    )
-
-
-def _touch_now(session_id: str, now) -> None:
-    independently(_touch_session, session_id, now)
-
-
-def _touch_session(connection, session_id: str, now) -> None:
-    connection.execute(update(StaffSession).where(StaffSession.id == session_id).values(last_seen_at=now))
+    found = tokens.look_up(STAFF_SESSIONS, token, owner_id=staff_id)
+    return (found.row.staff if found.row else None), found.ended
 
 
 def sign_out(staff: Staff, token: str | None) -> None:
     """End this browser's session on the server (checklist 4)."""
     if token:
-        db.session.execute(
-            update(StaffSession).where(StaffSession.id == _digest(token), StaffSession.ended_at.is_(None))
-            .values(ended_at=utcnow(), ended_reason="logout")
-        )
+        tokens.end(STAFF_SESSIONS, tokens.digest(token), "logout")
     audit("auth.logout", staff, actor=staff)
 
 
 def end_all_sessions(staff: Staff, reason: str) -> int:
     """End every open session of ``staff``; their sockets close after commit (checklist 5)."""
-    result = db.session.execute(
-        update(StaffSession).where(StaffSession.staff_id == staff.id, StaffSession.ended_at.is_(None))
-        .values(ended_at=utcnow(), ended_reason=reason)
-    )
+    ended = tokens.end_all(STAFF_SESSIONS, staff.id, reason)
     after_commit(disconnect_staff, staff.id)
-    return result.rowcount or 0
+    return ended
 
 
 def set_staff_status(staff: Staff, status: StaffStatus, actor: Staff, reason: str = "") -> None:

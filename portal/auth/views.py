@@ -1,9 +1,7 @@
 """Sign-in and sign-out. Views are thin: validate, call a service, commit, redirect."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
-from flask import flash, g, redirect, render_template, request, session, url_for
+from flask import flash, g, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
@@ -11,7 +9,8 @@ from portal.auth import bp
 from portal.auth import services as auth
 from portal.auth.forms import LoginForm
 from portal.core.access import allow, public
-from portal.core.errors import PortalError
+from portal.core.errors import PortalError, register_unauthenticated, wants_json
+from portal.core.urls import safe_next
 from portal.extensions import db, limiter, login_manager
 
 EXPIRED_MESSAGES = {
@@ -32,27 +31,17 @@ def _load_user(staff_id: str):
     return staff
 
 
-def safe_next(target: str | None) -> str | None:
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
-
-
 def login_required_response():
     """401 with the sign-in form in place, saying why (expired, revoked or simply signed out)."""
     form = LoginForm(next=request.full_path.rstrip("?") if request.method == "GET" else "")
     ended = g.get("session_ended")
     message = _(EXPIRED_MESSAGES[ended]) if ended in EXPIRED_MESSAGES else _("Vui lòng đăng nhập để tiếp tục.")
-    from portal.core.errors import wants_json
-
     if wants_json():
-        from flask import jsonify
-
         return jsonify(error={"code": "unauthenticated", "message": message}), 401
     return render_template("auth/login.html", form=form, notice=message), 401
+
+
+register_unauthenticated(login_required_response)
 
 
 @bp.route("/login", methods=["GET", "POST"])

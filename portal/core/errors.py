@@ -6,6 +6,8 @@ people and ``{"error": {"code", "message"}}`` for API clients.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from flask import Flask, g, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
@@ -65,6 +67,16 @@ MESSAGES = {
 }
 
 
+# The answer to a 401 from a staff page (the sign-in form, saying why): portal.auth registers it.
+_unauthenticated: Callable[[], Any] | None = None
+
+
+def register_unauthenticated(answer: Callable[[], Any]) -> None:
+    """Let a domain answer 401 (``abort(401)``: no signed-in staff member); without one, the plain error page."""
+    global _unauthenticated
+    _unauthenticated = answer
+
+
 def wants_json() -> bool:
     if request.path.startswith("/api/") or request.path == "/healthz":
         return True
@@ -101,10 +113,8 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
-        if exc.code == 401:
-            from portal.auth.views import login_required_response
-
-            return login_required_response()
+        if exc.code == 401 and _unauthenticated is not None:
+            return _unauthenticated()
         status = exc.code or 500
         # abort(404, description=...) keeps Werkzeug's English default otherwise.
         custom = exc.description if exc.description != type(exc).description else None

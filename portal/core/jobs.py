@@ -37,12 +37,19 @@ F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_RETRY = [10, 30, 60, 300, 900]
 PERIODIC: list[dict[str, Any]] = []
 _worker_app: Flask | None = None
+_app_factory: Callable[[], Flask] | None = None
 
 
 def set_worker_app(app: Flask) -> None:
     """worker.py builds the app once and hands it here."""
     global _worker_app
     _worker_app = app
+
+
+def set_app_factory(factory: Callable[[], Flask]) -> None:
+    """The app factory (portal.create_app registers itself): a job run with no app at all builds one with it."""
+    global _app_factory
+    _app_factory = factory
 
 
 def queue(name: str = "default") -> Queue:
@@ -61,9 +68,7 @@ def job(fn: F) -> F:
         if has_app_context():
             return _run(fn, args, kwargs)
         if _worker_app is None:
-            from portal import create_app
-
-            set_worker_app(create_app())
+            set_worker_app(_app_factory())  # type: ignore[misc]
         with _worker_app.app_context():  # type: ignore[union-attr]
             try:
                 return _run(fn, args, kwargs)

@@ -92,3 +92,6 @@ class NotifyNamespace(StaffNamespace):
     def on_ping(self, data: Any = None) -> dict:
         """Lets a page check that its socket is alive and still signed in."""
         return {"ok": True, "staff": current_user.id}
+
+
+STAFF_NOTICES = NotifyNamespace("/staff")

@@ -18,25 +18,25 @@ from types import SimpleNamespace
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from portal.auth.services import dummy_hash, password_hasher
 from portal.core import redis as portal_redis
 from portal.core.audit import audit, audit_now
 from portal.core.errors import Invalid, PortalError, TooManyAttempts
+from portal.core.passwords import dummy_hash, password_hasher
 from portal.core.states import transition
 from portal.core.time import utcnow
+from portal.core.tokens import digest
 from portal.customers import otp
 from portal.customers.models import (
     CUSTOMER_TRANSITIONS,
     Customer,
-    CustomerApiToken,
     CustomerOtp,
     CustomerStatus,
     OtpPurpose,
 )
 from portal.customers.otp import OtpDelivery
-from portal.customers.session import digest, end_all_sessions
+from portal.customers.tokens import end_everywhere
 from portal.extensions import db
 from portal.numbers.formatting import OPERATOR_PREFIXES, normalize_number
 
@@ -220,16 +220,8 @@ def reset_password(grant: str, password: str, password_again: str | None = None)
         raise FieldError("password_again", "password_mismatch", _("Hai mật khẩu không giống nhau."))
     customer.password_hash = password_hasher().hash(password)
     row.grant_hash, row.grant_expires_at = None, None  # one use
-    end_all_sessions(customer, "password")
-    revoke_all_tokens(customer, "password")
+    end_everywhere(customer, "password")
     portal_redis.connection().delete(_throttle_keys(customer.phone, "-")[0])  # a lockout ends with a new password
     audit("customer.password_reset", customer, actor=customer)
     return customer
 
-
-def revoke_all_tokens(customer: Customer, reason: str) -> int:
-    """Revoke every app token of ``customer``."""
-    result = db.session.execute(update(CustomerApiToken).where(CustomerApiToken.customer_id == customer.id,
-                                                               CustomerApiToken.revoked_at.is_(None))
-                                .values(revoked_at=utcnow(), revoked_reason=reason))
-    return result.rowcount or 0

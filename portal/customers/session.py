@@ -13,84 +13,31 @@ customer — anonymous visitors are sent to the sign-in page with ``next`` — a
 """
 from __future__ import annotations
 
-import hashlib
-import secrets
-from datetime import timedelta
 from typing import Any
 
 from flask import Response, current_app, g, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import update
 
-from portal.auth.views import safe_next
+from portal.core import tokens
 from portal.core.errors import wants_json
-from portal.core.time import utcnow
-from portal.core.tx import independently
-from portal.customers.models import Customer, CustomerSession, CustomerStatus
-from portal.extensions import db
+from portal.core.urls import safe_next
+from portal.customers.models import Customer
+from portal.customers.tokens import WEB_SESSIONS, remember_for
 
-TOUCH_EVERY = timedelta(minutes=1)
 _UNSET = object()
 
-__all__ = ["current_customer", "digest", "end_all_sessions", "open_session", "require_customer", "safe_next",
-           "sign_in_url", "sign_out_session"]
-
-
-def digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _limits(remember: bool) -> tuple[timedelta, timedelta]:
-    """(idle, absolute) lifetime of a session."""
-    cfg = current_app.config
-    if remember:
-        days = timedelta(days=cfg["CUSTOMER_REMEMBER_DAYS"])
-        return days, days
-    return timedelta(minutes=cfg["CUSTOMER_SESSION_IDLE_MINUTES"]), timedelta(hours=cfg["CUSTOMER_SESSION_MAX_HOURS"])
+__all__ = ["current_customer", "open_session", "require_customer", "sign_in_url", "sign_out_session"]
 
 
 def current_customer() -> Customer | None:
     """The customer signed in on this browser (looked up once per request, cached on ``g``)."""
     cached = g.get("_customer", _UNSET)
     if cached is _UNSET:
-        cached = _load(request.cookies.get(current_app.config["CUSTOMER_COOKIE_NAME"]))
-        g._customer = cached
+        found = tokens.look_up(WEB_SESSIONS, request.cookies.get(current_app.config["CUSTOMER_COOKIE_NAME"]))
+        g.customer_session_ended = found.ended
+        g._customer_session_id = found.row.id if found.row else None
+        cached = g._customer = found.row.customer if found.row else None
     return cached
-
-
-def _load(token: str | None) -> Customer | None:
-    if not token or len(token) > 100:
-        return None
-    row = db.session.get(CustomerSession, digest(token))
-    if row is None or row.ended_at is not None:
-        return None
-    now = utcnow()
-    idle, absolute = _limits(row.remember)
-    reason = None
-    if now - row.last_seen_at > idle:
-        reason = "idle"
-    elif now - row.created_at > absolute:
-        reason = "expired"
-    elif row.customer.status != CustomerStatus.ACTIVE:
-        reason = "disabled"
-    if reason:
-        g.customer_session_ended = reason
-        independently(_end, row.id, reason)  # its own transaction: a GET that notices commits nothing else
-        return None
-    if now - row.last_seen_at > TOUCH_EVERY:
-        independently(_touch, row.id, now)
-    g._customer_session_id = row.id
-    return row.customer
-
-
-def _end(connection, session_id: str, reason: str) -> None:
-    connection.execute(update(CustomerSession).where(CustomerSession.id == session_id,
-                                                     CustomerSession.ended_at.is_(None))
-                       .values(ended_at=utcnow(), ended_reason=reason))
-
-
-def _touch(connection, session_id: str, now) -> None:
-    connection.execute(update(CustomerSession).where(CustomerSession.id == session_id).values(last_seen_at=now))
 
 
 def open_session(customer: Customer, remember: bool = False) -> str:
@@ -98,13 +45,10 @@ def open_session(customer: Customer, remember: bool = False) -> str:
 
     A new token at every sign-in (checklist 3); returns it for tests.
     """
-    token = secrets.token_urlsafe(32)
-    now = utcnow()
-    db.session.add(CustomerSession(id=digest(token), customer_id=customer.id, remember=remember, created_at=now,
-                                   last_seen_at=now, ip=request.remote_addr,
-                                   user_agent=(request.user_agent.string or "")[:200]))
+    _row, token = tokens.issue(WEB_SESSIONS, customer.id, remember=remember, ip=request.remote_addr,
+                               user_agent=(request.user_agent.string or "")[:200])
     g._customer = customer
-    g._customer_cookie = (token, _limits(True)[1] if remember else None)
+    g._customer_cookie = (token, remember_for() if remember else None)
     return token
 
 
@@ -112,17 +56,9 @@ def sign_out_session() -> None:
     """End this browser's session on the server (checklist 4) and drop its cookie."""
     session_id = g.get("_customer_session_id")
     if session_id:
-        _end(db.session, session_id, "logout")
+        tokens.end(WEB_SESSIONS, session_id, "logout")
     g._customer = None
     g._customer_cookie = ("", 0)
-
-
-def end_all_sessions(customer: Customer, reason: str) -> int:
-    """End every open website session of ``customer`` (password reset, account disabled)."""
-    result = db.session.execute(update(CustomerSession).where(CustomerSession.customer_id == customer.id,
-                                                              CustomerSession.ended_at.is_(None))
-                                .values(ended_at=utcnow(), ended_reason=reason))
-    return result.rowcount or 0
 
 
 def write_cookie(response: Response) -> Response:

@@ -6,12 +6,13 @@ from flask_babel import gettext as _
 
 from portal.core.access import customer_only, public
 from portal.core.errors import PortalError
+from portal.core.urls import safe_next
 from portal.customers import bp
 from portal.customers import services as accounts
 from portal.customers.forms import ForgotForm, NewPasswordForm, OtpForm, RegisterForm, SignInForm
 from portal.customers.models import OtpPurpose
 from portal.customers.otp import OtpDelivery
-from portal.customers.session import current_customer, open_session, safe_next, sign_out_session
+from portal.customers.session import current_customer, open_session, sign_out_session
 from portal.extensions import db, limiter
 
 ACTIVATE_PHONE, RESET_PHONE, RESET_GRANT = "cso_activate_phone", "cso_reset_phone", "cso_reset_grant"

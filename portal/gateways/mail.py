@@ -27,10 +27,11 @@ from typing import Protocol
 import requests
 from flask import current_app
 
+from portal.config import MAIL_SANDBOX_API_KEY as SANDBOX_API_KEY  # noqa: F401  (the sandbox and tests use them)
+from portal.config import MAIL_SANDBOX_DOMAIN as SANDBOX_DOMAIN  # noqa: F401
+
 log = logging.getLogger(__name__)
 
-SANDBOX_API_KEY = "sandbox-mail-api-key"
-SANDBOX_DOMAIN = "mg.chonso.test"
 
 
 class MailError(Exception):

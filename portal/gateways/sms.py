@@ -31,12 +31,13 @@ from typing import Protocol
 import requests
 from flask import current_app
 
+from portal.config import SMS_SANDBOX_API_KEY as SANDBOX_API_KEY  # noqa: F401  (the sandbox and tests use them)
+from portal.config import SMS_SANDBOX_BRANDNAME as SANDBOX_BRANDNAME  # noqa: F401
+from portal.config import SMS_SANDBOX_SECRET_KEY as SANDBOX_SECRET_KEY  # noqa: F401
+
 log = logging.getLogger(__name__)
 
 SEND_PATH = "/MainService.svc/json/SendMultipleMessage_V4_post_json/"
-SANDBOX_API_KEY = "sandbox-esms-api-key"
-SANDBOX_SECRET_KEY = "sandbox-esms-secret-key"  # noqa: S105 (the sandbox's own)
-SANDBOX_BRANDNAME = "ChonSo"
 SMS_TYPE_CARE = "2"
 ACCEPTED = "100"
 

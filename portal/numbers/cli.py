@@ -14,12 +14,12 @@ from sqlalchemy import event, func, select
 
 from portal.core import sqlite
 from portal.core.audit import audit
+from portal.core.domains import ensure_reference_data
 from portal.core.errors import Invalid
 from portal.extensions import db
 from portal.numbers import importer
 from portal.numbers.models import PhoneNumber
 from portal.numbers.services import add_numbers, generate_numbers
-from portal.org.services import ensure_reference_data
 
 numbers_cli = AppGroup("numbers", help="Number inventory: import a CSV, generate demo numbers.")
 SHOWN_ERRORS = 20

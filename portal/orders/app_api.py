@@ -11,18 +11,18 @@ from typing import Any
 from flask import current_app, jsonify
 from flask_babel import gettext as _
 
-from portal.appapi import api_blueprint, customer_api, json_body
+from portal.appapi import api_blueprint, customer_api
 from portal.core.access import public
+from portal.core.api import idempotency_key, iso, json_body
 from portal.core.errors import Invalid
 from portal.extensions import limiter
-from portal.numbers.search import NumberQuery, search_by_name, search_feng_shui, search_numbers, search_pairs
+from portal.numbers import api as numbers_api
+from portal.numbers.api import number_json
 from portal.orders import queries
 from portal.orders import services as orders
 from portal.orders.models import Order
 from portal.orders.submit import submit_order
 from portal.orders.validation import FieldErrors
-from portal.partners import api as partner_api
-from portal.partners.api import number_json
 
 bp = api_blueprint("orders_app", __name__)
 SEARCH = limiter.shared_limit(lambda: current_app.config["API_RATE_LIMIT_SEARCH"], scope="app-search")
@@ -37,52 +37,34 @@ def _field_errors(exc: FieldErrors):
     return jsonify(error=exc.as_json()), 422
 
 
-def _page(result, items: list[dict[str, Any]], **extra: Any):
-    return jsonify(items=items, page=result.page, per_page=result.per_page, total=result.total,
-                   total_capped=result.total_capped, **extra)
-
-
 # --- search ----------------------------------------------------------------------------------------------------
 
 @bp.get("/numbers")
 @public
 @SEARCH
 def numbers_by_conditions():
-    result = search_numbers(NumberQuery(
-        pattern=partner_api._text("pattern"), prefix=partner_api._text("prefix"),
-        contains=partner_api._text("contains"), ends_with=partner_api._text("ends_with"),
-        avoid=partner_api._text("avoid"), number_class=partner_api._choice("class", "bad_class") or "",
-        min_price=partner_api._integer("min_price"), max_price=partner_api._integer("max_price"),
-        sort=partner_api._choice("sort", "bad_sort") or "price", **partner_api._paging()))
-    return _page(result, [number_json(n) for n in result.items])
+    return numbers_api.by_conditions()
 
 
 @bp.get("/numbers/by-name")
 @public
 @SEARCH
 def numbers_by_name():
-    result = search_by_name(partner_api._text("name"), sort=partner_api._choice("sort", "bad_sort") or "price",
-                            **partner_api._paging())
-    return _page(result, [number_json(n) for n in result.items], digits=result.extra["digits"])
+    return numbers_api.by_name()
 
 
 @bp.get("/numbers/feng-shui")
 @public
 @SEARCH
 def numbers_feng_shui():
-    result = search_feng_shui(partner_api._birth_date(), **partner_api._paging())
-    items = [{**number_json(s.number), "score": s.score, "reasons": s.reasons} for s in result.items]
-    return _page(result, items, element=result.extra.get("element"), can_chi=result.extra.get("can_chi"))
+    return numbers_api.feng_shui()
 
 
 @bp.get("/numbers/pairs")
 @public
 @SEARCH
 def numbers_pairs():
-    result = search_pairs(partner_api._choice("kind", "bad_pair_kind"), **partner_api._paging())
-    items = [{"kind": pair.kind.value, "kind_label": pair.kind.label, "numbers": [number_json(a), number_json(b)],
-              "price": a.price + b.price} for pair, a, b in result.items]
-    return _page(result, items)
+    return numbers_api.pairs()
 
 
 # --- orders ----------------------------------------------------------------------------------------------------
@@ -112,8 +94,8 @@ def order_json(order: Order) -> dict[str, Any]:
         "receive_method": order.receive_method.value, "payment_method": order.payment_method.value,
         "store": order.store.code if order.store else None, "amounts": _amounts(order),
         "offer": {"code": order.offer_code, "summary": order.offer_summary} if order.offer_code else None,
-        "hold_expires_at": partner_api.iso(ticket.expires_at) if ticket.expires else None,
-        "paid_at": partner_api.iso(order.paid_at), "created_at": partner_api.iso(order.created_at),
+        "hold_expires_at": iso(ticket.expires_at) if ticket.expires else None,
+        "paid_at": iso(order.paid_at), "created_at": iso(order.created_at),
     }
 
 
@@ -132,7 +114,7 @@ def quote_order(customer):
 @customer_api
 def place_order(customer):
     """Hold the number(s) and place the order; one order per Idempotency-Key."""
-    key = partner_api._idempotency_key()
+    key = idempotency_key()
     if not key:
         raise Invalid("missing_idempotency_key", _("Thiếu header Idempotency-Key (một giá trị mới cho mỗi đơn)."))
     order, replayed = submit_order(_form(json_body()), customer, "app", key)
@@ -152,7 +134,7 @@ def my_orders(customer):
 @customer_api
 def order_detail(customer, hold_code: str):
     order = queries.customer_order(hold_code, customer)
-    timeline = [{"at": partner_api.iso(e.at), "object": "ticket" if e.kind == "hold_ticket" else "order",
+    timeline = [{"at": iso(e.at), "object": "ticket" if e.kind == "hold_ticket" else "order",
                  "status": e.status, "label": e.label, "reason": e.reason} for e in queries.timeline(order)]
     return jsonify(**order_json(order), timeline=timeline)
 

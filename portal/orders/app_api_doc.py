@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from portal.appapi import openapi as doc
+from portal.holds.api import HOLD_ERRORS
+from portal.numbers.api import SEARCH_ERRORS
 from portal.orders.models import Gender, IdType, OrderStatus, PaymentMethod, ReceiveMethod
 from portal.org.places import province_names
-from portal.partners.openapi import ERRORS as PARTNER_ERRORS
 
 SEARCH_TAG, ORDER_TAG = "Tìm số", "Đơn hàng"
 SEARCH_CODES = ("bad_parameter", "page_out_of_range", "per_page_out_of_range", "bad_sort", "bad_class",
@@ -40,7 +41,7 @@ FIELD_CODES = (
     ("order_not_found", 404, "Không có phiếu/đơn với mã này trong tài khoản của bạn."),
     ("too_many_open_orders", 409, "Khách đã có quá nhiều đơn chưa thanh toán; hoàn tất hoặc hủy bớt trước."),
 )
-doc.add_errors(*[e for e in PARTNER_ERRORS if e[0] in SEARCH_CODES + HOLD_CODES], *FIELD_CODES)
+doc.add_errors(*[e for e in (*SEARCH_ERRORS, *HOLD_ERRORS) if e[0] in SEARCH_CODES + HOLD_CODES], *FIELD_CODES)
 
 _S = {"type": "string"}
 doc.add_schema("Number", {"type": "object", "properties": {

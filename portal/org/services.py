@@ -8,8 +8,8 @@ from portal.org.data import REGIONS, SHOPCODES, STORES
 from portal.org.models import Region, Shopcode, Store
 
 
-def ensure_reference_data() -> None:
-    """Insert the regions, shopcodes, demo stores and reference offers that are missing (idempotent)."""
+def ensure_organisation() -> None:
+    """Insert the regions, shopcodes and demo stores that are missing (idempotent; the org's reference data)."""
     have_regions = set(db.session.scalars(select(Region.id)))
     for region_id, code, name in REGIONS:
         if region_id not in have_regions:
@@ -28,9 +28,6 @@ def ensure_reference_data() -> None:
                       shopcode=f"KV{region_id}ONL")
             )
     db.session.flush()
-    from portal.promotions.services import ensure_reference_offers  # the offers are reference data too
-
-    ensure_reference_offers()
 
 
 def regions() -> list[Region]:

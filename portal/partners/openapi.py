@@ -8,54 +8,50 @@ from __future__ import annotations
 
 from typing import Any
 
+from portal.core.openapi import (
+    BAD_FIELD_TYPE,
+    BAD_JSON,
+    METHOD_NOT_ALLOWED,
+    MISSING_FIELD,
+    NOT_FOUND,
+    UNAVAILABLE,
+    ErrorCode,
+    error_doc,
+    error_schema,
+    param,
+    pick,
+    ref,
+)
+from portal.holds.api import HOLD_ERRORS
+from portal.numbers.api import SEARCH_ERRORS
 from portal.numbers.classes import CLASS_LABELS
 from portal.numbers.search import MAX_PER_PAGE, SORTS
 
 VERSION = "1.0.0"
 
 # (code, HTTP status, what it means and what to do), in status order.
-ERRORS: list[tuple[str, int, str]] = [
-    ("bad_json", 400, "Nội dung yêu cầu không phải JSON hợp lệ, hoặc không phải một đối tượng JSON."),
+ERRORS: list[ErrorCode] = [
+    BAD_JSON,
     ("unauthorized", 401, "Thiếu header Authorization, khóa API sai hoặc đã bị thu hồi."),
-    ("not_found", 404, "Đường dẫn không tồn tại."),
+    NOT_FOUND,
     ("hold_not_found", 404, "Không có phiếu giữ số với mã này trong kênh của bạn (phiếu của kênh khác cũng vậy)."),
-    ("number_not_found", 404, "Số không có trong kho số."),
-    ("method_not_allowed", 405, "Phương thức HTTP không được hỗ trợ trên đường dẫn này."),
-    ("number_not_available", 409, "Số đã có người giữ, đã bán hoặc đang khóa."),
+    *pick(HOLD_ERRORS, "number_not_found"),
+    METHOD_NOT_ALLOWED,
+    *pick(HOLD_ERRORS, "number_not_available"),
     ("hold_expired", 409, "Phiếu giữ số đã hết hạn giữ; không hủy được nữa, số đã về kho."),
     ("invalid_transition", 409, "Phiếu không còn ở trạng thái cho phép thao tác này (ví dụ đã hoàn tất)."),
     ("stale_state", 409, "Phiếu vừa được cập nhật bởi một yêu cầu khác; đọc lại phiếu rồi thử lại."),
     ("too_large", 413, "Nội dung yêu cầu vượt quá 16 KB."),
-    ("bad_parameter", 422, "Tham số truy vấn phải là số nguyên (page, per_page, min_price, max_price)."),
-    ("missing_field", 422, "Thiếu trường bắt buộc trong nội dung JSON."),
-    ("bad_field_type", 422, "Trường JSON sai kiểu (ví dụ số thay vì chuỗi)."),
-    ("page_out_of_range", 422, "page nhỏ hơn 1, hoặc trang vượt quá 10.000 kết quả đầu tiên: hãy thu hẹp tìm kiếm."),
-    ("per_page_out_of_range", 422, f"per_page phải từ 1 đến {MAX_PER_PAGE}."),
-    ("bad_sort", 422, "Kiểu sắp xếp không hợp lệ."),
-    ("bad_class", 422, "Loại số không hợp lệ."),
-    ("price_negative", 422, "Giá không được âm."),
-    ("price_range_reversed", 422, "min_price lớn hơn max_price."),
-    ("pattern_empty", 422, "Mẫu số rỗng."),
-    ("pattern_too_long", 422, "Mẫu số dài quá 20 ký tự."),
-    ("pattern_bad_char", 422, "Mẫu số chỉ gồm chữ số, * (nhiều chữ số bất kỳ) và x (một chữ số bất kỳ)."),
-    ("pattern_length", 422, "Mẫu không có * phải đủ 10 ký tự; mẫu có * không quá 10 ký tự cố định."),
-    ("digits_only", 422, "prefix, contains, ends_with, avoid chỉ gồm chữ số (tối đa 10)."),
-    ("name_empty", 422, "Tên phải có ít nhất một chữ cái."),
-    ("name_too_long", 422, "Tên dài quá 40 chữ cái."),
-    ("name_bad_char", 422, "Tên chỉ gồm chữ cái tiếng Việt hoặc tiếng Anh."),
-    ("bad_birth_date", 422, "Ngày sinh thiếu, sai dạng YYYY-MM-DD, trước 1900 hoặc sau hôm nay."),
-    ("bad_pair_kind", 422, "kind phải là prefix hoặc digit."),
-    ("bad_numbers", 422, "Mỗi phiếu giữ một số hoặc một cặp hai số khác nhau."),
-    ("bad_number", 422, "Số thuê bao không hợp lệ (10 chữ số, đầu số của nhà mạng)."),
-    ("not_a_pair", 422, "Hai số không phải là một cặp số (sim đôi)."),
-    ("bad_customer_phone", 422, "Số điện thoại liên hệ của khách không hợp lệ."),
-    ("bad_sim_type", 422, "sim_type phải là physical hoặc esim."),
-    ("bad_idempotency_key", 422, "Idempotency-Key gồm 1–80 ký tự ASCII in được, không có khoảng trắng."),
-    ("idempotency_key_reused", 422, "Idempotency-Key này đã dùng cho một yêu cầu có nội dung khác."),
+    *pick(SEARCH_ERRORS, "bad_parameter"),
+    MISSING_FIELD,
+    BAD_FIELD_TYPE,
+    *[e for e in SEARCH_ERRORS if e[0] != "bad_parameter"],
+    *[e for e in HOLD_ERRORS if e[1] == 422],
     ("rate_limited", 429, "Vượt giới hạn số yêu cầu của khóa API; chờ theo header Retry-After rồi thử lại."),
     ("internal_error", 500, "Lỗi hệ thống; thử lại sau, nếu lặp lại hãy báo cho quản trị kèm thời điểm gọi."),
-    ("unavailable", 503, "Hệ thống tạm gián đoạn; thử lại sau ít phút."),
+    UNAVAILABLE,
 ]
+MEANINGS = {code: meaning for code, _status, meaning in ERRORS}
 
 NUMBER_EXAMPLE = {"number": "0903123888", "display": "0903 123 888", "class": "tam_hoa",
                   "class_label": "Tam hoa", "price": 3000000, "region": 1}
@@ -64,14 +60,8 @@ HOLD_EXAMPLE = {"hold_code": "K7TQ4MXA9C", "number": "0903123888", "numbers": ["
                 "created_at": "2026-11-25T10:00:00Z"}
 
 
-def ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
 def _error(description: str, *codes: str) -> dict[str, Any]:
-    example = {"error": {"code": codes[0], "message": next(m for c, _s, m in ERRORS if c == codes[0])}}
-    return {"description": description + " Mã lỗi: " + ", ".join(f"`{c}`" for c in codes) + ".",
-            "content": {"application/json": {"schema": ref("Error"), "example": example}}}
+    return error_doc(description, codes, MEANINGS)
 
 
 PAGING_CODES = ("bad_parameter", "page_out_of_range", "per_page_out_of_range")
@@ -94,14 +84,6 @@ RESPONSES = {
     "HoldNotFound": _error("Không có phiếu này trong kênh của bạn.", "hold_not_found", "not_found"),
     "Conflict": _error("Xung đột với trạng thái hiện tại.", "hold_expired", "invalid_transition", "stale_state"),
 }
-
-
-def param(name: str, description: str, schema: dict[str, Any], *, where: str = "query", required: bool = False,
-           example: Any = None) -> dict[str, Any]:
-    spec = {"name": name, "in": where, "description": description, "required": required, "schema": schema}
-    if example is not None:
-        spec["example"] = example
-    return spec
 
 
 # Spaces and dots are forgiven ("0903.123"), so the raw text may be longer than its 10 digits.
@@ -138,10 +120,7 @@ def _schemas() -> dict[str, Any]:
     string = {"type": "string"}
     number = {"type": "string", "pattern": "^0[0-9]{9}$", "description": "Số thuê bao, 10 chữ số."}
     return {
-        "Error": {"type": "object", "required": ["error"], "properties": {"error": {
-            "type": "object", "required": ["code", "message"], "properties": {
-                "code": {"type": "string", "enum": [code for code, _s, _m in ERRORS], "description": "Mã lỗi ổn định."},
-                "message": {"type": "string", "description": "Thông báo tiếng Việt cho người dùng."}}}}},
+        "Error": error_schema(code for code, _s, _m in ERRORS),
         "Number": {"type": "object", "required": ["number", "display", "class", "class_label", "price", "region"],
                    "properties": {
                        "number": number, "display": {"type": "string", "description": "Dạng hiển thị: 0903 123 888."},

@@ -1,7 +1,11 @@
-"""Partner keys: create (the plaintext key is returned once), revoke, authenticate a Bearer key (E-3.1)."""
+"""Partner keys: create (the plaintext key is returned once), revoke, authenticate a Bearer key (E-3.1).
+
+A key is one long-lived credential per partner, found by its printed prefix and checked against its SHA-256
+(``core.tokens.digest``), with no idle limit; revoking it is a status transition with an audit row. That is why
+keys are not one more ``core.tokens.TokenKind`` (those are sessions: many per owner, idle and absolute limits).
+"""
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 import secrets
@@ -13,6 +17,7 @@ from portal.core.audit import audit
 from portal.core.errors import Conflict, Invalid
 from portal.core.states import transition
 from portal.core.time import utcnow
+from portal.core.tokens import digest
 from portal.extensions import db
 from portal.partners.models import PARTNER_TRANSITIONS, Partner, PartnerStatus
 
@@ -20,10 +25,6 @@ KEY_SCHEME = "cso_"  # "Chọn số Online": lets secret scanners and people rec
 PREFIX_LENGTH = len(KEY_SCHEME) + 8  # shown on the keys page; 48 random bits make collisions rare
 KEY_FORMAT = re.compile(r"cso_[A-Za-z0-9_-]{43}")  # 32 bytes, URL-safe base64 without padding
 NAME_MAX = 80
-
-
-def _hash(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def _new_key() -> str:
@@ -42,7 +43,7 @@ def create_partner(name: str, actor=None) -> tuple[Partner, str]:
         raise Conflict("partner_name_taken", _("Đã có đối tác tên “%(name)s”.", name=name))
     key = _new_key()
     partner = Partner(
-        name=name, key_prefix=key[:PREFIX_LENGTH], key_hash=_hash(key), status=PartnerStatus.ACTIVE,
+        name=name, key_prefix=key[:PREFIX_LENGTH], key_hash=digest(key), status=PartnerStatus.ACTIVE,
         created_by_id=getattr(actor, "id", None), created_by_name=getattr(actor, "username", None) or "cli",
     )
     db.session.add(partner)
@@ -64,12 +65,7 @@ def authenticate(key: str | None) -> Partner | None:
     if not key or not KEY_FORMAT.fullmatch(key):
         return None  # never reaches the database: no odd bytes in SQL, no work for garbage
     partner = db.session.scalar(select(Partner).where(Partner.key_prefix == key[:PREFIX_LENGTH]))
-    if partner is None or not hmac.compare_digest(partner.key_hash, _hash(key)):
+    if partner is None or not hmac.compare_digest(partner.key_hash, digest(key)):
         return None
     return partner if partner.is_active else None
 
-
-def bearer_token(header: str | None) -> str | None:
-    """The credentials of an ``Authorization: Bearer <key>`` header (scheme case-insensitive)."""
-    scheme, _sep, token = (header or "").strip().partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None

@@ -202,7 +202,7 @@ def test_staff_usernames_are_case_insensitive(client, make_staff, db):
 def test_production_hasher_uses_argon2id_defaults():
     from argon2 import PasswordHasher, Type
 
-    from portal.auth.services import PRODUCTION_HASHER
+    from portal.core.passwords import PRODUCTION_HASHER
 
     defaults = PasswordHasher()
     assert PRODUCTION_HASHER.type == Type.ID

@@ -1,0 +1,54 @@
+"""The staff navigation: each domain declares its entries (``Domain.nav``); the menu and home cards follow the role.
+
+An entry lists the roles that may open it and must point at an endpoint whose policy admits the same roles;
+``order`` places it among every domain's entries (menu left to right, home cards top to bottom).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app, url_for
+
+from portal.core.roles import Role
+
+NAV_KEY = "portal.nav"
+
+
+@dataclass(frozen=True)
+class NavItem:
+    order: int
+    endpoint: str
+    label: str
+    roles: frozenset[Role]
+    description: str = ""
+    icon: str = ""
+    in_menu: bool = True  # False: a card on the home page only (keeps the top bar on one line at 1366 px)
+    count: Callable[[Any], int] | None = None  # a number beside the entry (work waiting), kept live by its page
+
+    def count_for(self, user: Any) -> int | None:
+        return self.count(user) if self.count else None
+
+    @property
+    def url(self) -> str:
+        return url_for(self.endpoint)
+
+
+ADMINS = frozenset({Role.ADMIN})
+OVERSIGHT = frozenset({Role.SUPERVISOR, Role.ADMIN})
+
+
+def entries() -> list[NavItem]:
+    """Every domain's entries, in order (registered by create_app)."""
+    return current_app.extensions.get(NAV_KEY, [])
+
+
+def home_cards(user) -> list[NavItem]:
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return [item for item in entries() if user.role in item.roles]
+
+
+def nav_for(user) -> list[NavItem]:
+    return [item for item in home_cards(user) if item.in_menu]
