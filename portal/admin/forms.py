@@ -1,8 +1,8 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from portal.core.forms import PortalForm
 from portal.core.roles import ROLE_LABELS
 
 
@@ -10,7 +10,7 @@ def role_choices():
     return [(role.value, label) for role, label in ROLE_LABELS.items()]
 
 
-class StaffCreateForm(FlaskForm):
+class StaffCreateForm(PortalForm):
     username = StringField(_l("Tên đăng nhập"), validators=[DataRequired(), Length(min=3, max=40)])
     full_name = StringField(_l("Họ và tên"), validators=[DataRequired(), Length(max=120)])
     role = SelectField(_l("Vai trò"), choices=role_choices)
@@ -19,13 +19,13 @@ class StaffCreateForm(FlaskForm):
     password = PasswordField(_l("Mật khẩu ban đầu"), validators=[DataRequired(), Length(min=12, max=200)])
 
 
-class RoleForm(FlaskForm):
+class RoleForm(PortalForm):
     role = SelectField(_l("Vai trò"), choices=role_choices)
 
 
-class StatusForm(FlaskForm):
+class StatusForm(PortalForm):
     reason = StringField(_l("Lý do"), validators=[Optional(), Length(max=300)])
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(PortalForm):
     password = PasswordField(_l("Mật khẩu mới"), validators=[DataRequired(), Length(min=12, max=200)])

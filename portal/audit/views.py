@@ -12,7 +12,7 @@ from portal.core.roles import Role
 @bp.route("/")
 @allow(Role.SUPERVISOR, Role.ADMIN)
 def index():
-    form = AuditSearchForm(request.args, meta={"csrf": False})
+    form = AuditSearchForm(request.args)
     query = AuditQuery(page=max(1, min(request.args.get("page", 1, type=int), 10_000)))
     if form.validate():
         form.populate_obj(query)

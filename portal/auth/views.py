@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import flash, g, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 
 from portal.auth import bp
@@ -14,12 +15,12 @@ from portal.core.urls import safe_next
 from portal.extensions import db, limiter, login_manager
 
 EXPIRED_MESSAGES = {
-    "idle": "Phiên làm việc đã hết hạn do không hoạt động. Vui lòng đăng nhập lại.",
-    "expired": "Phiên làm việc đã quá thời gian cho phép. Vui lòng đăng nhập lại.",
-    "disabled": "Tài khoản của bạn đã bị khóa. Vui lòng liên hệ quản trị viên.",
-    "logout": "Bạn đã đăng xuất. Vui lòng đăng nhập lại.",
-    "role_changed": "Quyền của bạn đã thay đổi. Vui lòng đăng nhập lại.",
-    "password": "Mật khẩu đã được đổi. Vui lòng đăng nhập lại.",
+    "idle": _l("Phiên làm việc đã hết hạn do không hoạt động. Vui lòng đăng nhập lại."),
+    "expired": _l("Phiên làm việc đã quá thời gian cho phép. Vui lòng đăng nhập lại."),
+    "disabled": _l("Tài khoản của bạn đã bị khóa. Vui lòng liên hệ quản trị viên."),
+    "logout": _l("Bạn đã đăng xuất. Vui lòng đăng nhập lại."),
+    "role_changed": _l("Quyền của bạn đã thay đổi. Vui lòng đăng nhập lại."),
+    "password": _l("Mật khẩu đã được đổi. Vui lòng đăng nhập lại."),
 }
 
 
@@ -35,7 +36,7 @@ def login_required_response():
     """401 with the sign-in form in place, saying why (expired, revoked or simply signed out)."""
     form = LoginForm(next=request.full_path.rstrip("?") if request.method == "GET" else "")
     ended = g.get("session_ended")
-    message = _(EXPIRED_MESSAGES[ended]) if ended in EXPIRED_MESSAGES else _("Vui lòng đăng nhập để tiếp tục.")
+    message = str(EXPIRED_MESSAGES[ended]) if ended in EXPIRED_MESSAGES else _("Vui lòng đăng nhập để tiếp tục.")
     if wants_json():
         return jsonify(error={"code": "unauthenticated", "message": message}), 401
     return render_template("auth/login.html", form=form, notice=message), 401

@@ -11,9 +11,12 @@ from typing import Any
 
 from flask import Flask, g, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException
+
+from portal.core.i18n import csrf_message
 
 log = logging.getLogger(__name__)
 
@@ -102,9 +105,11 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError):
-        return error_response(
-            400, "csrf_failed", _l("Phiên biểu mẫu đã hết hạn hoặc không hợp lệ. Vui lòng tải lại trang và thử lại.")
-        )
+        return error_response(400, "csrf_failed", csrf_message())
+
+    @app.errorhandler(RateLimitExceeded)
+    def _rate_limited(exc: RateLimitExceeded):
+        return error_response(429)  # its description is the limit itself, in English ("60 per 1 minute")
 
     @app.errorhandler(RedisError)
     def _redis_down(exc: RedisError):

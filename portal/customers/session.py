@@ -17,6 +17,7 @@ from typing import Any
 
 from flask import Response, current_app, g, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from portal.core import tokens
 from portal.core.errors import wants_json
@@ -78,9 +79,9 @@ def write_cookie(response: Response) -> Response:
 
 
 ENDED_MESSAGES = {
-    "idle": "Phiên đăng nhập đã hết hạn do lâu không thao tác. Vui lòng đăng nhập lại.",
-    "expired": "Phiên đăng nhập đã quá thời gian cho phép. Vui lòng đăng nhập lại.",
-    "disabled": "Tài khoản của bạn đang bị khóa. Vui lòng liên hệ tổng đài để được hỗ trợ.",
+    "idle": _l("Phiên đăng nhập đã hết hạn do lâu không thao tác. Vui lòng đăng nhập lại."),
+    "expired": _l("Phiên đăng nhập đã quá thời gian cho phép. Vui lòng đăng nhập lại."),
+    "disabled": _l("Tài khoản của bạn đang bị khóa. Vui lòng liên hệ tổng đài để được hỗ trợ."),
 }
 
 
@@ -95,7 +96,7 @@ def require_customer() -> Any:
     if current_customer() is not None:
         return None
     ended = g.get("customer_session_ended")
-    message = _(ENDED_MESSAGES[ended]) if ended in ENDED_MESSAGES else _("Vui lòng đăng nhập để tiếp tục.")
+    message = str(ENDED_MESSAGES[ended]) if ended in ENDED_MESSAGES else _("Vui lòng đăng nhập để tiếp tục.")
     if wants_json():
         return jsonify(error={"code": "unauthenticated", "message": message}), 401
     from flask import flash

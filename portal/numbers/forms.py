@@ -1,9 +1,9 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import Form, HiddenField, SelectField, StringField
+from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import AnyOf, DataRequired, Length, Optional, Regexp, ValidationError
 
+from portal.core.forms import PortalForm, QueryForm
 from portal.numbers.classes import CLASS_LABELS, DEFAULT_PRICE_TIERS
 from portal.numbers.importer import parse_price
 from portal.numbers.models import NUMBER_STATUS_LABELS, NumberStatus
@@ -45,7 +45,7 @@ def _choice(values, message) -> list:
     return [Optional(), AnyOf(list(values), message=message)]
 
 
-class InventorySearchForm(Form):
+class InventorySearchForm(QueryForm):
     """The inventory page's filters (GET): the fields of the search API, plus status."""
 
     pattern = StringField(_l("Mẫu số"), validators=[_pattern], description=_l("* là dãy bất kỳ, x là một chữ số"))
@@ -66,20 +66,20 @@ class InventorySearchForm(Form):
                        validators=_choice(SORTS, _l("Kiểu sắp xếp không hợp lệ.")))
 
 
-class UploadForm(FlaskForm):
+class UploadForm(PortalForm):
     file = FileField(_l("Tệp CSV"), validators=[
         FileRequired(_l("Vui lòng chọn tệp CSV.")),
         FileAllowed(["csv", "txt"], _l("Chỉ nhận tệp .csv hoặc .txt.")),
     ])
 
 
-class ImportTokenForm(FlaskForm):
+class ImportTokenForm(PortalForm):
     """Confirm (or discard) an uploaded file: the token names it; it belongs to whoever uploaded it."""
 
     token = HiddenField(validators=[DataRequired(), Regexp(r"\A[0-9a-f]{32}\Z")])
 
 
-class PriceTierForm(FlaskForm):
+class PriceTierForm(PortalForm):
     number_class = HiddenField(validators=[DataRequired(_l("Loại số không hợp lệ.")),
                                            AnyOf(list(DEFAULT_PRICE_TIERS), message=_l("Loại số không hợp lệ."))])
     price = StringField(_l("Giá mới (VND)"), validators=[DataRequired(_l("Vui lòng nhập giá.")), Length(max=20),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from flask_babel import lazy_gettext as _l
+
 MAX_NAME_LETTERS = 40
 
 _KEYS = {"2": "abc", "3": "def", "4": "ghi", "5": "jkl", "6": "mno", "7": "pqrs", "8": "tuv", "9": "wxyz"}
@@ -12,9 +14,9 @@ _LETTER_TO_DIGIT = {letter: digit for digit, letters in _KEYS.items() for letter
 _D_LIKE = str.maketrans({"đ": "d", "Đ": "d", "Ð": "d", "ð": "d"})
 
 _MESSAGES = {
-    "name_empty": "Vui lòng nhập tên có ít nhất một chữ cái.",
-    "name_too_long": f"Tên không được dài quá {MAX_NAME_LETTERS} chữ cái.",
-    "name_bad_char": "Tên chỉ được chứa chữ cái tiếng Việt hoặc tiếng Anh.",
+    "name_empty": _l("Vui lòng nhập tên có ít nhất một chữ cái."),
+    "name_too_long": _l("Tên không được dài quá %(n)d chữ cái.", n=MAX_NAME_LETTERS),
+    "name_bad_char": _l("Tên chỉ được chứa chữ cái tiếng Việt hoặc tiếng Anh."),
 }
 
 
@@ -23,7 +25,7 @@ class NameInputError(ValueError):
 
     def __init__(self, code: str) -> None:
         self.code = code
-        super().__init__(_MESSAGES[code])
+        super().__init__(str(_MESSAGES[code]))
 
 
 def fold_name(name: str) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
+
 MAX_PATTERN_LENGTH = 20
 NUMBER_LENGTH = 10
 
@@ -12,12 +14,12 @@ _DIGITS = frozenset("0123456789")
 _IGNORED = str.maketrans("", "", " .")
 
 _MESSAGES = {
-    "pattern_empty": "Vui lòng nhập mẫu số cần tìm.",
-    "pattern_too_long": f"Mẫu tìm kiếm không được dài quá {MAX_PATTERN_LENGTH} ký tự.",
-    "pattern_bad_char": "Mẫu tìm kiếm chỉ được chứa chữ số, dấu * và ký tự x.",
-    "pattern_length": f"Mẫu không có dấu * phải đủ {NUMBER_LENGTH} ký tự; mẫu có dấu * "
-    f"không được có quá {NUMBER_LENGTH} ký tự cố định.",
-    "digits_only": "Chỉ được nhập chữ số (tối đa {field_max} chữ số).",
+    "pattern_empty": _l("Vui lòng nhập mẫu số cần tìm."),
+    "pattern_too_long": _l("Mẫu tìm kiếm không được dài quá %(n)d ký tự.", n=MAX_PATTERN_LENGTH),
+    "pattern_bad_char": _l("Mẫu tìm kiếm chỉ được chứa chữ số, dấu * và ký tự x."),
+    "pattern_length": _l("Mẫu không có dấu * phải đủ %(n)d ký tự; mẫu có dấu * không được có quá %(n)d ký tự cố "
+                         "định.", n=NUMBER_LENGTH),
+    "digits_only": _l("Chỉ được nhập chữ số (tối đa {field_max} chữ số)."),
 }
 
 
@@ -26,7 +28,7 @@ class PatternError(ValueError):
 
     def __init__(self, code: str, message: str | None = None) -> None:
         self.code = code
-        super().__init__(message or _MESSAGES[code])
+        super().__init__(str(message or _MESSAGES[code]))
 
 
 @dataclass(frozen=True)

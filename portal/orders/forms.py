@@ -6,10 +6,10 @@ only renders the fields, keeps what was typed and checks the CSRF token.
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import DateField, Form, HiddenField, RadioField, SelectField, StringField
+from wtforms import DateField, HiddenField, RadioField, SelectField, StringField
 from wtforms.validators import Optional
 
+from portal.core.forms import PortalForm, QueryForm
 from portal.holds.models import SimType
 from portal.numbers.models import PairKind
 from portal.orders.models import Gender, IdType, PaymentMethod, ReceiveMethod
@@ -23,7 +23,7 @@ def _provinces() -> list[tuple[str, str]]:
     return [("", _l("— Chọn tỉnh/thành phố —"))] + [(p, p) for p in province_names()]
 
 
-class SearchForm(Form):
+class SearchForm(QueryForm):
     """GET form of the four modes (no CSRF: it changes nothing)."""
 
     mode = HiddenField(default="dieu-kien")
@@ -40,7 +40,7 @@ def _choices(enum) -> list[tuple[str, str]]:
     return [(member.value, member.label) for member in enum]
 
 
-class HoldForm(FlaskForm):
+class HoldForm(PortalForm):
     """Phiếu đăng ký thuê bao (HOLD-2) + receiving and payment (HOLD-6..11)."""
 
     nonce = HiddenField()

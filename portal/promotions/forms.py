@@ -1,9 +1,9 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from portal.core.forms import PortalForm
 from portal.holds.models import SimType
 from portal.promotions.models import CHANNELS
 
@@ -13,7 +13,7 @@ class CheckboxesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class OfferForm(FlaskForm):
+class OfferForm(PortalForm):
     code = StringField(_l("Mã ưu đãi"), validators=[DataRequired(), Length(max=40),
                                                    Regexp(r"^[A-Za-z0-9_-]+$", message=_l("Chỉ chữ, số, - và _."))])
     name = StringField(_l("Tên ưu đãi"), validators=[DataRequired(), Length(max=120)])
