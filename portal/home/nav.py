@@ -5,6 +5,7 @@ and must point at an endpoint whose policy admits the same roles.
 """
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 
 from flask import url_for
@@ -21,10 +22,18 @@ class NavItem:
     description: str = ""
     icon: str = ""
     in_menu: bool = True  # False: a card on the home page only (keeps the top bar on one line at 1366 px)
+    # "module:function" counting what waits for the signed-in user (a badge); a name: nav imports no domain.
+    badge: str = ""
 
     @property
     def url(self) -> str:
         return url_for(self.endpoint)
+
+    def badge_count(self) -> int:
+        if not self.badge:
+            return 0
+        module, _sep, name = self.badge.partition(":")
+        return getattr(importlib.import_module(module), name)()
 
 
 ADMINS = frozenset({Role.ADMIN})
@@ -38,6 +47,9 @@ NAV: list[NavItem] = [
             _l("Đơn nhận tại cửa hàng của bạn: kiểm tra giấy tờ, giao SIM, in phiếu bàn giao."), "shop"),
     NavItem("shipping.cod", _l("Đối soát COD"), OVERSIGHT,
             _l("Tiền thu hộ theo đơn vị vận chuyển và ngày: phải thu, đã báo, đơn lệch tiền."), "cash", in_menu=False),
+    NavItem("payments.refund_list", _l("Hoàn tiền"), OVERSIGHT,
+            _l("Hoàn tiền cho đơn đã thanh toán qua VNPay rồi bị hủy: gửi yêu cầu hoàn, xem kết quả và lý do từ chối."),
+            "cash", badge="portal.payments.refunds:waiting_count"),
     NavItem("holds.index", _l("Phiếu giữ số"),
             frozenset({Role.SHIPPING, Role.CLERK, Role.SUPERVISOR, Role.ADMIN, Role.CONNECTION, Role.AGENT}),
             _l("Tra cứu phiếu giữ số theo mã, số điện thoại hoặc số thuê bao."), "ticket"),

@@ -3,4 +3,5 @@ from flask import Blueprint
 
 bp = Blueprint("payments", __name__)
 
-from portal.payments import reconcile, views  # noqa: E402,F401  (routes; the reconciler's periodic job)
+# Routes; the reconciler's periodic job; the refunds' listener of cancelled orders.
+from portal.payments import reconcile, refund_views, refunds, views  # noqa: E402,F401

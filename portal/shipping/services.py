@@ -26,7 +26,6 @@ from portal.holds import services as holds
 from portal.holds.models import HoldStatus
 from portal.numbers.formatting import format_vnd
 from portal.orders.models import ORDER_TRANSITIONS, Order, OrderStatus, PaymentMethod, ReceiveMethod
-from portal.orders.services import refund_due
 from portal.shipping.models import CarrierEvent, EventOutcome
 from portal.shipping.sockets import notify_board
 
@@ -157,9 +156,6 @@ def _cancel(order: Order, actor, reason: str) -> None:
     now = utcnow()
     _move(order, OrderStatus.CANCELLED, actor, reason, cancel_reason=reason, cancelled_at=now)
     _release_hold(order, actor, reason)
-    if refund_due(order):  # the money came in online: a person refunds it (as for money that comes in too late)
-        audit("payment.refund_needed", order, actor=actor,
-              detail={"order_no": order.order_no, "amount": order.total, "why": "order cancelled after payment"})
 
 
 def _release_hold(order: Order, actor, reason: str) -> None:
