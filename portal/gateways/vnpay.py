@@ -1,4 +1,4 @@
-"""VNPay payment gateway, protocol 2.1.0 (pay URL, return URL and IPN).
+"""VNPay payment gateway, protocol 2.1.0 (pay URL, return URL and IPN; querydr and refund).
 
 The signature is VNPay's own recipe, as in its merchant samples: take every
 ``vnp_*`` parameter except ``vnp_SecureHash``/``vnp_SecureHashType``, sort by
@@ -195,16 +195,70 @@ def query_transaction(api_url: str, tmn_code: str, secret: str, txn_ref: str, tr
     """querydr: ask VNPay for the state of one transaction; None if the answer's checksum is wrong."""
     import secrets as _secrets
 
-    import requests
-
     body = {
         "vnp_RequestId": _secrets.token_hex(16), "vnp_Version": VERSION, "vnp_Command": "querydr",
         "vnp_TmnCode": tmn_code, "vnp_TxnRef": txn_ref, "vnp_TransactionDate": vn_time(transaction_date),
         "vnp_CreateDate": vn_time(datetime.now(UTC)), "vnp_IpAddr": ip, "vnp_OrderInfo": f"Truy van {txn_ref}",
     }
-    body["vnp_SecureHash"] = pipe_hash([body[k] for k in QUERY_REQUEST_FIELDS], secret)
+    return _call(api_url, body, QUERY_REQUEST_FIELDS, QUERY_RESPONSE_FIELDS, secret, timeout)
+
+
+# The refund API (vnp_Command=refund): the same endpoint and checksum style as querydr, in VNPay's documented order.
+REFUND_REQUEST_FIELDS = ("vnp_RequestId", "vnp_Version", "vnp_Command", "vnp_TmnCode", "vnp_TransactionType",
+                         "vnp_TxnRef", "vnp_Amount", "vnp_TransactionNo", "vnp_TransactionDate", "vnp_CreateBy",
+                         "vnp_CreateDate", "vnp_IpAddr", "vnp_OrderInfo")
+REFUND_RESPONSE_FIELDS = ("vnp_ResponseId", "vnp_Command", "vnp_ResponseCode", "vnp_Message", "vnp_TmnCode",
+                          "vnp_TxnRef", "vnp_Amount", "vnp_BankCode", "vnp_PayDate", "vnp_TransactionNo",
+                          "vnp_TransactionType", "vnp_TransactionStatus", "vnp_OrderInfo")
+FULL_REFUND = "02"  # vnp_TransactionType; querydr reports a refunded payment with the same codes
+PARTIAL_REFUND = "03"
+
+
+@dataclass(frozen=True)
+class RefundRequest:
+    """One refund request; ``request_id`` is stable for one attempt (VNPay refuses a repeated vnp_RequestId)."""
+
+    request_id: str  # Alphanumeric[1,32]
+    txn_ref: str  # the payment's vnp_TxnRef
+    amount: int  # VND to give back
+    paid_amount: int  # VND of the payment: equal → full refund (02), less → partial (03)
+    transaction_no: str  # the payment's vnp_TransactionNo at VNPay
+    transaction_date: datetime  # UTC: the payment's vnp_CreateDate
+    create_by: str  # who asked (the merchant's user)
+    order_info: str  # plain ASCII
+    ip: str
+
+    @property
+    def transaction_type(self) -> str:
+        return FULL_REFUND if self.amount == self.paid_amount else PARTIAL_REFUND
+
+
+def refund(api_url: str, tmn_code: str, secret: str, request: RefundRequest,
+           timeout: float = 10.0) -> dict[str, str] | None:
+    """refund: ask VNPay to give a payment's money back; None if the answer's checksum is wrong."""
+    body = {
+        "vnp_RequestId": request.request_id, "vnp_Version": VERSION, "vnp_Command": "refund",
+        "vnp_TmnCode": tmn_code, "vnp_TransactionType": request.transaction_type, "vnp_TxnRef": request.txn_ref,
+        "vnp_Amount": str(request.amount * 100), "vnp_TransactionNo": request.transaction_no,
+        "vnp_TransactionDate": vn_time(request.transaction_date), "vnp_CreateBy": request.create_by,
+        "vnp_CreateDate": vn_time(datetime.now(UTC)), "vnp_IpAddr": request.ip, "vnp_OrderInfo": request.order_info,
+    }
+    return _call(api_url, body, REFUND_REQUEST_FIELDS, REFUND_RESPONSE_FIELDS, secret, timeout)
+
+
+def _call(api_url: str, body: dict[str, str], request_fields: tuple[str, ...], response_fields: tuple[str, ...],
+          secret: str, timeout: float) -> dict[str, str] | None:
+    """POST one signed JSON request to the merchant web API; the answer, or None if its checksum is wrong.
+
+    Network errors and answers that are not JSON raise (requests.RequestException, ValueError).
+    """
+    import requests
+
+    body["vnp_SecureHash"] = pipe_hash([body[k] for k in request_fields], secret)
     answer = requests.post(api_url, json=body, timeout=timeout).json()
-    expected = pipe_hash([answer.get(k, "") for k in QUERY_RESPONSE_FIELDS], secret)
+    if not isinstance(answer, dict):
+        raise ValueError("the bank's answer is not a JSON object")
+    expected = pipe_hash([answer.get(k, "") for k in response_fields], secret)
     if not hmac.compare_digest(expected, str(answer.get("vnp_SecureHash", ""))):
         return None
     return {k: str(v) for k, v in answer.items()}

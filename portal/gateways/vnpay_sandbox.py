@@ -5,8 +5,10 @@
 (bad → an error page like VNPay's), shows a bank page with the amount and four
 outcomes, calls the merchant's IPN server to server (signed; retried until the
 merchant answers RspCode 00 or 02) and sends the browser back to the return
-URL with the signed result. It also answers the querydr API. Its state is one
-SQLite file under PORTAL_INSTANCE. Settings are the portal's own (VNPAY_TMN_CODE,
+URL with the signed result. It also answers the merchant web API, querydr and
+refund, and shows on its page ``/`` what it did, with a switch for the next
+refund (``portal.gateways.vnpay_sandbox_api``). Its state is one SQLite file
+under PORTAL_INSTANCE. Settings are the portal's own (VNPAY_TMN_CODE,
 VNPAY_HASH_SECRET); VNPAY_IPN_URL (or --ipn-url) is where it calls the merchant.
 """
 from __future__ import annotations
@@ -27,6 +29,7 @@ import requests
 from flask import Flask, abort, jsonify, redirect, render_template_string, request
 
 from portal.gateways import vnpay
+from portal.gateways import vnpay_sandbox_api as merchant_api
 
 log = logging.getLogger("vnpay_sandbox")
 
@@ -48,9 +51,9 @@ ERRORS = {
 }
 REQUIRED = ("vnp_Version", "vnp_Command", "vnp_TmnCode", "vnp_Amount", "vnp_CurrCode", "vnp_TxnRef",
             "vnp_OrderInfo", "vnp_Locale", "vnp_ReturnUrl", "vnp_IpAddr", "vnp_CreateDate", "vnp_ExpireDate")
-SCHEMA = """CREATE TABLE IF NOT EXISTS txn (
+SCHEMA = ("""CREATE TABLE IF NOT EXISTS txn (
   token TEXT PRIMARY KEY, txn_ref TEXT UNIQUE, params TEXT, status TEXT DEFAULT 'open',
-  result TEXT, ipn_attempts INTEGER DEFAULT 0, ipn_answer TEXT, created_at TEXT)"""
+  result TEXT, ipn_attempts INTEGER DEFAULT 0, ipn_answer TEXT, created_at TEXT)""",)
 
 PAGE = """<!doctype html><html lang="vi"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>{{ title }} · VNPAY Sandbox</title>
@@ -91,7 +94,8 @@ def create_app(tmn_code: str, hash_secret: str, ipn_url: str, state_path: str | 
         return conn
 
     with db() as conn:
-        conn.execute(SCHEMA)
+        for statement in (*SCHEMA, *merchant_api.SCHEMA):
+            conn.execute(statement)
 
     def page(title: str, body: str, status: int = 200, **context):
         return render_template_string(PAGE, title=title, body=render_template_string(body, **context)), status
@@ -184,34 +188,7 @@ def create_app(tmn_code: str, hash_secret: str, ipn_url: str, state_path: str | 
         return jsonify(status=row["status"], ipn_attempts=row["ipn_attempts"], ipn_answer=row["ipn_answer"],
                        result=json.loads(row["result"] or "{}"))
 
-    @app.post("/merchant_webapi/api/transaction")
-    def api():
-        body = request.get_json(silent=True) or {}
-        answer = {"vnp_ResponseId": secrets.token_hex(16), "vnp_Command": body.get("vnp_Command", ""),
-                  "vnp_TmnCode": body.get("vnp_TmnCode", ""), "vnp_TxnRef": body.get("vnp_TxnRef", "")}
-        expected = vnpay.pipe_hash([body.get(k, "") for k in vnpay.QUERY_REQUEST_FIELDS], hash_secret)
-        with db() as conn:
-            row = conn.execute("SELECT * FROM txn WHERE txn_ref = ?", (body.get("vnp_TxnRef", ""),)).fetchone()
-        if body.get("vnp_Command") != "querydr":
-            code, message = "03", "Invalid request"
-        elif not secrets.compare_digest(expected, str(body.get("vnp_SecureHash", ""))):
-            code, message = "97", "Invalid checksum"
-        elif body.get("vnp_TmnCode") != tmn_code:
-            code, message = "02", "Merchant is not valid"
-        elif row is None:
-            code, message = "91", "Transaction not found"
-        else:
-            code, message = "00", "QueryDR Success"
-            result = json.loads(row["result"] or "{}") or json.loads(row["params"])
-            answer.update({k: result.get(k, "") for k in ("vnp_Amount", "vnp_BankCode", "vnp_PayDate",
-                                                          "vnp_TransactionNo", "vnp_OrderInfo")})
-            answer["vnp_TransactionStatus"] = result.get("vnp_TransactionStatus", "01")  # 01: not finished
-            answer["vnp_TransactionType"] = "01"
-        answer.update({"vnp_ResponseCode": code, "vnp_Message": message})
-        answer = {k: answer.get(k, "") for k in vnpay.QUERY_RESPONSE_FIELDS}
-        answer["vnp_SecureHash"] = vnpay.pipe_hash([answer[k] for k in vnpay.QUERY_RESPONSE_FIELDS], hash_secret)
-        return jsonify(answer)
-
+    merchant_api.register(app, tmn_code=tmn_code, hash_secret=hash_secret, db=db, lock=lock, page=page, vnd=vnd)
     return app
 
 

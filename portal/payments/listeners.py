@@ -1,21 +1,11 @@
-"""What payments does when an order moves (portal.core.events): money received online is owed back on cancel."""
+"""What payments does when an order moves (portal.core.events); refunds listen in portal.payments.refunds."""
 from __future__ import annotations
 
 from typing import Any
 
-from portal.core.audit import audit
 from portal.core.events import StatusEvent, status_changed
 from portal.core.jobs import enqueue_after_commit
 from portal.orders.models import Order, OrderStatus
-
-
-@status_changed.connect_via(Order)
-def _refund_on_cancel(_sender: type, obj: Order, event: StatusEvent, **_kw: Any) -> None:
-    """A cancelled order that was paid online — by its customer, staff, a refusal at the door, a no-show at the
-    store — needs its money back (in the same transaction as the cancellation)."""
-    if event.to_status == OrderStatus.CANCELLED and obj.refund_due:
-        audit("payment.refund_needed", obj, detail={"order_no": obj.order_no, "amount": obj.total,
-                                                    "why": event.reason[:200]})
 
 
 @status_changed.connect_via(Order)

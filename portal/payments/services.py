@@ -7,8 +7,8 @@ at once exactly one pays the hold and moves the order; the others find the
 attempt settled and answer ``02``.
 
 A success whose order can no longer be paid (hold expired or cancelled, order
-already paid by another attempt) is still recorded as money received and
-flagged ``payment.refund_needed`` in the audit log for a person to refund.
+already paid by another attempt) is still recorded as money received, and its
+refund is opened (``portal.payments.refunds``) for a supervisor to send.
 """
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ from portal.holds.models import HoldStatus
 from portal.orders import lifecycle
 from portal.orders.models import Order, OrderStatus, PaymentMethod
 from portal.payments.models import PAYMENT_TRANSITIONS, Payment, PaymentStatus
+from portal.payments.refunds import refund_unusable_payment
 
 log = logging.getLogger(__name__)
 
@@ -157,8 +158,6 @@ def _pay_order(payment: Payment) -> None:
         # Paid twice, or after the hold ended: keep the record of the money and ask a person to refund it.
         log.warning("payment %s received for order %s that can no longer be paid: refund needed",
                     payment.txn_ref, order.order_no)
-        audit("payment.refund_needed", payment, actor=BANK,
-              detail={"txn_ref": payment.txn_ref, "order": order.order_no, "amount": payment.amount,
-                      "order_status": order.status.value, "hold_status": ticket.status.value})
+        refund_unusable_payment(payment, actor=BANK)
         return
     lifecycle.pay(order, BANK, at=payment.paid_at)

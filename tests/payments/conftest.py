@@ -1,11 +1,13 @@
 """Payments fixtures: known VNPay settings, orders awaiting payment, signed IPN parameters, the sandbox bank."""
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterator
 from datetime import date
 
 import pytest
+import requests
 from werkzeug.serving import make_server
 
 from portal.customers.models import Customer
@@ -126,3 +128,53 @@ def bank(app, db, tmp_path, monkeypatch) -> Iterator[dict]:
     yield {"portal": portal.url, "bank": sandbox.url}
     sandbox.stop()
     portal.stop()
+
+
+def pay(order: Order) -> Payment:
+    """Pay ``order`` as VNPay's IPN would (no bank): an attempt, then a successful signed IPN; committed."""
+    from portal.customers.models import Customer
+    from portal.extensions import db
+    from portal.payments import services
+
+    services.start_payment(order, db.session.get(Customer, order.customer_id), "127.0.0.1")
+    db.session.commit()
+    payment = services.last_payment(order)
+    assert services.handle_ipn(ipn_params(payment)) == services.CONFIRMED
+    db.session.commit()
+    return payment
+
+
+BANK_FORM = re.compile(r'<form method="post" action="([^"]+)"')
+
+
+def pay_at_bank(bank: dict, order: Order) -> Payment:
+    """Pay ``order`` through the sandbox bank (pay page → "success" → IPN to the portal); the paid attempt."""
+    from portal.customers.models import Customer
+    from portal.extensions import db
+    from portal.payments import services
+
+    url = services.start_payment(order, db.session.get(Customer, order.customer_id), "127.0.0.1")
+    db.session.commit()
+    page = requests.get(url, timeout=10)
+    action = BANK_FORM.search(page.text).group(1)
+    requests.post(bank["bank"] + action, data={"outcome": "success"}, allow_redirects=False, timeout=20)
+    db.session.commit()
+    db.session.expire_all()
+    payment = services.last_payment(order)
+    assert payment.status.value == "paid", payment.status
+    return payment
+
+
+@pytest.fixture
+def cancel(make_staff) -> Callable:
+    """``cancel(order)``: a shipping clerk of the order's region cancels it (SHIP-3), committed."""
+    from portal.core.roles import Role
+    from portal.extensions import db
+    from portal.orders.lifecycle import cancel as cancel_order
+
+    def do(order: Order, reason: str = "Khách đổi ý") -> None:
+        staff = make_staff(Role.SHIPPING, region=order.region_id)
+        cancel_order(db.session.get(Order, order.id), staff, reason)
+        db.session.commit()
+
+    return do

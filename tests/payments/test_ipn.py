@@ -15,7 +15,7 @@ from portal.holds.models import HoldStatus, HoldTicket
 from portal.orders.models import Order, OrderStatus
 from portal.payments import services
 from portal.payments.delivery import send_esim_email
-from portal.payments.models import Payment, PaymentStatus
+from portal.payments.models import Payment, PaymentStatus, Refund, RefundStatus
 from tests.payments.conftest import SECRET, ipn_params
 
 IPN = "/payments/vnpay/ipn"
@@ -210,17 +210,18 @@ def test_only_the_owner_may_pay_and_only_while_awaiting_payment(make_order, make
     assert err.value.code == "order_not_awaiting_payment"
 
 
-def test_success_after_the_hold_expired_is_kept_and_flagged_for_refund(client, make_order, db):
+def test_success_after_the_hold_expired_is_kept_and_its_refund_opened(client, make_order, db):
     order = make_order()
     payment, _ = _start(order)
     _expire_hold(db, order)
     assert client.get(IPN, query_string=ipn_params(payment)).get_json()["RspCode"] == "00"
     assert _reload(db, payment).status == PaymentStatus.PAID
     assert _reload(db, order).status == OrderStatus.AWAITING_PAYMENT
-    assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "payment.refund_needed")) is not None
+    refund = db.session.scalar(select(Refund).where(Refund.payment_id == payment.id))
+    assert refund.status == RefundStatus.DUE and refund.amount == payment.amount
 
 
-def test_customer_cancelling_an_order_paid_online_flags_the_refund(client, make_order, db):
+def test_customer_cancelling_an_order_paid_online_opens_the_refund(client, make_order, db):
     from portal.orders.lifecycle import cancel
 
     order = make_order()
@@ -230,8 +231,8 @@ def test_customer_cancelling_an_order_paid_online_flags_the_refund(client, make_
     assert order.status == OrderStatus.PENDING and order.paid_at is not None
     cancel(order, order_customer(order), "Khách hàng hủy", by_customer=True)
     db.session.commit()
-    flag = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "payment.refund_needed"))
-    assert flag is not None and flag.detail["amount"] == order.total
+    refund = db.session.scalar(select(Refund).where(Refund.order_id == order.id))
+    assert refund.status == RefundStatus.DUE and refund.amount == order.total and refund.payment_id == payment.id
 
 
 def test_paid_esim_order_is_delivered_by_email__HOLD_6(client, make_order, db, mailbox):

@@ -84,3 +84,28 @@ def test_callback_result_reads_amount_and_pay_date_in_utc():
     result = GATEWAY.verify({**params, "vnp_SecureHash": vnpay.sign(params, SECRET)})
     assert result.amount == 550_000 and result.succeeded
     assert result.pay_date == datetime(2026, 11, 25, 8, 5, 0)
+
+
+def test_refund_checksum_is_hmac_sha512_over_vnpays_field_order(monkeypatch):
+    sent = {}
+
+    class Answer:
+        def json(self):
+            fields = {k: "" for k in vnpay.REFUND_RESPONSE_FIELDS} | {"vnp_ResponseCode": "00"}
+            return {**fields, "vnp_SecureHash": vnpay.pipe_hash([fields[k] for k in vnpay.REFUND_RESPONSE_FIELDS],
+                                                                 SECRET)}
+
+    def post(url, json, timeout):
+        sent.update(json)
+        return Answer()
+
+    monkeypatch.setattr("requests.post", post)
+    request = vnpay.RefundRequest(request_id="R1", txn_ref="DH1-AA", amount=550_000, paid_amount=550_000,
+                                  transaction_no="14226112", transaction_date=datetime(2026, 11, 25, 8, 0, 0),
+                                  create_by="gs2", order_info="Hoan tien don hang DH1", ip="10.0.0.1")
+    assert vnpay.refund("https://api.test", "TMN00001", SECRET, request)["vnp_ResponseCode"] == "00"
+    data = (f"R1|2.1.0|refund|TMN00001|02|DH1-AA|55000000|14226112|20261125150000|gs2|{sent['vnp_CreateDate']}"
+            "|10.0.0.1|Hoan tien don hang DH1")
+    assert sent["vnp_SecureHash"] == hmac.new(SECRET.encode(), data.encode(), hashlib.sha512).hexdigest()
+    partial = vnpay.RefundRequest(**{**request.__dict__, "amount": 100_000})
+    assert partial.transaction_type == "03"
