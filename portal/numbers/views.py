@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from portal.core.access import allow
+from portal.core.access import allow, get_in_region_or_404
 from portal.core.audit import audit, audit_now
 from portal.core.errors import Invalid, NotFound, PortalError
 from portal.core.roles import Role
@@ -31,12 +31,17 @@ FIELD_OF_ERROR = {"price_negative": "min_price", "price_range_reversed": "max_pr
                   "pattern_bad_char": "pattern", "pattern_length": "pattern"}
 
 
+def _scope() -> int | None:
+    """The home region whose numbers the signed-in staff member sees (None: head office sees every region)."""
+    return None if current_user.is_head_office else current_user.region_id
+
+
 def inventory_counts() -> dict:
-    """Numbers per status and per class, counted in the search index."""
+    """Numbers per status and per class in the staff member's scope, counted in the search index."""
     by_status = dict.fromkeys(NumberStatus, 0)
     by_class: dict[str, dict[str, int]] = {}
     with search_index.lock:
-        rows = search_index.current().counts()
+        rows = search_index.current().counts(_scope())
     for (status, number_class), n in rows.items():
         by_status[status] += n
         counts = by_class.setdefault(number_class, {"available": 0, "total": 0})
@@ -58,7 +63,8 @@ def index():
             pattern=form.pattern.data or "", prefix=form.prefix.data or "", contains=form.contains.data or "",
             ends_with=form.ends_with.data or "", avoid=form.avoid.data or "", number_class=form.number_class.data or "",
             min_price=form.min_price.parsed, max_price=form.max_price.parsed, sort=form.sort.data or "price",
-            status=NumberStatus(form.status.data) if form.status.data else None, page=page, per_page=PER_PAGE)
+            status=NumberStatus(form.status.data) if form.status.data else None, page=page, per_page=PER_PAGE,
+            region_id=_scope())
         try:
             result = search_numbers(query)
         except Invalid as exc:
@@ -70,6 +76,15 @@ def index():
     return render_template("numbers/index.html", form=form, result=result, problem=problem, page=page,
                            counts=inventory_counts(), regions={r.id: r.code for r in regions()},
                            class_labels=CLASS_LABELS)
+
+
+@bp.route("/<int:number_id>")
+@allow(Role.ADMIN, Role.SUPERVISOR)
+def detail(number_id: int):
+    """One number: class, price, status, home region and the ticket holding it; another region's is a 404."""
+    number = get_in_region_or_404(PhoneNumber, number_id)
+    return render_template("numbers/detail.html", number=number, class_labels=CLASS_LABELS,
+                           regions={r.id: r.code for r in regions()})
 
 
 # --- Import ------------------------------------------------------------------------------------------------------
