@@ -18,7 +18,7 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from flask import Response, current_app, g, jsonify, redirect, request, url_for
+from flask import Response, current_app, g, jsonify, redirect, request, session, url_for
 from flask_babel import gettext as _
 from sqlalchemy import update
 
@@ -31,6 +31,9 @@ from portal.extensions import db
 
 TOUCH_EVERY = timedelta(minutes=1)
 _UNSET = object()
+# What survives the Flask session's rotation at a customer's sign-in and sign-out: the language, and a staff
+# sign-in in the same browser (Flask-Login's keys and the staff session id: not the customer's to end).
+KEEP_IN_FLASK_SESSION = ("lang", "_user_id", "_fresh", "_id", "sid")
 
 __all__ = ["current_customer", "digest", "end_all_sessions", "open_session", "require_customer", "safe_next",
            "sign_in_url", "sign_out_session"]
@@ -100,6 +103,7 @@ def open_session(customer: Customer, remember: bool = False) -> str:
     """
     token = secrets.token_urlsafe(32)
     now = utcnow()
+    rotate_flask_session()
     db.session.add(CustomerSession(id=digest(token), customer_id=customer.id, remember=remember, created_at=now,
                                    last_seen_at=now, ip=request.remote_addr,
                                    user_agent=(request.user_agent.string or "")[:200]))
@@ -108,11 +112,21 @@ def open_session(customer: Customer, remember: bool = False) -> str:
     return token
 
 
+def rotate_flask_session() -> None:
+    """Start a new Flask session (checklist 3): its CSRF token and the sign-up steps' keys (phone being
+    activated, reset grant) from before do not carry over; only ``KEEP_IN_FLASK_SESSION`` does."""
+    kept = {key: session[key] for key in KEEP_IN_FLASK_SESSION if key in session}
+    session.clear()
+    session.update(kept)
+    g.pop("csrf_token", None)  # Flask-WTF caches this request's token: the next form gets a new one
+
+
 def sign_out_session() -> None:
     """End this browser's session on the server (checklist 4) and drop its cookie."""
     session_id = g.get("_customer_session_id")
     if session_id:
         _end(db.session, session_id, "logout")
+    rotate_flask_session()
     g._customer = None
     g._customer_cookie = ("", 0)
 
