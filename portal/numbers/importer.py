@@ -24,13 +24,12 @@ from portal.core.errors import Invalid
 from portal.extensions import db
 from portal.numbers.formatting import OPERATOR_PREFIXES, normalize_number
 from portal.numbers.models import NumberStatus, PhoneNumber
-from portal.numbers.services import NewNumber, add_numbers
+from portal.numbers.services import MAX_PRICE, NewNumber, add_numbers
 
 MAX_BYTES = 5 * 1024 * 1024  # web upload
 MAX_ROWS = 200_000  # web upload; the CLI reads any number of rows
 MAX_SHOWN = 200  # errors (and skipped rows) kept for display
 SAMPLE_SIZE = 20  # good rows shown in the preview
-MAX_PRICE = 2_000_000_000  # fits the price column on every engine
 BATCH = 5_000
 MAX_FIELD = 131_072  # the csv module's default field limit; longer fields make the row unreadable
 

@@ -5,7 +5,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, func, text
+from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.core.models import status_enum
@@ -51,7 +51,7 @@ class PhoneNumber(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[str] = mapped_column(String(10), unique=True)
     status: Mapped[NumberStatus] = mapped_column(status_enum(NumberStatus), default=NumberStatus.AVAILABLE)
-    price: Mapped[int] = mapped_column(Integer)  # VND
+    price: Mapped[int] = mapped_column(BigInteger)  # VND: a ngũ quý can cost more than 2^31
     price_is_custom: Mapped[bool] = mapped_column(Boolean, default=False)  # else follows the class's price tier
     number_class: Mapped[str] = mapped_column(String(16))  # the most valuable class (portal.numbers.classes)
     classes: Mapped[str] = mapped_column(String(160), default="")  # every class, space-separated
@@ -70,7 +70,7 @@ class PriceTier(db.Model):
     __tablename__ = "price_tier"
 
     number_class: Mapped[str] = mapped_column(String(16), primary_key=True)
-    price: Mapped[int] = mapped_column(Integer)
+    price: Mapped[int] = mapped_column(BigInteger)  # VND
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
 
