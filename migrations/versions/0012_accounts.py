@@ -1,4 +1,6 @@
-"""Prices in 64-bit integers (a ngũ quý can cost more than 2,147,483,647 VND)
+"""Prices in 64-bit integers (a ngũ quý can cost more than 2,147,483,647 VND); messages sent once
+
+``sent_message``: one row per message that must leave exactly once (portal.core.outbox).
 
 ``phone_number.price``, ``price_tier.price``, ``hold_ticket.amount`` and ``hold_line.price`` become BIGINT
 (order amounts already are). PostgreSQL: ``ALTER COLUMN … TYPE bigint`` (a table rewrite; the index on
@@ -38,7 +40,26 @@ def _retype(old: sa.types.TypeEngine, new: sa.types.TypeEngine) -> None:
 
 def upgrade():
     _retype(sa.Integer(), sa.BigInteger())
+    op.create_table(
+        "sent_message",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(length=120), nullable=False),
+        sa.Column("channel", sa.String(length=10), nullable=False),
+        sa.Column("recipient", sa.String(length=254), nullable=False),
+        sa.Column("subject", sa.String(length=300), nullable=False),
+        sa.Column("status", sa.Enum("sending", "sent", "failed", name="sentmessagestatus", native_enum=False,
+                                    length=10), nullable=False),
+        sa.Column("provider_id", sa.String(length=200), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("error", sa.String(length=300), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.Column("sent_at", sa.DateTime(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sent_message")),
+        sa.UniqueConstraint("key", name=op.f("uq_sent_message_key")),
+    )
 
 
 def downgrade():
+    op.drop_table("sent_message")
     _retype(sa.BigInteger(), sa.Integer())
