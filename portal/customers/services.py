@@ -22,6 +22,7 @@ from sqlalchemy import select, update
 
 from portal.auth.services import dummy_hash, password_hasher
 from portal.core import redis as portal_redis
+from portal.core.actors import Actor
 from portal.core.audit import audit, audit_now
 from portal.core.errors import Invalid, PortalError, TooManyAttempts
 from portal.core.states import transition
@@ -225,6 +226,35 @@ def reset_password(grant: str, password: str, password_again: str | None = None)
     portal_redis.connection().delete(_throttle_keys(customer.phone, "-")[0])  # a lockout ends with a new password
     audit("customer.password_reset", customer, actor=customer)
     return customer
+
+
+# --- disabling an account (staff, issue 10) -----------------------------------------------------------------------
+
+def _reason(text: str | None) -> str:
+    return " ".join((text or "").split())[:300]
+
+
+def disable_customer(customer: Customer, actor: Actor, reason: str) -> None:
+    """Disable an account: every website session and app token ends at once; audited with before and after."""
+    reason = _reason(reason)
+    if not reason:
+        raise FieldError("reason", "reason_required", _("Vui lòng nhập lý do khóa tài khoản."))
+    before = customer.status
+    transition(customer, CustomerStatus.DISABLED, actor, CUSTOMER_TRANSITIONS, reason=reason)
+    sessions = end_all_sessions(customer, "disabled")
+    tokens = revoke_all_tokens(customer, "disabled")
+    audit("customer.disable", customer, actor=actor, detail={
+        "before": before.value, "after": customer.status.value, "reason": reason, "web_sessions_ended": sessions,
+        "app_sessions_ended": tokens})
+
+
+def enable_customer(customer: Customer, actor: Actor, reason: str = "") -> None:
+    """Re-enable a disabled account: active again if its phone was proven, else pending activation; audited."""
+    to = CustomerStatus.ACTIVE if customer.activated_at else CustomerStatus.PENDING
+    before = customer.status
+    transition(customer, to, actor, CUSTOMER_TRANSITIONS, reason=_reason(reason) or "mở khóa")
+    audit("customer.enable", customer, actor=actor, detail={"before": before.value, "after": to.value,
+                                                             "reason": _reason(reason)})
 
 
 def revoke_all_tokens(customer: Customer, reason: str) -> int:

@@ -21,6 +21,10 @@ class NavItem:
     description: str = ""
     icon: str = ""
     in_menu: bool = True  # False: a card on the home page only (keeps the top bar on one line at 1366 px)
+    head_office: frozenset[Role] = frozenset()  # roles that see it only at head office (as the endpoint's policy)
+
+    def shown_to(self, user) -> bool:
+        return user.role in self.roles and (user.role not in self.head_office or user.is_head_office)
 
     @property
     def url(self) -> str:
@@ -56,6 +60,9 @@ NAV: list[NavItem] = [
             _l("Tạo tài khoản, phân quyền, khóa tài khoản nhân viên."), "people"),
     NavItem("partners.index", _l("Đối tác API"), ADMINS,
             _l("Khóa API của các kênh bán hàng: tạo, thu hồi; tài liệu tích hợp."), "key"),
+    NavItem("admin.customers", _l("Khách hàng"), OVERSIGHT,
+            _l("Tài khoản khách hàng: tìm theo số điện thoại, xem đơn hàng, khóa hoặc mở khóa."), "person",
+            in_menu=False, head_office=frozenset({Role.SUPERVISOR})),
     NavItem("admin.failed_jobs", _l("Tác vụ lỗi"), ADMINS,
             _l("Các tác vụ nền đã hết lượt thử lại; chạy lại sau khi xử lý."), "gear", in_menu=False),
 ]
@@ -74,10 +81,10 @@ ROLE_INTRO = {
 def nav_for(user) -> list[NavItem]:
     if not getattr(user, "is_authenticated", False):
         return []
-    return [item for item in NAV if user.role in item.roles and item.in_menu]
+    return [item for item in NAV if item.shown_to(user) and item.in_menu]
 
 
 def home_cards(user) -> list[NavItem]:
     if not getattr(user, "is_authenticated", False):
         return []
-    return [item for item in NAV if user.role in item.roles]
+    return [item for item in NAV if item.shown_to(user)]
