@@ -1,6 +1,7 @@
-"""Prices in 64-bit integers (a ngũ quý can cost more than 2,147,483,647 VND); messages sent once
+"""Prices in 64-bit integers (a ngũ quý can cost more than 2,147,483,647 VND); messages sent once; web imports
 
 ``sent_message``: one row per message that must leave exactly once (portal.core.outbox).
+``number_import``: a web CSV import run by a job, its file until it ends, and its progress (portal.numbers.imports).
 
 ``phone_number.price``, ``price_tier.price``, ``hold_ticket.amount`` and ``hold_line.price`` become BIGINT
 (order amounts already are). PostgreSQL: ``ALTER COLUMN … TYPE bigint`` (a table rewrite; the index on
@@ -58,8 +59,34 @@ def upgrade():
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sent_message")),
         sa.UniqueConstraint("key", name=op.f("uq_sent_message_key")),
     )
+    op.create_table(
+        "number_import",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("status", sa.Enum("queued", "running", "done", "failed", name="importstatus", native_enum=False,
+                                    length=20), nullable=False),
+        sa.Column("filename", sa.String(length=120), nullable=False),
+        sa.Column("total", sa.Integer(), nullable=False),
+        sa.Column("done", sa.Integer(), nullable=False),
+        sa.Column("added", sa.Integer(), nullable=False),
+        sa.Column("skipped", sa.Integer(), nullable=False),
+        sa.Column("error_count", sa.Integer(), nullable=False),
+        sa.Column("errors", sa.JSON(), nullable=False),
+        sa.Column("content", sa.LargeBinary(), nullable=True),
+        sa.Column("message", sa.String(length=300), nullable=True),
+        sa.Column("created_by", sa.Integer(), nullable=False),
+        sa.Column("created_by_name", sa.String(length=80), nullable=False),
+        sa.Column("region_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.Column("started_at", sa.DateTime(), nullable=True),
+        sa.Column("finished_at", sa.DateTime(), nullable=True),
+        sa.ForeignKeyConstraint(["created_by"], ["staff.id"], name=op.f("fk_number_import_created_by_staff")),
+        sa.ForeignKeyConstraint(["region_id"], ["region.id"], name=op.f("fk_number_import_region_id_region")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_number_import")),
+    )
 
 
 def downgrade():
+    op.drop_table("number_import")
     op.drop_table("sent_message")
     _retype(sa.BigInteger(), sa.Integer())

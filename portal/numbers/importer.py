@@ -4,8 +4,8 @@ The file needs a header row with a ``number`` column; ``price`` (VND), ``region`
 (1–9) and ``status`` (available/locked) are optional. The delimiter (``;`` or
 ``,``) is taken from the header. Rows are checked one by one and reported with
 their line number in the file; numbers already in the inventory are skipped, not
-errors. Nothing here commits: the web page imports in one transaction, the CLI
-commits after each batch.
+errors. Nothing here commits: the web import's job (portal.numbers.imports) and the
+CLI commit after each batch.
 """
 from __future__ import annotations
 
@@ -343,9 +343,11 @@ def preview(rows: Iterable[ParsedRow]) -> ImportReport:
 
 
 def import_rows(rows: Iterable[ParsedRow], *, batch_size: int = BATCH,
-                after_batch: Callable[[ImportReport], None] | None = None) -> ImportReport:
-    """Insert the valid rows that are new, batch by batch; ``after_batch`` may commit (CLI) and report progress."""
-    report = ImportReport()
+                after_batch: Callable[[ImportReport], None] | None = None,
+                report: ImportReport | None = None) -> ImportReport:
+    """Insert the valid rows that are new, batch by batch; ``after_batch`` may commit (CLI, web job) and report
+    progress; ``report``: the counts so far of an import that resumes."""
+    report = report or ImportReport()
     for batch in _batched(rows, batch_size):
         fresh = _sort_batch(report, batch)
         added = add_numbers(fresh) if fresh else 0
