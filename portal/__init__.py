@@ -13,8 +13,8 @@ from portal.extensions import babel, csrf, db, limiter, login_manager, migrate, 
 # The domain packages, each declaring its blueprints, models, sockets, nav entries, commands and reference data
 # (portal.core.domains). Blueprints register and reference data is inserted in this order.
 DOMAINS = ("portal.org", "portal.home", "portal.auth", "portal.audit", "portal.admin", "portal.holds",
-           "portal.numbers", "portal.partners", "portal.customers", "portal.appapi", "portal.promotions",
-           "portal.orders", "portal.payments", "portal.shipping")
+           "portal.numbers", "portal.notify", "portal.partners", "portal.customers", "portal.appapi",
+           "portal.promotions", "portal.orders", "portal.payments", "portal.shipping")
 
 
 def _locale() -> str:

@@ -172,6 +172,22 @@ def print_demo_logins() -> None:
         click.echo(f"  {username:<10} {role.value:<11} {where}")
 
 
+mail_cli = AppGroup("mail", help="E-mails sent once (portal.notify.outbox).")
+
+
+@mail_cli.command("settle")
+@click.argument("key")
+@click.option("--sent/--resend", required=True, help="It did leave (check the provider's log), or it did not.")
+def settle_mail_command(key: str, sent: bool) -> None:
+    """Settle a message in doubt (left "sending"): then requeue its job on /admin/jobs/failed."""
+    from portal.notify.outbox import settle
+
+    if not settle(key, sent):
+        raise click.ClickException(f"no message {key} in doubt")
+    click.echo(f"{key}: {'sent' if sent else 'will be sent again when its job runs'}")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(staff_cli)
+    app.cli.add_command(mail_cli)
     app.cli.add_command(seed_demo_command)

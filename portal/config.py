@@ -116,6 +116,8 @@ def _customer_settings(env: dict, production: bool) -> dict:
         "SMS_SECRET_KEY": env.get("SMS_SECRET_KEY", sandbox(SMS_SANDBOX_SECRET_KEY)),
         "SMS_BRANDNAME": env.get("SMS_BRANDNAME", sandbox(SMS_SANDBOX_BRANDNAME)),
         "SMS_TIMEOUT": float(env.get("SMS_TIMEOUT", "10")),
+        # OTP SMS leave from this many threads per process, never from the request (portal.customers.otp).
+        "OTP_SMS_THREADS": _int(env, "OTP_SMS_THREADS", 4),
         # E-mail: a Mailgun-style API (portal.gateways.mail); dev default: the outbox sandbox.
         "MAIL_URL": env.get("MAIL_URL", outbox),
         "MAIL_API_KEY": env.get("MAIL_API_KEY", sandbox(MAIL_SANDBOX_API_KEY)),

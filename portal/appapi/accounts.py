@@ -39,7 +39,7 @@ def _token_response(customer: Customer, body: dict[str, Any], status: int = 201)
 
 
 def _sent(delivery: OtpDelivery, http_status: int = 202, **extra: Any):
-    db.session.commit()  # the SMS leaves now (after commit); delivery.sent says whether it was accepted
+    db.session.commit()  # the SMS goes to the sender threads now (after commit); the answer does not wait for it
     return jsonify(otp_sent=not delivery.failed, **extra), http_status
 
 
@@ -138,7 +138,8 @@ PHONE = {"type": "string", "description": "Số di động của nhà mạng, 10
 OTP = {"type": "string", "pattern": "^[0-9]{6}$", "description": "Mã OTP 6 chữ số nhận qua SMS."}
 PASSWORD = {"type": "string", "minLength": 8, "maxLength": 128, "description": "Ít nhất 8 ký tự, có cả chữ và số."}
 SENT = {"type": "object", "required": ["otp_sent"], "properties": {"otp_sent": {
-    "type": "boolean", "description": "false: nhà mạng chưa nhận tin; hãy cho khách bấm “Gửi lại mã” sau ít phút."}}}
+    "type": "boolean", "description": "true: tin nhắn đã được chuyển đi gửi (câu trả lời không chờ nhà mạng); nếu sau "
+                          "một phút khách chưa nhận được, hãy cho khách bấm “Gửi lại mã”."}}}
 
 
 def _body(*required: str, **properties: dict) -> dict:

@@ -12,7 +12,7 @@ head office sees all, and a look at a foreign record is a 404 with an audit row.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from flask import abort, current_app, request
@@ -31,11 +31,13 @@ CUSTOMER = "customer"
 _CHECKS: dict[str, Callable[[], Any]] = {}
 
 
-def allow(*roles: Role) -> Callable[[F], F]:
-    """Staff with one of ``roles`` may use this endpoint (none given: any staff)."""
+def allow(*roles: Role, head_office: Iterable[Role] = ()) -> Callable[[F], F]:
+    """Staff with one of ``roles`` may use this endpoint (none given: any staff); those whose role is in
+    ``head_office`` only if they work at head office (records without a region, e.g. customer accounts)."""
 
     def mark(view: F) -> F:
         view.access_policy = frozenset(roles) or ALL_STAFF  # type: ignore[attr-defined]
+        view.access_head_office = frozenset(head_office)  # type: ignore[attr-defined]
         return view
 
     return mark
@@ -73,6 +75,12 @@ def policy_of(endpoint: str | None) -> Any:
     return getattr(view, "access_policy", None)
 
 
+def head_office_roles(endpoint: str | None) -> frozenset[Role]:
+    """The roles that may use ``endpoint`` only at head office."""
+    view = current_app.view_functions.get(endpoint or "")
+    return getattr(view, "access_head_office", frozenset())
+
+
 def enforce() -> Any:
     """before_request: apply the endpoint's declared policy (a response returned here ends the request)."""
     if request.endpoint is None:  # no route matched: Flask answers 404/405
@@ -91,7 +99,8 @@ def enforce() -> Any:
         return check()
     if not current_user.is_authenticated:
         abort(401)
-    if current_user.role not in policy:
+    if current_user.role not in policy or (current_user.role in head_office_roles(request.endpoint)
+                                           and not current_user.is_head_office):
         from portal.core.audit import audit_now
 
         audit_now("access.forbidden", detail={"endpoint": request.endpoint, "path": request.path})

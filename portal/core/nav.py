@@ -26,6 +26,10 @@ class NavItem:
     icon: str = ""
     in_menu: bool = True  # False: a card on the home page only (keeps the top bar on one line at 1366 px)
     count: Callable[[Any], int] | None = None  # a number beside the entry (work waiting), kept live by its page
+    head_office: frozenset[Role] = frozenset()  # roles that see it only at head office (as the endpoint's policy)
+
+    def shown_to(self, user: Any) -> bool:
+        return user.role in self.roles and (user.role not in self.head_office or user.is_head_office)
 
     def count_for(self, user: Any) -> int | None:
         return self.count(user) if self.count else None
@@ -47,7 +51,7 @@ def entries() -> list[NavItem]:
 def home_cards(user) -> list[NavItem]:
     if not getattr(user, "is_authenticated", False):
         return []
-    return [item for item in entries() if user.role in item.roles]
+    return [item for item in entries() if item.shown_to(user)]
 
 
 def nav_for(user) -> list[NavItem]:

@@ -33,7 +33,7 @@ CUSTOMER_STATUS_LABELS = {
 CUSTOMER_TRANSITIONS = {
     CustomerStatus.PENDING: {CustomerStatus.ACTIVE, CustomerStatus.DISABLED},
     CustomerStatus.ACTIVE: {CustomerStatus.DISABLED},
-    CustomerStatus.DISABLED: {CustomerStatus.ACTIVE},
+    CustomerStatus.DISABLED: {CustomerStatus.ACTIVE, CustomerStatus.PENDING},  # back to before (activated or not)
 }
 
 
@@ -51,6 +51,10 @@ class Customer(db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     actor_kind = "customer"
+
+    @property
+    def is_disabled(self) -> bool:
+        return self.status == CustomerStatus.DISABLED
 
     @property
     def audit_name(self) -> str:

@@ -9,18 +9,25 @@ share a try) and the OTP_MAX_ATTEMPTS-th wrong try burns the code. Sends are
 limited per phone and per address (per hour) with a cool-down between two sends
 to one phone; unknown phones count the same, so the limits reveal nothing.
 
-Delivery: the SMS goes out in-process right after the commit
-(``portal.core.tx.after_commit``), not through an RQ job, because a job's
-arguments are persisted (outbox row, Redis) and the code must never be stored
-in clear. The cost: a send that fails is not retried by a worker; the page says
-so in Vietnamese and the customer presses "Gửi lại mã" (``OtpDelivery.sent``).
+Delivery never blocks the request and never stores the code: right after the
+commit the SMS is handed to a small pool of threads in this process
+(``OTP_SMS_THREADS``), which sends it (eSMS.vn's RequestId ``otp-<row id>``
+makes a retried send idempotent at the provider). The code lives only in that
+process's memory until it leaves: not in the database (an HMAC only), not in an
+RQ job's arguments or Redis, not in a log line. docs/customers.md says why this
+and not an encrypted RQ job. The cost: a process that dies with SMS still
+queued loses them; the customer presses "Gửi lại mã", as after any lost SMS.
 """
 from __future__ import annotations
 
 import hashlib
 import hmac
 import logging
+import os
 import secrets
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -34,7 +41,7 @@ from portal.core.time import utcnow
 from portal.core.tx import after_commit, independently
 from portal.customers.models import Customer, CustomerOtp, OtpPurpose
 from portal.extensions import db
-from portal.gateways.sms import SmsError, send_sms
+from portal.gateways.sms import SmsError, SmsGateway, sms_gateway
 
 log = logging.getLogger(__name__)
 HOUR = 3600
@@ -49,7 +56,7 @@ SMS_TEXT = {  # brandname SMS without diacritics: one 160-character GSM segment,
 
 @dataclass
 class OtpDelivery:
-    """What became of an SMS sent after the commit: ``sent`` is None until then, then True or False."""
+    """What became of an SMS handed to the sender: ``sent`` is None until it is answered, then True or False."""
 
     phone: str
     sent: bool | None = None
@@ -109,17 +116,58 @@ def issue_code(customer: Customer, purpose: OtpPurpose) -> OtpDelivery:
     db.session.add(row)
     db.session.flush()
     delivery = OtpDelivery(customer.phone)
-    after_commit(_deliver, delivery, SMS_TEXT[purpose].format(code=code, minutes=minutes), f"otp-{row.id}")
+    after_commit(_hand_over, delivery, SMS_TEXT[purpose].format(code=code, minutes=minutes), f"otp-{row.id}",
+                 time.monotonic() + minutes * 60)
     return delivery
 
 
-def _deliver(delivery: OtpDelivery, content: str, request_id: str) -> None:
-    try:
-        send_sms(delivery.phone, content, request_id)
-    except SmsError as exc:
-        delivery.sent, delivery.error = False, exc.code
-    else:
-        delivery.sent = True
+# -- the sender: a few threads per process, created after a fork (gunicorn, RQ's work horse) ----------------
+_pool: ThreadPoolExecutor | None = None
+_pool_pid = 0
+_pool_lock = threading.Lock()
+_in_flight: set[Future] = set()
+RETRY_PAUSE = 2.0  # seconds before the one retry of a send the provider never answered
+
+
+def _executor() -> ThreadPoolExecutor:
+    global _pool, _pool_pid
+    with _pool_lock:
+        if _pool is None or _pool_pid != os.getpid():
+            _pool = ThreadPoolExecutor(max_workers=current_app.config["OTP_SMS_THREADS"],
+                                       thread_name_prefix="otp-sms")
+            _pool_pid = os.getpid()
+        return _pool
+
+
+def _hand_over(delivery: OtpDelivery, content: str, request_id: str, expires: float) -> None:
+    """after_commit: give the SMS to the sender threads and return at once."""
+    future = _executor().submit(_deliver, sms_gateway(), delivery, content, request_id, expires)
+    _in_flight.add(future)
+    future.add_done_callback(_in_flight.discard)
+
+
+def _deliver(gateway: SmsGateway, delivery: OtpDelivery, content: str, request_id: str, expires: float) -> None:
+    """In a sender thread: send (once more if the provider was not reached), unless the code has expired."""
+    for attempt in (1, 2):
+        if time.monotonic() >= expires:
+            log.warning("sms %s dropped: the code expired before it could be sent", request_id)
+            delivery.sent, delivery.error = False, "expired"
+            return
+        try:
+            gateway.send(delivery.phone, content, request_id)
+        except SmsError as exc:
+            delivery.sent, delivery.error = False, exc.code
+            if exc.code != "network" or attempt == 2:
+                return
+            time.sleep(RETRY_PAUSE)
+        else:
+            delivery.sent, delivery.error = True, None
+            return
+
+
+def wait_for_sends(timeout: float = 15.0) -> None:
+    """Wait until the SMS handed to this process's sender have been answered (tests; a clean shutdown)."""
+    wait(list(_in_flight), timeout=timeout)
 
 
 def _tries_key(otp_id: int) -> str:

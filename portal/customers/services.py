@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.core import redis as portal_redis
+from portal.core.actors import Actor
 from portal.core.audit import audit, audit_now
 from portal.core.errors import Invalid, PortalError, TooManyAttempts
 from portal.core.passwords import dummy_hash, password_hasher
@@ -224,4 +225,26 @@ def reset_password(grant: str, password: str, password_again: str | None = None)
     portal_redis.connection().delete(_throttle_keys(customer.phone, "-")[0])  # a lockout ends with a new password
     audit("customer.password_reset", customer, actor=customer)
     return customer
+
+
+# --- disabling an account (staff, issue 10) -----------------------------------------------------------------------
+
+def _reason(text: str | None) -> str:
+    return " ".join((text or "").split())[:300]
+
+
+def disable_customer(customer: Customer, actor: Actor, reason: str) -> None:
+    """Disable an account: every website session and app token ends at once (the move's audit row, written by
+    core.audit for every move, says who, why, and the status before and after)."""
+    reason = _reason(reason)
+    if not reason:
+        raise FieldError("reason", "reason_required", _("Vui lòng nhập lý do khóa tài khoản."))
+    transition(customer, CustomerStatus.DISABLED, actor, CUSTOMER_TRANSITIONS, reason=reason)
+    end_everywhere(customer, "disabled")
+
+
+def enable_customer(customer: Customer, actor: Actor, reason: str = "") -> None:
+    """Re-enable a disabled account: active again if its phone was proven, else pending activation."""
+    to = CustomerStatus.ACTIVE if customer.activated_at else CustomerStatus.PENDING
+    transition(customer, to, actor, CUSTOMER_TRANSITIONS, reason=_reason(reason) or "mở khóa")
 

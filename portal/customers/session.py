@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, g, jsonify, redirect, request, url_for
+from flask import Response, current_app, g, jsonify, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -26,6 +26,9 @@ from portal.customers.models import Customer
 from portal.customers.tokens import WEB_SESSIONS, remember_for
 
 _UNSET = object()
+# What survives the Flask session's rotation at a customer's sign-in and sign-out: the language, and a staff
+# sign-in in the same browser (Flask-Login's keys and the staff session id: not the customer's to end).
+KEEP_IN_FLASK_SESSION = ("lang", "_user_id", "_fresh", "_id", "sid")
 
 __all__ = ["current_customer", "open_session", "require_customer", "sign_in_url", "sign_out_session"]
 
@@ -46,6 +49,7 @@ def open_session(customer: Customer, remember: bool = False) -> str:
 
     A new token at every sign-in (checklist 3); returns it for tests.
     """
+    rotate_flask_session()
     _row, token = tokens.issue(WEB_SESSIONS, customer.id, remember=remember, ip=request.remote_addr,
                                user_agent=(request.user_agent.string or "")[:200])
     g._customer = customer
@@ -53,11 +57,21 @@ def open_session(customer: Customer, remember: bool = False) -> str:
     return token
 
 
+def rotate_flask_session() -> None:
+    """Start a new Flask session (checklist 3): its CSRF token and the sign-up steps' keys (phone being
+    activated, reset grant) from before do not carry over; only ``KEEP_IN_FLASK_SESSION`` does."""
+    kept = {key: session[key] for key in KEEP_IN_FLASK_SESSION if key in session}
+    session.clear()
+    session.update(kept)
+    g.pop("csrf_token", None)  # Flask-WTF caches this request's token: the next form gets a new one
+
+
 def sign_out_session() -> None:
     """End this browser's session on the server (checklist 4) and drop its cookie."""
     session_id = g.get("_customer_session_id")
     if session_id:
         tokens.end(WEB_SESSIONS, session_id, "logout")
+    rotate_flask_session()
     g._customer = None
     g._customer_cookie = ("", 0)
 

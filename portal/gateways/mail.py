@@ -15,9 +15,8 @@ Protocol (Mailgun "messages" API):
 ``mail_gateway()`` builds the client from the app's settings (MAIL_URL,
 MAIL_API_KEY, MAIL_DOMAIN, MAIL_FROM); in development they point at
 ``python -m portal.gateways.outbox_sandbox``, which speaks this protocol.
-Usage from any domain (e.g. the eSIM hold code by e-mail), after the commit::
-
-    after_commit(send_mail, "khach@example.com", "Mã giữ số của bạn", text_body, html_body)
+A message that must leave once (a job may run twice) goes through ``portal.notify.outbox.send_mail_once``,
+which keeps an idempotency record around this client.
 """
 from __future__ import annotations
 
@@ -26,6 +25,7 @@ from typing import Protocol
 
 import requests
 from flask import current_app
+from urllib3.exceptions import NewConnectionError
 
 from portal.config import MAIL_SANDBOX_API_KEY as SANDBOX_API_KEY  # noqa: F401  (the sandbox and tests use them)
 from portal.config import MAIL_SANDBOX_DOMAIN as SANDBOX_DOMAIN  # noqa: F401
@@ -34,17 +34,25 @@ log = logging.getLogger(__name__)
 
 
 
-class MailError(Exception):
-    """The message was not accepted; ``status`` is the HTTP status (0 for a network failure)."""
+KEY_HEADER = "X-Portal-Message-Key"  # the reason a message is sent (portal.notify.outbox), on the message itself
 
-    def __init__(self, status: int, message: str):
+
+class MailError(Exception):
+    """The message was not accepted; ``status`` is the HTTP status (0 for a network failure).
+
+    ``maybe_sent``: the provider may have taken it all the same (no answer read after the request went out),
+    so sending again could deliver it twice.
+    """
+
+    def __init__(self, status: int, message: str, maybe_sent: bool = False):
         super().__init__(f"{status}: {message}")
         self.status = status
+        self.maybe_sent = maybe_sent
 
 
 class MailGateway(Protocol):
-    def send(self, to: str, subject: str, text: str, html: str | None = None) -> str:
-        """Send one message; returns the provider's message id or raises MailError."""
+    def send(self, to: str, subject: str, text: str, html: str | None = None, key: str | None = None) -> str:
+        """Send one message (``key``: sent as the X-Portal-Message-Key header); returns the provider's id."""
 
 
 class MailgunClient:
@@ -54,24 +62,35 @@ class MailgunClient:
         self.url = f"{base_url.rstrip('/')}/v3/{domain}/messages"
         self.api_key, self.sender, self.timeout = api_key, sender, timeout
 
-    def send(self, to: str, subject: str, text: str, html: str | None = None) -> str:
+    def send(self, to: str, subject: str, text: str, html: str | None = None, key: str | None = None) -> str:
         data = {"from": self.sender, "to": to, "subject": subject, "text": text}
         if html:
             data["html"] = html
+        if key:
+            data[f"h:{KEY_HEADER}"] = key  # Mailgun's custom header: the provider's logs show it
         try:
             response = requests.post(self.url, auth=("api", self.api_key), data=data, timeout=self.timeout)
         except requests.RequestException as exc:
             log.warning("mail to %s: %s", _masked(to), type(exc).__name__)
-            raise MailError(0, type(exc).__name__) from None
+            raise MailError(0, type(exc).__name__, maybe_sent=not _never_connected(exc)) from None
         if response.status_code != 200:
             log.warning("mail to %s refused: HTTP %s", _masked(to), response.status_code)
             raise MailError(response.status_code, response.text[:200])
         try:
             message_id = str(response.json().get("id", ""))
         except ValueError:
-            raise MailError(response.status_code, "not JSON") from None
+            raise MailError(response.status_code, "not JSON", maybe_sent=True) from None
         log.info("mail to %s accepted as %s", _masked(to), message_id)
         return message_id
+
+
+def _never_connected(exc: requests.RequestException) -> bool:
+    """The request never reached the provider (refused, unknown host, connect timeout); after that —
+    a read timeout, a dropped connection — the provider may have queued the message."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None  # urllib3's MaxRetryError
+    return isinstance(reason, NewConnectionError)
 
 
 def _masked(address: str) -> str:

@@ -23,6 +23,7 @@ import os
 import re
 import sqlite3
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -99,8 +100,9 @@ def _same(given: str | None, expected: str) -> bool:
     return hmac.compare_digest((given or "").encode(), expected.encode())
 
 
-def create_sandbox(db_path: Path, credentials: Credentials | None = None) -> Flask:
-    """The sandbox app (tests serve it in a thread with werkzeug's make_server)."""
+def create_sandbox(db_path: Path, credentials: Credentials | None = None, sms_delay: float = 0.0) -> Flask:
+    """The sandbox app (tests serve it in a thread with werkzeug's make_server); ``sms_delay``: seconds an SMS
+    send waits before it is answered, as a slow provider does."""
     creds = credentials or Credentials.from_env()
     store = Store(db_path)
     app = Flask(__name__)
@@ -108,6 +110,8 @@ def create_sandbox(db_path: Path, credentials: Credentials | None = None) -> Fla
 
     @app.post(sms.SEND_PATH)
     def esms_send():
+        if sms_delay:
+            time.sleep(sms_delay)
         body = request.get_json(silent=True) or {}
         if not (_same(body.get("ApiKey"), creds.sms_api_key) and _same(body.get("SecretKey"), creds.sms_secret_key)):
             return jsonify(CodeResult="101", ErrorMessage="Authorize Failed")
@@ -189,10 +193,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "5000")) + 1)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--db", type=Path, default=INSTANCE / "outbox.db")
+    parser.add_argument("--sms-delay", type=float, default=0.0, help="seconds before answering an SMS send")
     args = parser.parse_args(argv)
     from werkzeug.serving import run_simple
 
-    run_simple(args.host, args.port, create_sandbox(args.db), threaded=True)
+    run_simple(args.host, args.port, create_sandbox(args.db, sms_delay=args.sms_delay), threaded=True)
 
 
 if __name__ == "__main__":

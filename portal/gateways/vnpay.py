@@ -24,6 +24,7 @@ VERSION = "2.1.0"
 VN_TZ = timezone(timedelta(hours=7), "GMT+7")  # Vietnam has no daylight saving time
 DATE_FORMAT = "%Y%m%d%H%M%S"
 HASH_FIELDS_EXCLUDED = ("vnp_SecureHash", "vnp_SecureHashType")
+MAX_AMOUNT = 9_999_999_999  # VND: vnp_Amount is Numeric[1,12] and carries the amount × 100
 
 # vnp_ResponseCode values the portal tells apart (VNPay's table has more; all others are "failed").
 SUCCESS = "00"
@@ -130,6 +131,8 @@ class VnpayGateway:
     def pay_url(self, request: PayRequest) -> str:
         if not (self.hash_secret and self.tmn_code):
             raise GatewayNotConfigured("VNPAY_TMN_CODE and VNPAY_HASH_SECRET are required")
+        if not 0 < request.amount <= MAX_AMOUNT:
+            raise ValueError(f"vnp_Amount holds 1 to 12 digits: {request.amount} VND cannot be paid through VNPay")
         params = {
             "vnp_Version": VERSION,
             "vnp_Command": "pay",

@@ -126,7 +126,8 @@ def create_app(tmn_code: str, hash_secret: str, ipn_url: str, state_path: str | 
         created, expires = (vnpay.parse_vn_time(params[k]) for k in ("vnp_CreateDate", "vnp_ExpireDate"))
         if (params["vnp_Version"] != vnpay.VERSION or params["vnp_Command"] != "pay"
                 or params["vnp_CurrCode"] != "VND" or not params["vnp_Amount"].isdigit()
-                or int(params["vnp_Amount"]) % 100 or created is None or expires is None):
+                or len(params["vnp_Amount"]) > 12 or int(params["vnp_Amount"]) % 100
+                or created is None or expires is None):
             return refuse("03")
         if expires <= datetime.now(UTC).replace(tzinfo=None):
             return refuse("15")

@@ -5,7 +5,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.models import status_enum
@@ -71,7 +71,7 @@ class HoldTicket(db.Model):
     sim_type: Mapped[SimType] = mapped_column(status_enum(SimType, length=10))
     status: Mapped[HoldStatus] = mapped_column(status_enum(HoldStatus), default=HoldStatus.ACTIVE)
     region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"), index=True)  # the number's home region
-    amount: Mapped[int] = mapped_column(Integer, default=0)  # price of the held numbers, VND
+    amount: Mapped[int] = mapped_column(BigInteger, default=0)  # price of the held numbers, VND
     idempotency_key: Mapped[str | None] = mapped_column(String(80))
     request_fingerprint: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
@@ -114,7 +114,7 @@ class HoldLine(db.Model):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("hold_ticket.id"), index=True)
     number_id: Mapped[int] = mapped_column(ForeignKey("phone_number.id"), index=True)
     number: Mapped[str] = mapped_column(String(10))
-    price: Mapped[int] = mapped_column(Integer)
+    price: Mapped[int] = mapped_column(BigInteger)  # VND
 
     ticket: Mapped[HoldTicket] = relationship(back_populates="lines")
     phone_number: Mapped[PhoneNumber] = relationship()

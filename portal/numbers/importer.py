@@ -4,8 +4,8 @@ The file needs a header row with a ``number`` column; ``price`` (VND), ``region`
 (1–9) and ``status`` (available/locked) are optional. The delimiter (``;`` or
 ``,``) is taken from the header. Rows are checked one by one and reported with
 their line number in the file; numbers already in the inventory are skipped, not
-errors. Nothing here commits: the web page imports in one transaction, the CLI
-commits after each batch.
+errors. Nothing here commits: the web import's job (portal.numbers.imports) and the
+CLI commit after each batch.
 """
 from __future__ import annotations
 
@@ -24,13 +24,12 @@ from portal.core.errors import Invalid
 from portal.extensions import db
 from portal.numbers.formatting import OPERATOR_PREFIXES, normalize_number
 from portal.numbers.models import NumberStatus, PhoneNumber
-from portal.numbers.services import NewNumber, add_numbers
+from portal.numbers.services import MAX_PRICE, NewNumber, add_numbers
 
 MAX_BYTES = 5 * 1024 * 1024  # web upload
 MAX_ROWS = 200_000  # web upload; the CLI reads any number of rows
 MAX_SHOWN = 200  # errors (and skipped rows) kept for display
 SAMPLE_SIZE = 20  # good rows shown in the preview
-MAX_PRICE = 2_000_000_000  # fits the price column on every engine
 BATCH = 5_000
 MAX_FIELD = 131_072  # the csv module's default field limit; longer fields make the row unreadable
 
@@ -344,9 +343,11 @@ def preview(rows: Iterable[ParsedRow]) -> ImportReport:
 
 
 def import_rows(rows: Iterable[ParsedRow], *, batch_size: int = BATCH,
-                after_batch: Callable[[ImportReport], None] | None = None) -> ImportReport:
-    """Insert the valid rows that are new, batch by batch; ``after_batch`` may commit (CLI) and report progress."""
-    report = ImportReport()
+                after_batch: Callable[[ImportReport], None] | None = None,
+                report: ImportReport | None = None) -> ImportReport:
+    """Insert the valid rows that are new, batch by batch; ``after_batch`` may commit (CLI, web job) and report
+    progress; ``report``: the counts so far of an import that resumes."""
+    report = report or ImportReport()
     for batch in _batched(rows, batch_size):
         fresh = _sort_batch(report, batch)
         added = add_numbers(fresh) if fresh else 0

@@ -47,14 +47,15 @@ STATUSES = list(NumberStatus)
 CLASSES = sorted(CLASS_LABELS)
 STATUS_CODE = {s.value: i for i, s in enumerate(STATUSES)}
 CLASS_CODE = {c: i for i, c in enumerate(CLASSES)}
-NONE = 255  # code of "no status / no class" (an id without a row)
+NONE = 255  # code of "no status / no class / no region" (an id without a row, a number without a home region)
+REGIONS = 10  # home regions 0..9 (0 is head office; numbers belong to CTKV 1–9 or to none)
 MARGIN = timedelta(seconds=5)  # changes are re-read this far back: a transaction may commit after its stamp
 CHUNK = 200_000  # rows read per statement when building
 EXTRACT_MAX = 100_000  # matches up to which a page sorts them all; past it, it reads slices of the order
 SEGMENTS = 32  # slices of each sort order, each with a bitmap of its ids (see page)
 # The rows as the driver gives them (no ORM, no type processing: 1M rows in seconds): id, number, status,
-# price, beauty, class.
-_COLUMNS = "SELECT id, number, status, price, beauty, number_class FROM phone_number"
+# price, beauty, class, home region.
+_COLUMNS = "SELECT id, number, status, price, beauty, number_class, region_id FROM phone_number"
 ROWS_AFTER = text(f"{_COLUMNS} WHERE id > :last ORDER BY id LIMIT :n")
 # Changed since a moment, or added since an id (both engines combine the two indexes: one statement a search)
 ROWS_NEWER = text(f"{_COLUMNS} WHERE updated_at >= :since OR id > :last").bindparams(
@@ -114,13 +115,14 @@ class Query:
     number_class: str = ""
     min_price: int | None = None
     max_price: int | None = None
+    region_id: int | None = None  # None: every region (head office); else that home region's numbers only
 
 
 class SearchIndex:
     """The bitmaps and arrays of one database's numbers (one per process and database, see ``current``)."""
 
-    BITMAPS = ("digits", "has_digit", "exists", "by_status", "by_class")
-    ARRAYS = ("status", "klass", "number", "price", "beauty")
+    BITMAPS = ("digits", "has_digit", "exists", "by_status", "by_class", "by_region")
+    ARRAYS = ("status", "klass", "region", "number", "price", "beauty")
 
     def __init__(self, capacity: int) -> None:
         self.capacity = -(-max(capacity, 64) // 64) * 64
@@ -131,10 +133,12 @@ class SearchIndex:
         self.exists = np.zeros(w, np.uint64)
         self.by_status = np.zeros((len(STATUSES), w), np.uint64)
         self.by_class = np.zeros((len(CLASSES), w), np.uint64)
+        self.by_region = np.zeros((REGIONS, w), np.uint64)  # the regional staff's scope
         self.status = np.full(n, NONE, np.uint8)
         self.klass = np.full(n, NONE, np.uint8)
+        self.region = np.full(n, NONE, np.uint8)
         self.number = np.zeros(n, np.int64)
-        self.price = np.zeros(n, np.int32)  # phone_number.price and .beauty are 32-bit integers
+        self.price = np.zeros(n, np.int64)  # VND: phone_number.price is a 64-bit integer (a ngũ quý passes 2^31)
         self.beauty = np.zeros(n, np.int32)
         self.max_id = 0
         self.seen = datetime.min  # changes stamped before this (less MARGIN) are applied
@@ -183,9 +187,9 @@ class SearchIndex:
         self._orders.clear()
 
     def apply(self, rows: list) -> None:
-        """Write rows (id, number, status, price, beauty, class) into the bitmaps and arrays."""
-        ids, numbers, statuses, price, beauty, classes = zip(*rows, strict=True)
-        ids, price, beauty = np.array(ids, np.int64), np.array(price), np.array(beauty)
+        """Write rows (id, number, status, price, beauty, class, region) into the bitmaps and arrays."""
+        ids, numbers, statuses, price, beauty, classes, regions = zip(*rows, strict=True)
+        ids, price, beauty = np.array(ids, np.int64), np.array(price, np.int64), np.array(beauty)
         top = int(ids.max())
         if top >= self.capacity:
             self._grow(top)
@@ -196,6 +200,8 @@ class SearchIndex:
             _set(self.exists, *_place(ids[new]))
         self._codes(ids, _encode(statuses, STATUS_CODE), self.status, self.by_status)
         self._codes(ids, _encode(classes, CLASS_CODE), self.klass, self.by_class)
+        self._codes(ids, np.fromiter((NONE if r is None else r for r in regions), np.uint8, len(regions)),
+                    self.region, self.by_region)
         if new.any() or (price != self.price[ids]).any() or (beauty != self.beauty[ids]).any():
             self._orders.clear()  # sorted again when next asked
         self.number[ids], self.price[ids], self.beauty[ids] = number, price, beauty
@@ -236,8 +242,10 @@ class SearchIndex:
             found &= ~self.has_digit[int(d)]
         if q.number_class:
             found &= self.by_class[CLASSES.index(q.number_class)]
+        if q.region_id is not None:
+            found &= self.in_region(q.region_id)
         if q.min_price is not None or q.max_price is not None:
-            top = int(np.iinfo(np.int32).max)  # the column's range: larger bounds say "no bound"
+            top = int(np.iinfo(np.int64).max)  # the column's range: larger bounds say "no bound"
             low = min(q.min_price, top) if q.min_price is not None else -1
             high = min(q.max_price, top) if q.max_price is not None else top
             found &= self._price_between(low, high)
@@ -247,8 +255,8 @@ class SearchIndex:
         """Numbers priced within [low, high]: a run of the price order, made of its whole slices and two parts."""
         order = self._order("price")
         # (the bounds in the keys' own type: another would make NumPy convert the whole array first, 12 ms at 10M)
-        start = np.searchsorted(order.keys, np.int32(low), "left")
-        end = np.searchsorted(order.keys, np.int32(high), "right")
+        start = np.searchsorted(order.keys, np.int64(low), "left")
+        end = np.searchsorted(order.keys, np.int64(high), "right")
         found = np.zeros(self.words, np.uint64)
         for first, last, bitmap in order.segments:
             if start <= first and last <= end:
@@ -257,12 +265,20 @@ class SearchIndex:
                 _set(found, *_place(order.ids[max(first, start):min(last, end)]))
         return found
 
-    def counts(self) -> dict[tuple[NumberStatus, str], int]:
-        """Numbers per (status, class), the pairs that have any."""
+    def in_region(self, region_id: int) -> np.ndarray:
+        """The numbers whose home region is ``region_id`` (none for a region the index does not know)."""
+        if 0 <= region_id < REGIONS:
+            return self.by_region[region_id]
+        return np.zeros(self.words, np.uint64)
+
+    def counts(self, region_id: int | None = None) -> dict[tuple[NumberStatus, str], int]:
+        """Numbers per (status, class), the pairs that have any; of one home region when ``region_id`` is given."""
+        scope = None if region_id is None else self.in_region(region_id)
         found = {}
         for s, status in enumerate(STATUSES):
             for c, number_class in enumerate(CLASSES):
-                if n := count(self.by_status[s] & self.by_class[c]):
+                both = self.by_status[s] & self.by_class[c]
+                if n := count(both if scope is None else both & scope):
                     found[status, number_class] = n
         return found
 

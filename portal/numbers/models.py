@@ -5,7 +5,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, func, text
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.core.models import status_enum
@@ -51,7 +51,7 @@ class PhoneNumber(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[str] = mapped_column(String(10), unique=True)
     status: Mapped[NumberStatus] = mapped_column(status_enum(NumberStatus), default=NumberStatus.AVAILABLE)
-    price: Mapped[int] = mapped_column(Integer)  # VND
+    price: Mapped[int] = mapped_column(BigInteger)  # VND: a ngũ quý can cost more than 2^31
     price_is_custom: Mapped[bool] = mapped_column(Boolean, default=False)  # else follows the class's price tier
     number_class: Mapped[str] = mapped_column(String(16))  # the most valuable class (portal.numbers.classes)
     classes: Mapped[str] = mapped_column(String(160), default="")  # every class, space-separated
@@ -70,8 +70,75 @@ class PriceTier(db.Model):
     __tablename__ = "price_tier"
 
     number_class: Mapped[str] = mapped_column(String(16), primary_key=True)
-    price: Mapped[int] = mapped_column(Integer)
+    price: Mapped[int] = mapped_column(BigInteger)  # VND
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class ImportStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+    @property
+    def label(self) -> str:
+        return str(IMPORT_STATUS_LABELS[self])
+
+
+IMPORT_STATUS_LABELS = {
+    ImportStatus.QUEUED: _l("Đang chờ"),
+    ImportStatus.RUNNING: _l("Đang nhập"),
+    ImportStatus.DONE: _l("Đã xong"),
+    ImportStatus.FAILED: _l("Không nhập được"),
+}
+IMPORT_TRANSITIONS = {
+    ImportStatus.QUEUED: {ImportStatus.RUNNING, ImportStatus.FAILED},
+    ImportStatus.RUNNING: {ImportStatus.DONE, ImportStatus.FAILED},
+}
+
+
+class NumberImport(db.Model):
+    """A CSV confirmed on the web, imported by a job in batches (portal.numbers.imports); its progress."""
+
+    __tablename__ = "number_import"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[ImportStatus] = mapped_column(status_enum(ImportStatus), default=ImportStatus.QUEUED)
+    filename: Mapped[str] = mapped_column(String(120), default="")
+    total: Mapped[int] = mapped_column(Integer, default=0)  # data rows in the file (from the preview)
+    done: Mapped[int] = mapped_column(Integer, default=0)  # rows read and committed: a rerun resumes after them
+    added: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    error_count: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[list] = mapped_column(JSON, default=list)  # the first rows refused: {line, value, message}
+    # The uploaded file, kept for the job (the worker may run on another machine); emptied when the import ends.
+    content: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    message: Mapped[str | None] = mapped_column(String(300))  # why it failed
+    created_by: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    created_by_name: Mapped[str] = mapped_column(String(80), default="")  # the audit's actor when the job ends
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"))  # the importer's: 0 head office, else their CTKV
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (ImportStatus.DONE, ImportStatus.FAILED)
+
+    @property
+    def is_done(self) -> bool:
+        return self.status == ImportStatus.DONE
+
+    @property
+    def is_failed(self) -> bool:
+        return self.status == ImportStatus.FAILED
+
+    @property
+    def percent(self) -> int:
+        if self.status == ImportStatus.DONE:
+            return 100
+        return min(99, self.done * 100 // self.total) if self.total else 0
 
 
 class PairKind(StrEnum):

@@ -45,6 +45,7 @@ class NumberQuery:
     page: int = 1
     per_page: int = 20
     status: NumberStatus | None = NumberStatus.AVAILABLE  # None: any status (back office)
+    region_id: int | None = None  # None: every region; else one home region's numbers (regional staff)
 
 
 @dataclass
@@ -103,7 +104,8 @@ def search_numbers(q: NumberQuery) -> SearchPage:
             raise Invalid("price_negative", _("Giá không được âm."))
     if q.min_price is not None and q.max_price is not None and q.min_price > q.max_price:
         raise Invalid("price_range_reversed", _("Giá từ phải nhỏ hơn hoặc bằng giá đến."))
-    query = index.Query(q.status, number_class=q.number_class, min_price=q.min_price, max_price=q.max_price)
+    query = index.Query(q.status, number_class=q.number_class, min_price=q.min_price, max_price=q.max_price,
+                        region_id=q.region_id)
     try:
         if q.pattern:
             query.patterns.append(parse_pattern(q.pattern).text)

@@ -18,7 +18,9 @@ from portal.numbers.formatting import OPERATOR_PREFIXES
 from portal.numbers.models import NumberPair, NumberStatus, PairKind, PhoneNumber, PriceTier
 
 BATCH = 5_000
-MAX_PRICE = 2_000_000_000  # VND; the price columns are 32-bit integers
+# VND. The price columns are 64-bit; the bound is VNPay's: vnp_Amount (VND × 100) has at most 12 digits, so an
+# order's total stays at most 9,999,999,999 VND, and the number's price leaves room for its fees.
+MAX_PRICE = 9_900_000_000
 
 
 @dataclass(frozen=True)

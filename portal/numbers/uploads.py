@@ -50,13 +50,14 @@ class PendingUploads:
                 if path.stat().st_mtime < limit:
                     path.unlink()
 
-    def store(self, raw: bytes, owner_id: int, filename: str) -> str:
+    def store(self, raw: bytes, owner_id: int, filename: str, rows: int = 0) -> str:
         self.purge()
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         token = secrets.token_hex(16)
         data, meta = self._paths(token)
         for path, content in ((data, raw), (meta, json.dumps({"owner_id": owner_id, "created": time.time(),
-                                                               "filename": filename[:120], "size": len(raw)})
+                                                               "filename": filename[:120], "size": len(raw),
+                                                               "rows": rows})
                                             .encode())):
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as f:

@@ -3,23 +3,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from portal.core.access import allow
-from portal.core.audit import audit, audit_now
+from portal.core.access import allow, get_in_region_or_404
+from portal.core.audit import audit_now
 from portal.core.errors import Invalid, NotFound, PortalError
 from portal.core.roles import Role
 from portal.extensions import db
-from portal.numbers import bp, importer
+from portal.numbers import bp, importer, imports
 from portal.numbers import index as search_index
 from portal.numbers import services as numbers
 from portal.numbers.classes import CLASS_LABELS, DEFAULT_PRICE_TIERS, classify
 from portal.numbers.formatting import format_vnd
 from portal.numbers.forms import ImportTokenForm, InventorySearchForm, PriceTierForm, UploadForm
-from portal.numbers.models import NumberStatus, PhoneNumber
+from portal.numbers.models import NumberImport, NumberStatus, PhoneNumber
 from portal.numbers.search import NumberQuery, search_numbers
 from portal.numbers.uploads import PendingUploads
 from portal.org.services import regions
@@ -31,12 +31,17 @@ FIELD_OF_ERROR = {"price_negative": "min_price", "price_range_reversed": "max_pr
                   "pattern_bad_char": "pattern", "pattern_length": "pattern"}
 
 
+def _scope() -> int | None:
+    """The home region whose numbers the signed-in staff member sees (None: head office sees every region)."""
+    return None if current_user.is_head_office else current_user.region_id
+
+
 def inventory_counts() -> dict:
-    """Numbers per status and per class, counted in the search index."""
+    """Numbers per status and per class in the staff member's scope, counted in the search index."""
     by_status = dict.fromkeys(NumberStatus, 0)
     by_class: dict[str, dict[str, int]] = {}
     with search_index.lock:
-        rows = search_index.current().counts()
+        rows = search_index.current().counts(_scope())
     for (status, number_class), n in rows.items():
         by_status[status] += n
         counts = by_class.setdefault(number_class, {"available": 0, "total": 0})
@@ -58,7 +63,8 @@ def index():
             pattern=form.pattern.data or "", prefix=form.prefix.data or "", contains=form.contains.data or "",
             ends_with=form.ends_with.data or "", avoid=form.avoid.data or "", number_class=form.number_class.data or "",
             min_price=form.min_price.parsed, max_price=form.max_price.parsed, sort=form.sort.data or "price",
-            status=NumberStatus(form.status.data) if form.status.data else None, page=page, per_page=PER_PAGE)
+            status=NumberStatus(form.status.data) if form.status.data else None, page=page, per_page=PER_PAGE,
+            region_id=_scope())
         try:
             result = search_numbers(query)
         except Invalid as exc:
@@ -70,6 +76,15 @@ def index():
     return render_template("numbers/index.html", form=form, result=result, problem=problem, page=page,
                            counts=inventory_counts(), regions={r.id: r.code for r in regions()},
                            class_labels=CLASS_LABELS)
+
+
+@bp.route("/<int:number_id>")
+@allow(Role.ADMIN, Role.SUPERVISOR)
+def detail(number_id: int):
+    """One number: class, price, status, home region and the ticket holding it; another region's is a 404."""
+    number = get_in_region_or_404(PhoneNumber, number_id)
+    return render_template("numbers/detail.html", number=number, class_labels=CLASS_LABELS,
+                           regions={r.id: r.code for r in regions()})
 
 
 # --- Import ------------------------------------------------------------------------------------------------------
@@ -129,7 +144,8 @@ def import_preview():
             else:
                 token = None
                 if report.good:
-                    token = _uploads().store(raw, current_user.id, Path(form.file.data.filename or "").name)
+                    token = _uploads().store(raw, current_user.id, Path(form.file.data.filename or "").name,
+                                             rows=report.rows)
                 return render_template("numbers/import_preview.html", report=report, sample=_sample_rows(report),
                                        token=token,
                                        regions={r.id: r.code for r in regions()})
@@ -145,9 +161,8 @@ def import_confirm():
         return redirect(url_for("numbers.import_upload"))
     try:
         with _uploads().claimed(form.token.data, current_user.id) as (raw, info):
-            report = importer.import_rows(_parse(raw), batch_size=importer.MAX_ROWS)
-            audit("numbers.import", region_id=current_user.region_id,
-                  detail={"source": "web", "file": info.get("filename", ""), **report.counts()})
+            started = imports.start_import(raw, info.get("filename", ""), info.get("rows", 0), current_user,
+                                           current_user.region_id)
             db.session.commit()
     except PortalError as exc:
         db.session.rollback()
@@ -155,10 +170,23 @@ def import_confirm():
             audit_now("numbers.import_refused", detail={"reason": "not_owner"})
         flash(exc.message, "danger")
         return redirect(url_for("numbers.import_upload"))
-    flash(_("Đã nhập %(added)s số vào kho; %(skipped)s số đã có trong kho được bỏ qua; %(errors)s dòng lỗi "
-            "không được nhập.", added=report.added, skipped=report.skipped, errors=report.error_count),
-          "success" if not report.error_count else "warning")
-    return redirect(url_for("numbers.index"))
+    return redirect(url_for("numbers.import_progress", import_id=started.id))
+
+
+@bp.route("/import/<int:import_id>")
+@allow(Role.ADMIN)
+def import_progress(import_id: int):
+    """The import's progress bar (static/js/import-progress.js polls the JSON below), then its errors by line."""
+    return render_template("numbers/import_progress.html", job=get_in_region_or_404(NumberImport, import_id))
+
+
+@bp.route("/import/<int:import_id>/progress")
+@allow(Role.ADMIN)
+def import_progress_json(import_id: int):
+    job = get_in_region_or_404(NumberImport, import_id)
+    return jsonify(status=job.status.value, label=job.status.label, total=job.total, done=job.done,
+                   percent=job.percent, added=job.added, skipped=job.skipped, error_count=job.error_count,
+                   finished=job.finished)
 
 
 @bp.route("/import/discard", methods=["POST"])

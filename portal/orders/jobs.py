@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 
 from portal.core.jobs import job
 from portal.extensions import db
-from portal.gateways.mail import send_mail
+from portal.notify.outbox import send_mail_once
 from portal.numbers.formatting import format_number, format_vnd
 from portal.orders.models import Order
 from portal.orders.services import format_order_no
@@ -47,6 +47,6 @@ def mail_order(order_id: int, event: str = "placed") -> bool:
     if order.offer_summary:
         lines.append(_("Ưu đãi: %(s)s", s=order.offer_summary))
     lines += ["", _ticket_url(order)]
-    send_mail(order.email, subject, "\n".join(lines))
+    send_mail_once(f"order:{order.id}:{event}", order.email, subject, "\n".join(lines))
     log.info("order %s: mail %s sent", order.order_no, event)
     return True

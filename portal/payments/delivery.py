@@ -13,8 +13,8 @@ from flask import render_template
 
 from portal.core.jobs import job
 from portal.extensions import db
-from portal.gateways.mail import mail_gateway
 from portal.holds.models import SimType
+from portal.notify.outbox import send_mail_once
 from portal.orders import lifecycle
 from portal.orders.models import Order, OrderStatus
 from portal.orders.services import format_order_no
@@ -35,7 +35,7 @@ def send_esim_email(order_id: int) -> None:
     order_no = format_order_no(order.order_no)
     subject = f"Chọn số Online – mã giữ số eSIM cho đơn hàng {order_no}"
     text = render_template("payments/esim_email.txt", order=order, ticket=ticket, order_no=order_no)
-    # Sent before the order moves: if the commit fails after this, a rerun sends the mail once more (at least once).
-    mail_gateway().send(order.email, subject, text)
+    # Sent before the order moves, once per order: a rerun after a failed commit finds it sent and only moves it.
+    send_mail_once(f"order:{order.id}:esim", order.email, subject, text)
     lifecycle.deliver_by_email(order)
     log.info("eSIM order %s delivered by e-mail", order.order_no)

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
 import requests
 from werkzeug.serving import make_server
 
+from portal.customers import otp
 from portal.gateways.outbox_sandbox import create_sandbox
 from tests.conftest import CUSTOMER_PASSWORD, csrf_from
 
@@ -23,12 +25,17 @@ class Outbox:
         self.url = url
 
     def messages(self, to: str | None = None) -> list[dict]:
+        otp.wait_for_sends()  # SMS handed to this process's sender threads have been answered
         response = requests.get(f"{self.url}/outbox.json", params={"to": to} if to else None, timeout=5)
         response.raise_for_status()
         return response.json()["messages"]
 
-    def last_otp(self, phone: str) -> str:
-        sms = [m for m in self.messages(phone) if m["kind"] == "sms"]
+    def last_otp(self, phone: str, timeout: float = 15.0) -> str:
+        """The code of the newest SMS to ``phone``: SMS leave from sender threads (portal.customers.otp), after the
+        request has answered; this process's are waited for, a live server's are polled for."""
+        deadline = time.monotonic() + timeout
+        while not (sms := [m for m in self.messages(phone) if m["kind"] == "sms"]) and time.monotonic() < deadline:
+            time.sleep(0.1)
         assert sms, f"no SMS to {phone}"
         return OTP_IN_SMS.search(sms[0]["body"]).group(1)
 

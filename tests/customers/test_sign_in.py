@@ -171,3 +171,47 @@ def test_sign_ins_and_failures_are_audited_as_customers_without_the_password__ch
                                                         ("customer.login", "customer")]
     assert rows[0].actor_name.startswith("KH 090****999") and rows[1].actor_name == "KH 090****456"
     assert "sai-mat-khau-1" not in str([(r.detail, r.actor_name) for r in rows])
+
+
+def _form_token(client, path: str = "/chonso/dang-nhap") -> str:
+    from tests.conftest import csrf_from
+
+    return csrf_from(client.get(path).get_data(as_text=True))
+
+
+def test_the_csrf_token_from_before_sign_in_no_longer_works_after_it__checklist_3(client, db, make_customer):
+    """The real sign-in form: the Flask session (and its CSRF token) is a new one once the customer is in."""
+    make_customer("0903123456")
+    client.post("/language/en", data={"csrf_token": _form_token(client)})  # the language survives the rotation
+    before = _form_token(client)
+    response = client.post("/chonso/dang-nhap", data={"phone": "0903123456", "password": CUSTOMER_PASSWORD,
+                                                      "csrf_token": before})
+    assert response.status_code == 302
+    after = _form_token(client, "/chonso/tai-khoan")
+    assert after != before
+    refused = client.post("/chonso/dang-xuat", data={"csrf_token": before})
+    assert refused.status_code == 400 and _cookie(client)  # still signed in
+    page = client.get("/chonso/tai-khoan").get_data(as_text=True)
+    assert '<html lang="en">' in page and "0903 123 456" in page
+    assert client.post("/chonso/dang-xuat", data={"csrf_token": after}).status_code == 302
+
+
+def test_the_csrf_token_from_a_session_is_refused_after_sign_out(client, db, make_customer):
+    make_customer("0903123456")
+    assert _sign_in(client, "0903123456").status_code == 302
+    signed_in = _form_token(client, "/chonso/tai-khoan")
+    assert client.post("/chonso/dang-xuat", data={"csrf_token": signed_in}).status_code == 302
+    again = client.post("/chonso/dang-nhap", data={"phone": "0903123456", "password": CUSTOMER_PASSWORD,
+                                                   "csrf_token": signed_in})
+    assert again.status_code == 400 and _cookie(client) is None
+
+
+def test_a_half_done_password_reset_does_not_survive_a_sign_in(client, db, make_customer):
+    """Keys of the sign-up steps (the phone being reset, a reset grant) belong to the session before."""
+    make_customer("0903123456")
+    with client.session_transaction() as flask_session:
+        flask_session["cso_reset_phone"] = "0903123456"
+    assert client.get("/chonso/quen-mat-khau/nhap-ma").status_code == 200
+    assert _sign_in(client, "0903123456").status_code == 302
+    response = client.get("/chonso/quen-mat-khau/nhap-ma")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/chonso/quen-mat-khau")

@@ -8,8 +8,10 @@ import re
 import time
 
 import pytest
+from rq import Queue, SimpleWorker
 from sqlalchemy import func, select
 
+from portal.core import redis as portal_redis
 from portal.core.errors import Invalid
 from portal.core.models import AuditEntry
 from portal.core.roles import Role
@@ -48,13 +50,6 @@ def audits(db, action: str) -> list[AuditEntry]:
 
 
 @pytest.fixture
-def imports_dir(app, tmp_path, monkeypatch):
-    path = tmp_path / "imports"
-    monkeypatch.setitem(app.config, "NUMBERS_IMPORT_DIR", str(path))
-    return path
-
-
-@pytest.fixture
 def existing(db):
     add_numbers([NewNumber("0705555555", price=777_000)])
     db.session.commit()
@@ -74,9 +69,18 @@ def token_in(html: str) -> str:
     return match.group(1)
 
 
-def confirm(client, token: str):
-    return client.post("/numbers/import/confirm", data={"csrf_token": page_csrf(client, "/numbers/import"),
-                                                        "token": token})
+def work() -> None:
+    """Run the queued jobs here and now, as a worker would (the import runs in an RQ job)."""
+    connection = portal_redis.connection()
+    SimpleWorker([Queue("default", connection=connection)], connection=connection).work(burst=True)
+
+
+def confirm(client, token: str, run: bool = True):
+    response = client.post("/numbers/import/confirm", data={"csrf_token": page_csrf(client, "/numbers/import"),
+                                                            "token": token})
+    if run:
+        work()
+    return response
 
 
 # --- Parsing (no database writes) --------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ def often_empty(strategy):
 
 def table(db, status: NumberStatus | None = NumberStatus.AVAILABLE):
     rows = select(PhoneNumber) if status is None else select(PhoneNumber).where(PhoneNumber.status == status)
-    return [(n.number, n.price, n.beauty, n.number_class) for n in db.session.scalars(rows)]
+    return [(n.number, n.price, n.beauty, n.number_class, n.region_id) for n in db.session.scalars(rows)]
 
 
 @pytest.fixture
@@ -51,7 +51,8 @@ def brute_force(rows, q: NumberQuery) -> list[str]:
              if (pattern is None or pattern.matches(r[0])) and r[0].startswith(q.prefix) and q.contains in r[0]
              and r[0].endswith(q.ends_with) and not set(q.avoid) & set(r[0])
              and (not q.number_class or r[3] == q.number_class)
-             and (q.min_price is None or r[1] >= q.min_price) and (q.max_price is None or r[1] <= q.max_price)]
+             and (q.min_price is None or r[1] >= q.min_price) and (q.max_price is None or r[1] <= q.max_price)
+             and (q.region_id is None or r[4] == q.region_id)]
     key = {"price": lambda r: (r[1], r[0]), "price_desc": lambda r: (r[1], r[0]),
            "beauty": lambda r: (r[2], r[0]), "number": lambda r: r[0]}[q.sort]
     return [r[0] for r in sorted(found, key=key, reverse=q.sort in ("price_desc", "beauty"))]
@@ -72,6 +73,7 @@ queries = st.builds(
     min_price=st.one_of(st.none(), st.sampled_from(PRICES[:8])),
     max_price=st.one_of(st.none(), st.sampled_from(PRICES[4:] + [123_000])),
     sort=st.sampled_from(search.SORTS),
+    region_id=st.one_of(st.none(), st.none(), st.integers(0, 10)),  # regional staff: their home region only
     page=st.integers(1, 4),
     per_page=st.sampled_from([1, 3, 10]),
 )

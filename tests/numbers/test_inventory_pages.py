@@ -29,8 +29,11 @@ def inventory(db):
     db.session.commit()
 
 
+NUMBER_CELL = re.compile(r'<td class="numbers-number"><a href="/numbers/\d+">([\d ]+)</a></td>')
+
+
 def numbers_on(html: str) -> list[str]:
-    return [m.replace(" ", "") for m in re.findall(r'<td class="numbers-number">([\d ]+)</td>', html)]
+    return [m.replace(" ", "") for m in NUMBER_CELL.findall(html)]
 
 
 def page(client, **args) -> str:
@@ -145,6 +148,47 @@ def test_supervisors_read_the_inventory_but_not_prices_or_import(client, login, 
     assert "Nhập số từ tệp CSV" not in html and "Bảng giá theo loại số" not in html
     assert client.get("/numbers/price-tiers").status_code == 403
     assert client.post("/numbers/price-tiers", data={"csrf_token": page_csrf(client)}).status_code == 403
+
+
+# --- Region scope (checklist 11) ----------------------------------------------------------------------------------
+
+def test_a_regional_supervisor_lists_and_counts_only_their_regions_numbers(client, login, inventory):
+    login(Role.SUPERVISOR, region=4)
+    html = page(client, sort="number")
+    assert numbers_on(html) == ["0702471350", "0702471351"]
+    assert "2 số trong kho" in html and "2 số khớp điều kiện" in html
+    summary = html[html.index("numbers-status-summary"):html.index("portal-filters")]
+    counts = dict(re.findall(r'status-(\w+)">[^<]+</span></a>\s*<strong class="ms-1">(\d+)</strong>', summary))
+    assert counts == {"available": "1", "held": "0", "sold": "1", "locked": "0"}
+    assert "Ngũ quý" not in html[html.index("numbers-class-counts"):]
+    assert numbers_on(page(client, contains="25868")) == []  # CTKV1's and CTKV2's lộc phát stay out of sight
+
+
+def test_a_regional_admin_sees_their_region_and_head_office_sees_all(app, client, login, inventory):
+    login(Role.ADMIN, region=2)
+    assert numbers_on(page(client, sort="number")) == ["0933125868"]
+    head_office = app.test_client()
+    login(Role.SUPERVISOR, region=0, on=head_office)
+    assert len(numbers_on(page(head_office, sort="number"))) == 6
+
+
+def test_a_foreign_number_by_id_is_404_with_an_audit_row(client, login, db, inventory):
+    staff = login(Role.SUPERVISOR, region=4)
+    mine = db.session.scalar(select(PhoneNumber).where(PhoneNumber.number == "0702471350"))
+    foreign = db.session.scalar(select(PhoneNumber).where(PhoneNumber.number == "0899999999"))
+    own = client.get(f"/numbers/{mine.id}")
+    assert own.status_code == 200 and "0702 471 350" in own.get_data(as_text=True)
+    assert client.get(f"/numbers/{foreign.id}").status_code == 404
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "access.denied_region"))
+    assert entry.actor_id == staff.id and entry.object_type == "phone_number" and entry.object_id == str(foreign.id)
+    assert entry.region_id == 3
+
+
+def test_head_office_opens_any_number(client, login, db, inventory):
+    login(Role.ADMIN, region=0)
+    foreign = db.session.scalar(select(PhoneNumber).where(PhoneNumber.number == "0899999999"))
+    html = client.get(f"/numbers/{foreign.id}").get_data(as_text=True)
+    assert "0899 999 999" in html and "Ngũ quý" in html
 
 
 # --- Price tiers ---------------------------------------------------------------------------------------------------

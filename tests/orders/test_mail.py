@@ -1,9 +1,11 @@
 """The hold code goes to the customer by e-mail when the order is placed (E-2.2)."""
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from portal.core.models import OutboxJob
+from portal.notify.models import SentMessage, SentMessageStatus
 from portal.orders import services as orders
 from portal.orders.jobs import mail_order
 from tests.customers.conftest import outbox  # noqa: F401  (fixture)
@@ -39,3 +41,26 @@ def test_no_email_no_mail(numbers, customer, db):
     db.session.commit()
     assert db.session.scalar(select(OutboxJob)) is None
     assert mail_order(order.id, "placed") is False
+
+
+def test_the_order_mail_job_run_twice_sends_one_mail__E_2_2(numbers, customer, db, outbox):  # noqa: F811
+    """RQ delivers at least once: a second run (a retry, a sweep that re-pushed it) finds the mail sent."""
+    order, _ = orders.place_order(hold_form(), customer, "web", "n")
+    db.session.commit()
+    assert mail_order(order.id, "placed") is True
+    assert mail_order(order.id, "placed") is True
+    assert len([m for m in outbox.messages("an@example.vn") if m["kind"] == "email"]) == 1
+    assert db.session.scalar(select(SentMessage.status).where(SentMessage.key == f"order:{order.id}:placed")) == \
+        SentMessageStatus.SENT
+
+
+def test_a_retry_after_a_failure_after_the_send_sends_no_second_mail(numbers, customer, db, outbox,  # noqa: F811
+                                                                      monkeypatch):
+    order, _ = orders.place_order(hold_form(), customer, "web", "n")
+    db.session.commit()
+    monkeypatch.setattr("portal.orders.jobs.log.info", lambda *a: (_ for _ in ()).throw(RuntimeError("after")))
+    with pytest.raises(RuntimeError):
+        mail_order(order.id, "placed")  # the mail left, then the job failed
+    monkeypatch.undo()
+    assert mail_order(order.id, "placed") is True  # RQ's retry
+    assert len([m for m in outbox.messages("an@example.vn") if m["kind"] == "email"]) == 1

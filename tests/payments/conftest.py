@@ -37,7 +37,7 @@ class Mailbox:
     def __init__(self):
         self.sent: list[dict] = []
 
-    def send(self, to: str, subject: str, text: str, html: str | None = None) -> str:
+    def send(self, to: str, subject: str, text: str, html: str | None = None, key: str | None = None) -> str:
         self.sent.append({"to": to, "subject": subject, "text": text})
         return f"<{len(self.sent)}@test>"
 
@@ -45,7 +45,7 @@ class Mailbox:
 @pytest.fixture
 def mailbox(monkeypatch) -> Mailbox:
     box = Mailbox()
-    monkeypatch.setattr("portal.payments.delivery.mail_gateway", lambda: box)
+    monkeypatch.setattr("portal.notify.outbox.mail_gateway", lambda: box)
     return box
 
 
