@@ -14,7 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = Path(os.environ.get("PORTAL_INSTANCE", ROOT / "instance"))
 
-REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "DATABASE_URL", "REDIS_URL")
+REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "MEDIA_ENCRYPTION_KEYS")
 
 
 class ConfigError(RuntimeError):
@@ -38,6 +38,76 @@ def _secret_key(env: dict) -> str:
         path.write_text(secrets.token_urlsafe(48))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def _float(env: dict, name: str, default: float) -> float:
+    try:
+        return float(env.get(name, default))
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number") from exc
+
+
+def _media_keys(env: dict) -> str:
+    """``id:base64key,…``, the first one encrypts (portal/media/crypto.py). Development: one key per instance."""
+    if env.get("MEDIA_ENCRYPTION_KEYS"):
+        return env["MEDIA_ENCRYPTION_KEYS"]
+    path = INSTANCE / "media_key"
+    if not path.exists():
+        from portal.media.crypto import new_key
+
+        INSTANCE.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"dev1:{new_key()}")
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def media_settings(env: dict) -> dict:
+    """Uploaded images (portal/media): where they are stored, how they are encrypted, what is accepted."""
+    from portal.media.crypto import Keyring
+
+    keys = _media_keys(env)
+    try:
+        Keyring.parse(keys)
+    except ValueError as exc:
+        raise ConfigError(f"MEDIA_ENCRYPTION_KEYS: {exc}") from exc
+    return {
+        "MEDIA_ENCRYPTION_KEYS": keys,
+        # "local": a folder outside static/ (one machine); "s3": S3-compatible object storage shared by machines.
+        "MEDIA_STORAGE": env.get("MEDIA_STORAGE", "local"),
+        "MEDIA_ROOT": env.get("MEDIA_ROOT", str(INSTANCE / "media")),
+        "MEDIA_S3_BUCKET": env.get("MEDIA_S3_BUCKET", ""),
+        "MEDIA_S3_ENDPOINT_URL": env.get("MEDIA_S3_ENDPOINT_URL", ""),  # empty: AWS itself
+        "MEDIA_S3_REGION": env.get("MEDIA_S3_REGION", "us-east-1"),
+        "MEDIA_S3_ACCESS_KEY_ID": env.get("MEDIA_S3_ACCESS_KEY_ID", ""),  # empty: boto3's own credential chain
+        "MEDIA_S3_SECRET_ACCESS_KEY": env.get("MEDIA_S3_SECRET_ACCESS_KEY", ""),
+        "MEDIA_S3_PREFIX": env.get("MEDIA_S3_PREFIX", ""),
+        # Image intake (portal/media/images.py).
+        "MEDIA_MAX_UPLOAD_BYTES": _int(env, "MEDIA_MAX_UPLOAD_BYTES", 10 * 1024 * 1024),
+        "MEDIA_MAX_PIXELS": _int(env, "MEDIA_MAX_PIXELS", 40_000_000),  # by the header: decompression bombs
+        "MEDIA_MAX_DECODED_PIXELS": _int(env, "MEDIA_MAX_DECODED_PIXELS", 16_000_000),  # after JPEG's reduced decode
+        "MEDIA_MAX_SIDE": _int(env, "MEDIA_MAX_SIDE", 2000),
+        "MEDIA_JPEG_QUALITY": _int(env, "MEDIA_JPEG_QUALITY", 90),
+    }
+
+
+def ekyc_settings(env: dict, production: bool) -> dict:
+    """eKYC (portal/gateways/ekyc.py): the local provider by default, or a commercial API (FPT.AI's shape)."""
+    sandbox = f"http://127.0.0.1:{_int(env, 'PORT', 5000) + 4}"
+    return {
+        "EKYC_PROVIDER": env.get("EKYC_PROVIDER", "local"),  # "local" (offline, this machine) or "api"
+        "EKYC_URL": env.get("EKYC_URL", "" if production else sandbox),
+        "EKYC_API_KEY": env.get("EKYC_API_KEY", "" if production else "sandbox-ekyc-key"),
+        "EKYC_TIMEOUT": _float(env, "EKYC_TIMEOUT", 20.0),
+        "EKYC_MIN_SIMILARITY": _float(env, "EKYC_MIN_SIMILARITY", 80.0),  # the API's face similarity, 0..100
+        "EKYC_MIN_LIVENESS": _float(env, "EKYC_MIN_LIVENESS", 0.5),  # the API's 1 - spoof probability
+        # Local provider: photo quality, faces (dlib), the chip QR.
+        "EKYC_MIN_SHORT_SIDE": _int(env, "EKYC_MIN_SHORT_SIDE", 600),  # pixels: less is a thumbnail
+        "EKYC_MIN_CONTRAST": _float(env, "EKYC_MIN_CONTRAST", 12.0),  # grey-level standard deviation: blank below
+        "EKYC_MIN_SHARPNESS": _float(env, "EKYC_MIN_SHARPNESS", 40.0),  # variance of the Laplacian at 800 px
+        "EKYC_FACE_MIN_SCORE": _float(env, "EKYC_FACE_MIN_SCORE", 0.5),  # dlib HOG detection score
+        "EKYC_FACE_MAX_DISTANCE": _float(env, "EKYC_FACE_MAX_DISTANCE", 0.6),  # dlib descriptor distance
+        "EKYC_REQUIRE_QR": env.get("EKYC_REQUIRE_QR", "0") == "1",  # a card without the chip QR fails
+    }
 
 
 def _database_url(env: dict) -> str:
@@ -176,6 +246,8 @@ def load(env: dict | None = None) -> dict:
         "PUBLIC_ORIGIN": env.get("PUBLIC_ORIGIN", ""),
         **vnpay_settings(env, production),
         **_customer_settings(env, production),
+        **media_settings(env),
+        **ekyc_settings(env, production),
         # Carrier (portal.gateways.ghn): GHN's API, by default the sandbox on PORT+3 (make run starts it).
         "CARRIER": env.get("CARRIER", "ghn"),
         "GHN_URL": env.get("GHN_URL", f"http://127.0.0.1:{_int(env, 'PORT', 5000) + 3}"),
