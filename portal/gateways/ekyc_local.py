@@ -139,6 +139,12 @@ class Photo:
         return np.asarray(image)
 
 
+def face_distance(card: tuple[np.ndarray, Any], selfie: tuple[np.ndarray, Any]) -> float:
+    """dlib's descriptor distance between two (picture, face rectangle): below 0.6, usually one person."""
+    models = Models.get()
+    return float(np.linalg.norm(models.descriptor(*card) - models.descriptor(*selfie)))
+
+
 def sharpness(grey: np.ndarray) -> float:
     """Variance of the 4-neighbour Laplacian: low when the photo is out of focus or shaken."""
     g = grey.astype(np.float32)
@@ -250,8 +256,7 @@ class LocalProvider:
         if card is None or selfie is None:
             return card_check, portrait_check, Check("face_match", False, "face_match_skipped", _(
                 "Chưa so khớp được khuôn mặt vì thiếu ảnh khuôn mặt hợp lệ."), None, threshold)
-        models = Models.get()
-        distance = float(np.linalg.norm(models.descriptor(*card) - models.descriptor(*selfie)))
+        distance = face_distance(card, selfie)
         score = round(max(0.0, 1 - distance), 3)
         return card_check, portrait_check, face_verdict(score, threshold, {"distance": round(distance, 3)})
 
