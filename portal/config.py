@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,18 +29,6 @@ def _int(env: dict, name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number") from exc
 
 
-def _secret_key(env: dict) -> str:
-    if env.get("SECRET_KEY"):
-        return env["SECRET_KEY"]
-    # Development: one key per instance folder, kept so that sessions survive a restart.
-    path = INSTANCE / "secret_key"
-    if not path.exists():
-        INSTANCE.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
-    return path.read_text().strip()
-
-
 def _float(env: dict, name: str, default: float) -> float:
     try:
         return float(env.get(name, default))
@@ -47,18 +36,25 @@ def _float(env: dict, name: str, default: float) -> float:
         raise ConfigError(f"{name} must be a number") from exc
 
 
-def _media_keys(env: dict) -> str:
-    """``id:base64key,…``, the first one encrypts (portal/media/crypto.py). Development: one key per instance."""
-    if env.get("MEDIA_ENCRYPTION_KEYS"):
-        return env["MEDIA_ENCRYPTION_KEYS"]
-    path = INSTANCE / "media_key"
+def _instance_secret(name: str, make: Callable[[], str]) -> str:
+    """Development: a secret kept in the instance folder (created once, mode 0600), so it survives a restart."""
+    path = INSTANCE / name
     if not path.exists():
-        from portal.media.crypto import new_key
-
         INSTANCE.mkdir(parents=True, exist_ok=True)
-        path.write_text(f"dev1:{new_key()}")
+        path.write_text(make())
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def _secret_key(env: dict) -> str:
+    return env.get("SECRET_KEY") or _instance_secret("secret_key", lambda: secrets.token_urlsafe(48))
+
+
+def _media_keys(env: dict) -> str:
+    """``id:base64key,…``, the first one encrypts (portal/media/crypto.py). Development: one key per instance."""
+    from portal.media.crypto import new_key
+
+    return env.get("MEDIA_ENCRYPTION_KEYS") or _instance_secret("media_key", lambda: f"dev1:{new_key()}")
 
 
 def media_settings(env: dict) -> dict:
@@ -85,6 +81,7 @@ def media_settings(env: dict) -> dict:
         "MEDIA_MAX_UPLOAD_BYTES": _int(env, "MEDIA_MAX_UPLOAD_BYTES", 10 * 1024 * 1024),
         "MEDIA_MAX_PIXELS": _int(env, "MEDIA_MAX_PIXELS", 40_000_000),  # by the header: decompression bombs
         "MEDIA_MAX_DECODED_PIXELS": _int(env, "MEDIA_MAX_DECODED_PIXELS", 16_000_000),  # after JPEG's reduced decode
+        "MEDIA_MAX_WEBP_PIXELS": _int(env, "MEDIA_MAX_WEBP_PIXELS", 8_000_000),  # WebP decodes in ~4 copies
         "MEDIA_MAX_SIDE": _int(env, "MEDIA_MAX_SIDE", 2000),
         "MEDIA_JPEG_QUALITY": _int(env, "MEDIA_JPEG_QUALITY", 90),
     }
@@ -128,12 +125,7 @@ def vnpay_settings(env: dict, production: bool) -> dict:
     sandbox = f"http://127.0.0.1:{_int(env, 'PORT', 5000) + 2}"
     secret = env.get("VNPAY_HASH_SECRET", "")
     if not secret and not production:
-        path = INSTANCE / "vnpay_hash_secret"
-        if not path.exists():
-            INSTANCE.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_hex(16).upper())
-            path.chmod(0o600)
-        secret = path.read_text().strip()
+        secret = _instance_secret("vnpay_hash_secret", lambda: secrets.token_hex(16).upper())
     return {
         "VNPAY_TMN_CODE": env.get("VNPAY_TMN_CODE", "" if production else "CHONSO01"),
         "VNPAY_HASH_SECRET": secret,

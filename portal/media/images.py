@@ -11,7 +11,8 @@ the declared MIME type. It refuses, with ``Invalid`` and a stable code:
   (decompression bombs), our own limit rather than Pillow's global default alone; and more than
   ``MEDIA_MAX_DECODED_PIXELS`` (16 MP) to decode: a JPEG is decoded at a reduced DCT scale, so a 40 MP
   photo decodes as 10 MP, but PNG, WebP and HEIC decode at full size (a 130 KB white 40 MP PNG would
-  otherwise take 210 MB);
+  otherwise take 210 MB); WebP, whose decoder keeps about four full-size copies, stops at
+  ``MEDIA_MAX_WEBP_PIXELS`` (8 MP: a 16 MP WebP of 6.7 MB would take 264 MB);
 - ``image_broken``: truncated or corrupt data (Pillow's ``verify`` and a full decode).
 
 What it keeps: the picture turned upright (EXIF orientation applied), converted to sRGB when it carried
@@ -41,7 +42,8 @@ except ImportError:  # pragma: no cover - the wheel is pinned in requirements.tx
     HEIF = False
 
 DEFAULTS = {"MEDIA_MAX_UPLOAD_BYTES": 10 * 1024 * 1024, "MEDIA_MAX_PIXELS": 40_000_000,
-            "MEDIA_MAX_DECODED_PIXELS": 16_000_000, "MEDIA_MAX_SIDE": 2000, "MEDIA_JPEG_QUALITY": 90}
+            "MEDIA_MAX_DECODED_PIXELS": 16_000_000, "MEDIA_MAX_WEBP_PIXELS": 8_000_000, "MEDIA_MAX_SIDE": 2000,
+            "MEDIA_JPEG_QUALITY": 90}
 HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
 # Pillow format names each sniffed type may open as (MPO: a JPEG with extra pictures, as some cameras write).
 PILLOW_FORMATS = {"jpeg": ("JPEG", "MPO"), "png": ("PNG",), "webp": ("WEBP",), "heif": ("HEIF",)}
@@ -149,7 +151,8 @@ def _to_srgb(image: Image.Image) -> Image.Image:
 def clean_image(source: bytes | BinaryIO, **overrides: int) -> CleanImage:
     """Check an uploaded photo by content and re-encode it without metadata (raises ``Invalid``).
 
-    ``overrides`` (max_upload_bytes, max_pixels, max_decoded_pixels, max_side, jpeg_quality) replace the settings.
+    ``overrides`` (max_upload_bytes, max_pixels, max_decoded_pixels, max_webp_pixels, max_side, jpeg_quality)
+    replace the settings.
     """
     cfg = _settings(overrides)
     data = read_limited(source, cfg["MEDIA_MAX_UPLOAD_BYTES"])
@@ -164,11 +167,21 @@ def clean_image(source: bytes | BinaryIO, **overrides: int) -> CleanImage:
             scale = min(1.0, side / max(image.size))
             # JPEG: decoded at the smallest DCT scale (1/2, 1/4, 1/8) still at least the target size.
             image.draft(None, (max(1, round(image.width * scale)), max(1, round(image.height * scale))))
-            if image.width * image.height > cfg["MEDIA_MAX_DECODED_PIXELS"]:  # PNG, WebP, HEIC: no reduced decode
-                raise _too_many_pixels(cfg["MEDIA_MAX_DECODED_PIXELS"])
-            image.thumbnail((side, side), Image.Resampling.LANCZOS)
-            ImageOps.exif_transpose(image, in_place=True)  # upright, on the reduced picture
-            picture = _to_srgb(image)
+            # PNG, WebP, HEIC have no reduced decode; Pillow's WebP decoder holds ~4 full-size copies.
+            limit = cfg["MEDIA_MAX_WEBP_PIXELS" if kind == "webp" else "MEDIA_MAX_DECODED_PIXELS"]
+            if image.width * image.height > limit:
+                raise _too_many_pixels(limit)
+            image.load()
+            # Whole box-reduction steps first, then the fine resize: PNG/WebP/HEIC never get a second
+            # full-size copy (Pillow's resize of RGBA premultiplies into one).
+            factor = int(max(image.size) // side)
+            small = image.reduce(factor) if factor >= 2 else image
+            if small is not image:
+                small.info = dict(image.info)  # EXIF orientation, ICC profile
+                image.close()  # frees the full-size pixels
+            small.thumbnail((side, side), Image.Resampling.LANCZOS)
+            ImageOps.exif_transpose(small, in_place=True)  # upright, on the reduced picture
+            picture = _to_srgb(small)
     except Image.DecompressionBombError:
         raise _too_many_pixels(cfg["MEDIA_MAX_PIXELS"]) from None
     except (OSError, EOFError, SyntaxError, ValueError):

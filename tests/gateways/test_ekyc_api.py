@@ -5,13 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import requests
 from werkzeug.serving import make_server
 
+from portal import devstack
 from portal.config import ROOT
 from portal.devstack import services
 from portal.gateways import ekyc
@@ -111,15 +110,7 @@ def test_the_devstack_line_runs_a_live_ekyc_sandbox(tmp_path, genuine):
     env = {**os.environ, "PORTAL_INSTANCE": str(tmp_path), "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(line.argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(line.ready_url, timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:  # not listening yet, or busy loading the face models
-                time.sleep(0.3)
-        else:
-            pytest.fail("the eKYC sandbox did not start")
+        devstack.wait_ready(line.ready_url, {"ekyc": proc})  # as make run waits for it
         card = _client(line.exports["EKYC_URL"], ekyc.SANDBOX_API_KEY).read_card(genuine[0])
         assert card is not None and card.id_number == syn.LAN.id_number
     finally:

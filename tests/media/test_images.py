@@ -133,6 +133,11 @@ def test_a_png_that_would_decode_to_40_megapixels_is_refused__ACT_5():
     _refused(flat, "image_too_many_pixels")
 
 
+def test_a_webp_past_its_decode_limit_is_refused__ACT_5():
+    """Pillow's WebP decoder holds about four full-size copies: 16 MP of WebP would take 264 MB."""
+    _refused(_encode(Image.new("RGB", (4600, 3450), "white"), "WEBP"), "image_too_many_pixels")
+
+
 @pytest.mark.parametrize("keep", [0.5, 0.9, 0.999])
 def test_a_truncated_jpeg_is_refused__ACT_5(photo, keep):
     data = jpeg(photo)
