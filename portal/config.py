@@ -7,14 +7,17 @@ secrets and its real engines.
 """
 from __future__ import annotations
 
+import base64
 import os
+import re
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = Path(os.environ.get("PORTAL_INSTANCE", ROOT / "instance"))
 
-REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "DATABASE_URL", "REDIS_URL")
+REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "MEDIA_ENCRYPTION_KEYS")
 
 # The outbox sandbox's own credentials (portal.gateways.outbox_sandbox, started by make run): development's
 # defaults for the SMS and e-mail gateways. Settings sit below the gateways: they import these, not the reverse.
@@ -36,16 +39,81 @@ def _int(env: dict, name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number") from exc
 
 
-def _secret_key(env: dict) -> str:
-    if env.get("SECRET_KEY"):
-        return env["SECRET_KEY"]
-    # Development: one key per instance folder, kept so that sessions survive a restart.
-    path = INSTANCE / "secret_key"
+def _float(env: dict, name: str, default: float) -> float:
+    try:
+        return float(env.get(name, default))
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number") from exc
+
+
+def _instance_secret(name: str, make: Callable[[], str]) -> str:
+    """Development: a secret kept in the instance folder (created once, mode 0600), so it survives a restart."""
+    path = INSTANCE / name
     if not path.exists():
         INSTANCE.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
+        path.write_text(make())
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def _secret_key(env: dict) -> str:
+    return env.get("SECRET_KEY") or _instance_secret("secret_key", lambda: secrets.token_urlsafe(48))
+
+
+MEDIA_KEY = re.compile(r"[A-Za-z0-9_.\-]{1,32}:[A-Za-z0-9_\-]{43}=")  # id:urlsafe-base64 of 32 bytes
+
+
+def _media_keys(env: dict) -> str:
+    """``id:base64key,…``, the first one encrypts (portal/media/crypto.py). Development: one key per instance."""
+    return env.get("MEDIA_ENCRYPTION_KEYS") or _instance_secret(
+        "media_key", lambda: "dev1:" + base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+
+
+def media_settings(env: dict) -> dict:
+    """Uploaded images (portal/media): where they are stored, how they are encrypted, what is accepted."""
+    keys = _media_keys(env)
+    if not all(MEDIA_KEY.fullmatch(part.strip()) for part in keys.split(",") if part.strip()):
+        raise ConfigError("MEDIA_ENCRYPTION_KEYS: each key is id:base64key (32 bytes, urlsafe base64), the id of "
+                          "letters, digits, _ . - (32 at most)")
+    return {
+        "MEDIA_ENCRYPTION_KEYS": keys,
+        # "local": a folder outside static/ (one machine); "s3": S3-compatible object storage shared by machines.
+        "MEDIA_STORAGE": env.get("MEDIA_STORAGE", "local"),
+        "MEDIA_ROOT": env.get("MEDIA_ROOT", str(INSTANCE / "media")),
+        "MEDIA_S3_BUCKET": env.get("MEDIA_S3_BUCKET", ""),
+        "MEDIA_S3_ENDPOINT_URL": env.get("MEDIA_S3_ENDPOINT_URL", ""),  # empty: AWS itself
+        "MEDIA_S3_REGION": env.get("MEDIA_S3_REGION", "us-east-1"),
+        "MEDIA_S3_ACCESS_KEY_ID": env.get("MEDIA_S3_ACCESS_KEY_ID", ""),  # empty: boto3's own credential chain
+        "MEDIA_S3_SECRET_ACCESS_KEY": env.get("MEDIA_S3_SECRET_ACCESS_KEY", ""),
+        "MEDIA_S3_PREFIX": env.get("MEDIA_S3_PREFIX", ""),
+        # Image intake (portal/media/images.py).
+        "MEDIA_MAX_UPLOAD_BYTES": _int(env, "MEDIA_MAX_UPLOAD_BYTES", 10 * 1024 * 1024),
+        "MEDIA_MAX_PIXELS": _int(env, "MEDIA_MAX_PIXELS", 40_000_000),  # by the header: decompression bombs
+        "MEDIA_MAX_DECODED_PIXELS": _int(env, "MEDIA_MAX_DECODED_PIXELS", 16_000_000),  # after JPEG's reduced decode
+        "MEDIA_MAX_WEBP_PIXELS": _int(env, "MEDIA_MAX_WEBP_PIXELS", 8_000_000),  # WebP decodes in ~4 copies
+        "MEDIA_MAX_SIDE": _int(env, "MEDIA_MAX_SIDE", 2000),
+        "MEDIA_JPEG_QUALITY": _int(env, "MEDIA_JPEG_QUALITY", 90),
+    }
+
+
+def ekyc_settings(env: dict, production: bool) -> dict:
+    """eKYC (portal/gateways/ekyc.py): the local provider by default, or a commercial API (FPT.AI's shape)."""
+    sandbox = f"http://127.0.0.1:{_int(env, 'PORT', 5000) + 4}"
+    return {
+        "EKYC_PROVIDER": env.get("EKYC_PROVIDER", "local"),  # "local" (offline, this machine) or "api"
+        "EKYC_URL": env.get("EKYC_URL", "" if production else sandbox),
+        "EKYC_API_KEY": env.get("EKYC_API_KEY", "" if production else "sandbox-ekyc-key"),
+        "EKYC_TIMEOUT": _float(env, "EKYC_TIMEOUT", 20.0),
+        "EKYC_MIN_SIMILARITY": _float(env, "EKYC_MIN_SIMILARITY", 80.0),  # the API's face similarity, 0..100
+        "EKYC_MIN_LIVENESS": _float(env, "EKYC_MIN_LIVENESS", 0.5),  # the API's 1 - spoof probability
+        # Local provider: photo quality, faces (dlib), the chip QR.
+        "EKYC_MIN_SHORT_SIDE": _int(env, "EKYC_MIN_SHORT_SIDE", 600),  # pixels: less is a thumbnail
+        "EKYC_MIN_CONTRAST": _float(env, "EKYC_MIN_CONTRAST", 12.0),  # grey-level standard deviation: blank below
+        "EKYC_MIN_SHARPNESS": _float(env, "EKYC_MIN_SHARPNESS", 40.0),  # variance of the Laplacian at 800 px
+        "EKYC_FACE_MIN_SCORE": _float(env, "EKYC_FACE_MIN_SCORE", 0.5),  # dlib HOG detection score
+        "EKYC_FACE_MAX_DISTANCE": _float(env, "EKYC_FACE_MAX_DISTANCE", 0.6),  # dlib descriptor distance
+        "EKYC_REQUIRE_QR": env.get("EKYC_REQUIRE_QR", "0") == "1",  # a card without the chip QR fails
+    }
 
 
 def _database_url(env: dict) -> str:
@@ -66,12 +134,7 @@ def vnpay_settings(env: dict, production: bool) -> dict:
     sandbox = f"http://127.0.0.1:{_int(env, 'PORT', 5000) + 2}"
     secret = env.get("VNPAY_HASH_SECRET", "")
     if not secret and not production:
-        path = INSTANCE / "vnpay_hash_secret"
-        if not path.exists():
-            INSTANCE.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_hex(16).upper())
-            path.chmod(0o600)
-        secret = path.read_text().strip()
+        secret = _instance_secret("vnpay_hash_secret", lambda: secrets.token_hex(16).upper())
     return {
         "VNPAY_TMN_CODE": env.get("VNPAY_TMN_CODE", "" if production else "CHONSO01"),
         "VNPAY_HASH_SECRET": secret,
@@ -186,6 +249,8 @@ def load(env: dict | None = None) -> dict:
         "PUBLIC_ORIGIN": env.get("PUBLIC_ORIGIN", ""),
         **vnpay_settings(env, production),
         **_customer_settings(env, production),
+        **media_settings(env),
+        **ekyc_settings(env, production),
         # Carrier (portal.gateways.ghn): GHN's API, by default the sandbox on PORT+3 (make run starts it).
         "CARRIER": env.get("CARRIER", "ghn"),
         "GHN_URL": env.get("GHN_URL", f"http://127.0.0.1:{_int(env, 'PORT', 5000) + 3}"),

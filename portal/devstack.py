@@ -63,6 +63,9 @@ def services(port: int) -> list[Service]:
                 ready_url=f"http://{HOST}:{port + 3}/healthz",
                 exports={"GHN_URL": f"http://{HOST}:{port + 3}", "GHN_WEBHOOK_SECRET": ghn_secret,
                          "GHN_WEBHOOK_URL": f"http://{HOST}:{port}/shipping/carrier/ghn/webhook"}),
+        # eKYC API sandbox (FPT.AI's shape) backed by the local provider; used when EKYC_PROVIDER=api.
+        Service("ekyc", [PY, "-m", "portal.gateways.ekyc_sandbox", "--port", str(port + 4)],
+                ready_url=f"http://{HOST}:{port + 4}/healthz", exports={"EKYC_URL": f"http://{HOST}:{port + 4}"}),
     ]
 
 
@@ -177,7 +180,9 @@ def banner(port: int) -> None:
     print("    register at /chonso/dang-ky; the OTP SMS and the e-mails arrive in the outbox below;", flush=True)
     print("    the pay button leads to the sandbox bank: choose success, cancel, no funds or timeout", flush=True)
     print(f"  SMS / e-mail outbox:        http://{HOST}:{port + 1}/outbox", flush=True)
-    print(f"  Carrier sandbox (GHN):      http://{HOST}:{port + 3}/  (its simulator moves parcels)\n", flush=True)
+    print(f"  Carrier sandbox (GHN):      http://{HOST}:{port + 3}/  (its simulator moves parcels)", flush=True)
+    print(f"  eKYC API sandbox:           http://{HOST}:{port + 4}/  (EKYC_PROVIDER=api; default: local)\n",
+          flush=True)
     print_demo_logins()
     print(f"\n  Ctrl-C stops everything started here.\n{line}", flush=True)
 

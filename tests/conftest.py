@@ -294,7 +294,7 @@ def _running(stack: list, env: dict[str, str], logs: Path) -> Iterator[None]:
 
 
 def _free_ports(count: int) -> int:
-    """A port P with P .. P+count-1 all free (make run's layout: web, outbox, bank, carrier)."""
+    """A port P with P .. P+count-1 all free (make run's layout: web, outbox, bank, carrier, ekyc)."""
     for _ in range(50):
         base = _free_port()
         try:
@@ -339,7 +339,7 @@ def live_stack(app, db, tmp_path):
     exported env vars) on the test's database and Redis. A new sandbox joins by its line in devstack.services()."""
     from portal.devstack import services
 
-    port = _free_ports(4)
+    port = _free_ports(5)
     stack = services(port)
     env = _live_env(app, tmp_path, port)
     for service in stack:

@@ -17,6 +17,7 @@ from portal.core.models import status_enum
 from portal.core.time import utcnow
 from portal.extensions import db
 from portal.holds.models import HoldTicket, SimType
+from portal.org.identity import Gender, IdType
 from portal.org.models import Region, Store
 
 
@@ -84,24 +85,6 @@ class PaymentMethod(StrEnum):
     def label(self) -> str:
         return str({PaymentMethod.ONLINE: _l("Thanh toán trực tuyến"),
                     PaymentMethod.COD: _l("Thanh toán khi nhận hàng")}[self])
-
-
-class IdType(StrEnum):
-    CCCD = "cccd"  # căn cước công dân, 12 digits
-    CMND = "cmnd"  # chứng minh nhân dân, 9 digits
-
-    @property
-    def label(self) -> str:
-        return str({IdType.CCCD: _l("CCCD / Căn cước"), IdType.CMND: _l("CMND")}[self])
-
-
-class Gender(StrEnum):
-    MALE = "male"
-    FEMALE = "female"
-
-    @property
-    def label(self) -> str:
-        return str({Gender.MALE: _l("Nam"), Gender.FEMALE: _l("Nữ")}[self])
 
 
 class Order(db.Model):

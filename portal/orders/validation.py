@@ -17,7 +17,8 @@ from portal.core.errors import Invalid
 from portal.holds.models import SimType
 from portal.holds.services import normalize_customer_phone
 from portal.orders.models import Gender, IdType, PaymentMethod, ReceiveMethod
-from portal.org.places import CCCD_PROVINCES, canonical_province
+from portal.org.identity import cccd_errors, id_errors  # noqa: F401  (re-exported: the hold form's checks)
+from portal.org.places import canonical_province
 
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[A-Za-z]{2,}$")
 NAME = re.compile(r"^[^\W\d_]+(?:[ '.-][^\W\d_]+)*$")  # letters (any script), single separators
@@ -80,40 +81,6 @@ class OrderInput:
     def numbers(self) -> list[str]:
         """One number, or a pair (sim đôi) typed as "a,b"."""
         return [n.strip() for n in self.number.split(",") if n.strip()]
-
-
-def cccd_errors(id_number: str, birth_date: dt.date | None, gender: Gender | None) -> dict[str, tuple[str, str]]:
-    """A 12-digit CCCD against the birth date and gender: which field disagrees (HOLD-4)."""
-    if not re.fullmatch(r"\d{12}", id_number):
-        return {"id_number": ("cccd_length", _("Số CCCD gồm đúng 12 chữ số."))}
-    errors: dict[str, tuple[str, str]] = {}
-    if id_number[:3] not in CCCD_PROVINCES:
-        errors["id_number"] = ("cccd_province", _("Ba chữ số đầu của số CCCD (%(c)s) không phải mã tỉnh/thành phố.",
-                                                  c=id_number[:3]))
-    digit = int(id_number[3])
-    century_start, female = 1900 + 100 * (digit // 2), digit % 2 == 1
-    if birth_date is not None:
-        if not century_start <= birth_date.year < century_start + 100:
-            errors["birth_date"] = ("cccd_century", _(
-                "Năm sinh không khớp với số CCCD: chữ số thứ 4 (%(d)s) là của người sinh từ năm %(a)s đến %(b)s.",
-                d=digit, a=century_start, b=century_start + 99))
-        elif id_number[4:6] != f"{birth_date.year % 100:02d}":
-            errors["birth_date"] = ("cccd_birth_year", _(
-                "Năm sinh không khớp với số CCCD: chữ số thứ 5–6 (%(yy)s) phải là hai số cuối của năm sinh (%(y)s).",
-                yy=id_number[4:6], y=birth_date.year))
-    if gender is not None and (gender == Gender.FEMALE) != female:
-        errors["gender"] = ("cccd_gender", _("Giới tính không khớp với số CCCD: chữ số thứ 4 (%(d)s) là của %(g)s.",
-                                             d=digit, g=_("nữ") if female else _("nam")))
-    return errors
-
-
-def id_errors(id_type: IdType | None, id_number: str, birth_date: dt.date | None,
-              gender: Gender | None) -> dict[str, tuple[str, str]]:
-    if id_type == IdType.CCCD:
-        return cccd_errors(id_number, birth_date, gender)
-    if id_type == IdType.CMND and not re.fullmatch(r"\d{9}", id_number):
-        return {"id_number": ("cmnd_length", _("Số CMND gồm đúng 9 chữ số."))}
-    return {}
 
 
 class _Reader:

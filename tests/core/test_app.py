@@ -15,6 +15,7 @@ from portal.auth.models import Staff
 from portal.core.models import AuditEntry
 from portal.core.privacy import mask_id_number, scrub
 from portal.core.roles import Role
+from portal.media.crypto import new_key
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,7 +31,7 @@ def test_production_refuses_to_start_without_its_secrets():
 
 def test_production_cookies_are_secure_and_urls_use_psycopg():
     cfg = portal_config.load({"PORTAL_ENV": "production", "SECRET_KEY": "k", "DATABASE_URL": "postgresql://h/db",
-                              "REDIS_URL": "redis://h:6379/0"})
+                              "REDIS_URL": "redis://h:6379/0", "MEDIA_ENCRYPTION_KEYS": f"k1:{new_key()}"})
     assert cfg["SESSION_COOKIE_SECURE"] and cfg["SESSION_COOKIE_HTTPONLY"] and cfg["SESSION_COOKIE_SAMESITE"] == "Lax"
     assert cfg["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://h/db"
 
