@@ -183,10 +183,26 @@ def expire_holds() -> int:
     return total
 
 
-def cancel_hold(ticket: HoldTicket, actor, reason: str = "") -> None:
-    """Cancel a live hold and free its numbers (an unpaid hold past its time has already expired)."""
-    if ticket.status == HoldStatus.ACTIVE and ticket.expires_at <= utcnow():
-        raise Conflict("hold_expired", _("Phiếu giữ số đã hết hạn."))
+def _refuse_cancel(ticket: HoldTicket, allow_paid: bool) -> Conflict | None:
+    """Why a hold cannot be cancelled (None: it can): expired — swept or not yet —, or paid."""
+    if ticket.status == HoldStatus.EXPIRED or (ticket.status == HoldStatus.ACTIVE and ticket.expires_at <= utcnow()):
+        return Conflict("hold_expired", _("Phiếu giữ số đã hết hạn."))
+    if ticket.status == HoldStatus.PAID and not allow_paid:
+        return Conflict("hold_paid", _("Phiếu giữ số đã thanh toán: chỉ hủy được khi hủy đơn hàng (kèm hoàn tiền)."))
+    if ticket.status not in HOLD_TRANSITIONS or HoldStatus.CANCELLED not in HOLD_TRANSITIONS[ticket.status]:
+        return Conflict("invalid_transition", _("Phiếu giữ số không còn hủy được."))
+    return None
+
+
+def can_cancel(ticket: HoldTicket) -> bool:
+    """Whether staff or a channel may cancel this hold itself (an unpaid, live hold)."""
+    return _refuse_cancel(ticket, allow_paid=False) is None
+
+
+def cancel_hold(ticket: HoldTicket, actor, reason: str = "", allow_paid: bool = False) -> None:
+    """Cancel a live hold and free its numbers; a paid one only for its order's cancellation (``allow_paid``)."""
+    if refusal := _refuse_cancel(ticket, allow_paid):
+        raise refusal
     transition(ticket, HoldStatus.CANCELLED, actor, HOLD_TRANSITIONS, reason, ended_at=utcnow())
     _release_numbers(ticket.id)
     audit("hold.cancel", ticket, actor=actor, detail={"reason": reason})

@@ -47,7 +47,8 @@ def detail(ticket_id: int):
     history = db.session.scalars(select(StatusChange).where(
         StatusChange.object_type == "hold_ticket", StatusChange.object_id == str(ticket.id)).order_by(StatusChange.id))
     audit_now("hold.view", ticket)  # a view of personal data (the customer's phone): audited, GET stays read-only
-    return render_template("holds/detail.html", ticket=ticket, history=list(history))
+    return render_template("holds/detail.html", ticket=ticket, history=list(history),
+                           can_cancel=holds.can_cancel(ticket))
 
 
 @bp.route("/<int:ticket_id>/cancel", methods=["POST"])

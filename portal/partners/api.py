@@ -20,8 +20,7 @@ from flask_limiter.util import get_remote_address
 from sqlalchemy.exc import IntegrityError
 
 from portal.core.access import authenticated_by, public
-from portal.core.errors import Conflict, Invalid, NotFound, PortalError, error_response
-from portal.core.time import utcnow
+from portal.core.errors import Invalid, NotFound, PortalError, error_response
 from portal.extensions import csrf, db, limiter
 from portal.holds import services as holds
 from portal.holds.models import HoldStatus, HoldTicket
@@ -316,9 +315,7 @@ def cancel_hold(partner: Partner, hold_code: str):
     ticket = _own_ticket(hold_code, partner)
     if ticket.status == HoldStatus.CANCELLED:
         return jsonify(hold_json(ticket))  # a retried DELETE: already done, nothing changes
-    if ticket.status == HoldStatus.ACTIVE and ticket.expires_at <= utcnow():
-        raise Conflict("hold_expired", _("Phiếu giữ số đã hết hạn."))
-    try:
+    try:  # a paid hold is cancelled only with its order (and refund): hold_paid
         holds.cancel_hold(ticket, partner, _("Kênh bán hàng hủy qua API"))
     except PortalError:
         db.session.rollback()

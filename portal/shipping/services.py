@@ -166,7 +166,7 @@ def _release_hold(order: Order, actor, reason: str) -> None:
     """The number goes back to the pool (an unpaid hold past its time is expired instead)."""
     ticket = order.ticket
     if ticket.status == HoldStatus.PAID or (ticket.status == HoldStatus.ACTIVE and ticket.is_live):
-        holds.cancel_hold(ticket, actor, f"{order.order_no}: {reason}"[:300])
+        holds.cancel_hold(ticket, actor, f"{order.order_no}: {reason}"[:300], allow_paid=True)
     elif ticket.status == HoldStatus.ACTIVE:
         holds.release_expired([line.number_id for line in ticket.lines])
 
