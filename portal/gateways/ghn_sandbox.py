@@ -6,7 +6,9 @@ orders in its own SQLite file under PORTAL_INSTANCE, refuses a second order with
 delivering; waiting_to_return → return → returned) and, from its simulator page (``/``), lets a
 person deliver with cash collected, record a refusal at the door with the customer's reason, a
 failed attempt, or resend the last callback (a duplicate). Every move is POSTed to the portal's
-webhook (GHN's callback shape) signed with HMAC-SHA256 of the raw body (``X-Carrier-Signature``).
+webhook (GHN's callback shape), signed with a timestamp as the portal expects
+(``X-Carrier-Signature: t=<unix>,v1=<HMAC-SHA256 of "<t>.<body>">``, ``portal.gateways.ghn.sign``); a resent
+callback is signed afresh, so the portal sees a duplicate, not a stale request.
 On a ``delivered`` callback ``CODAmount`` is the cash the courier collected.
 """
 from __future__ import annotations

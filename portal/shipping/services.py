@@ -22,6 +22,7 @@ from portal.core.jobs import enqueue_after_commit
 from portal.core.states import transition
 from portal.core.time import utcnow, vietnam_today
 from portal.extensions import db
+from portal.gateways.ghn import CarrierCallback
 from portal.holds import services as holds
 from portal.holds.models import HoldStatus
 from portal.numbers.formatting import format_vnd
@@ -192,8 +193,9 @@ def _find_order(carrier_code: str, client_code: str) -> Order | None:
     return order
 
 
-def apply_carrier_status(payload: dict, carrier: str = "ghn") -> CarrierEvent:
+def apply_carrier_status(callback: CarrierCallback | dict, carrier: str = "ghn") -> CarrierEvent:
     """SHIP-17, SHIP-22: a carrier status callback; duplicates and late arrivals change nothing (logged)."""
+    payload = callback.payload if isinstance(callback, CarrierCallback) else callback
     status = str(payload.get("Status") or "").strip().lower()
     if status not in CARRIER_STATUS_TAB:
         raise Invalid("unknown_status", f"unknown carrier status {status[:30]!r}")
