@@ -24,6 +24,8 @@ from typing import Any, Protocol
 import requests
 from flask import current_app
 
+from portal.core.digits import is_ascii_digits
+
 log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Carrier-Signature"
@@ -211,7 +213,7 @@ def _signed_at(body: bytes, header: str | None, secret: str | None) -> int:
             timestamps.append(value)
         elif key == "v1":
             macs.append(value.lower())
-    if len(timestamps) != 1 or not (timestamps[0].isascii() and timestamps[0].isdigit() and len(timestamps[0]) <= 12):
+    if len(timestamps) != 1 or not (is_ascii_digits(timestamps[0]) and len(timestamps[0]) <= 12):
         raise refused
     expected = _mac(secret, timestamps[0], body)
     if not any(hmac.compare_digest(expected, given) for given in macs if given.isascii()):

@@ -28,6 +28,7 @@ from typing import Any
 import requests
 from flask import Flask, abort, jsonify, redirect, render_template_string, request, url_for
 
+from portal.core.digits import is_ascii_digits, whole_number
 from portal.gateways.ghn import (
     CANCEL_PATH,
     CREATE_PATH,
@@ -118,7 +119,7 @@ class Sandbox:
         parcel = self.get(order_code=order_code)
         assert parcel is not None
         body = {
-            "Type": "switch_status", "ShopID": int(self.shop_id) if self.shop_id.isdigit() else self.shop_id,
+            "Type": "switch_status", "ShopID": int(self.shop_id) if is_ascii_digits(self.shop_id) else self.shop_id,
             "OrderCode": parcel["order_code"], "ClientOrderCode": parcel["client_order_code"],
             "Status": status, "Reason": reason, "ReasonCode": "", "Description": STATUS_LABELS.get(status, status),
             "CODAmount": parcel["cod_amount"] if cod is None else int(cod), "PaymentType": 1, "TotalFee": 0,
@@ -252,7 +253,7 @@ def create_app(sandbox: Sandbox) -> Flask:
         elif action == "deliver":
             sandbox.move(order_code, "delivering")
         elif action == "delivered":
-            amount = request.form.get("amount", type=int)
+            amount = request.form.get("amount", type=whole_number)
             sandbox.move(order_code, "delivered", cod=row["cod_amount"] if amount is None else amount)
         elif action == "refuse":
             sandbox.move(order_code, "waiting_to_return", reason or "Khách từ chối nhận hàng")

@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, and_, or_, select, update
 
 from portal.core.audit import audit
+from portal.core.digits import MAX_TEXT, normalize
 from portal.core.errors import Conflict, Invalid, NotFound
 from portal.core.jobs import job, periodic
 from portal.core.states import record_change, transition
@@ -33,7 +34,7 @@ from portal.numbers.search import lapsed_holds
 # No look-alikes: 0/O, 1/I/L, 2/Z, 5/S, 8/B are left out. 25^10 ≈ 10^14 codes.
 HOLD_CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
 HOLD_CODE_LENGTH = 10
-CUSTOMER_PHONE = re.compile(r"^0[35789]\d{8}$")  # any Vietnamese mobile number, not only ours
+CUSTOMER_PHONE = re.compile(r"0[35789][0-9]{8}")  # any Vietnamese mobile number, not only ours
 
 # Other domains follow a hold's end in the same transaction (orders cancel an unpaid order): a receiver
 # gets the ticket, must not commit, and may raise to undo the whole expiry or cancellation.
@@ -47,17 +48,17 @@ def new_hold_code() -> str:
 
 
 def normalize_hold_code(text: str) -> str:
-    """What a person types: lower case, spaces and dashes are forgiven."""
-    return re.sub(r"[\s-]", "", text or "").upper()[:HOLD_CODE_LENGTH + 4]
+    """What a person types: lower case, spaces and dashes, full-width characters are forgiven."""
+    return re.sub(r"[\s-]", "", normalize(text or "")[:MAX_TEXT]).upper()[:HOLD_CODE_LENGTH + 4]
 
 
 def normalize_customer_phone(text: str) -> str:
-    digits = re.sub(r"[\s.\-]", "", text or "")
+    digits = re.sub(r"[\s.\-]", "", normalize(text or "")[:MAX_TEXT])
     if digits.startswith("+84"):
         digits = "0" + digits[3:]
     elif digits.startswith("84") and len(digits) == 11:
         digits = "0" + digits[2:]
-    if not CUSTOMER_PHONE.match(digits):
+    if not CUSTOMER_PHONE.fullmatch(digits):
         raise Invalid("bad_customer_phone", _("Số điện thoại liên hệ không hợp lệ (10 chữ số, bắt đầu bằng 0)."))
     return digits
 

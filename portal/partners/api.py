@@ -20,6 +20,7 @@ from flask_limiter.util import get_remote_address
 from sqlalchemy.exc import IntegrityError
 
 from portal.core.access import authenticated_by, public
+from portal.core.digits import normalize
 from portal.core.errors import Invalid, NotFound, PortalError, error_response
 from portal.extensions import csrf, db, limiter
 from portal.holds import services as holds
@@ -140,6 +141,7 @@ def _integer(name: str, default: int | None = None) -> int | None:
     raw = request.args.get(name)
     if raw is None:
         return default
+    raw = normalize(raw[:40])  # full-width digits are digits; other scripts' are not (portal.core.digits)
     if not INTEGER.fullmatch(raw):
         raise Invalid("bad_parameter", _("Tham số “%(p)s” phải là số nguyên.", p=name))
     return int(raw)
@@ -150,7 +152,7 @@ def _paging() -> dict[str, int]:
 
 
 def _birth_date() -> dt.date:
-    raw = _text("birth_date")
+    raw = normalize(_text("birth_date")[:40])
     try:
         if not ISO_DATE.fullmatch(raw):
             raise ValueError(raw)

@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.core.audit import audit, audit_now
+from portal.core.digits import ascii_digits, is_ascii_digits, only_digits
 from portal.core.errors import Conflict, Invalid, NotFound
 from portal.core.jobs import enqueue_after_commit
 from portal.core.states import transition
@@ -33,7 +34,7 @@ from portal.shipping.sockets import notify_board
 
 log = logging.getLogger(__name__)
 MAX_PICKUP_DAYS = 14
-ICCID = re.compile(r"^89\d{17,18}$")
+ICCID = re.compile(r"89[0-9]{17,18}")
 
 # GHN webhook status → our board tab, in one table. None: an exception (lost, damaged) for a person to see.
 CARRIER_STATUS_TAB: dict[str, OrderStatus | None] = {
@@ -69,6 +70,8 @@ class CarrierActor:
 
 
 def luhn_ok(digits: str) -> bool:
+    if not is_ascii_digits(digits):  # int() reads any script's digits
+        return False
     total = 0
     for i, ch in enumerate(reversed(digits)):
         n = int(ch)
@@ -80,8 +83,8 @@ def luhn_ok(digits: str) -> bool:
 
 def normalize_iccid(text: str) -> str:
     """The blank SIM's serial (ICCID): 19–20 digits beginning 89, valid Luhn check digit."""
-    digits = re.sub(r"[\s.\-]", "", text or "")
-    if not ICCID.match(digits) or not luhn_ok(digits):
+    digits = ascii_digits(text, drop=".-") or ""
+    if not ICCID.fullmatch(digits) or not luhn_ok(digits):
         raise Invalid("bad_iccid",
                       _("Số serial SIM (ICCID) phải có 19–20 chữ số, bắt đầu bằng 89 và đúng số kiểm tra."))
     taken = db.session.scalar(select(Order.order_no).where(Order.sim_serial == digits))
@@ -267,7 +270,7 @@ def _deliver(order: Order, event: CarrierEvent, actor: CarrierActor) -> None:
 
 def check_customer_id(order: Order, id_number: str) -> bool:
     """SHIP-7: the ID document shown at the store matches the one on the order."""
-    digits = re.sub(r"\D", "", id_number or "")
+    digits = only_digits(id_number)
     return bool(digits) and secrets.compare_digest(digits, order.id_number)
 
 

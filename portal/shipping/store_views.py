@@ -13,6 +13,7 @@ from sqlalchemy import or_, select
 
 from portal.core.access import allow
 from portal.core.audit import audit_now
+from portal.core.digits import normalize
 from portal.core.roles import Role
 from portal.extensions import db
 from portal.holds.models import HoldTicket
@@ -46,6 +47,7 @@ def index():
                                Order.receive_method == ReceiveMethod.STORE)
     stmt = stmt.where(Order.status.in_(WAITING) if show != "done" else Order.status == OrderStatus.DELIVERED)
     if q:
+        q = normalize(q)  # full-width digits and letters: ASCII (portal.core.digits)
         digits = re.sub(r"[\s.\-]", "", q)
         stmt = stmt.where(or_(Order.contact_phone == digits, Order.order_no == q.upper(),
                               Order.ticket_id.in_(select(HoldTicket.id).where(
