@@ -56,6 +56,17 @@ def _reload(db, obj):
 
 # --- the fields, each through its entry point: (ASCII value typed, what is kept, the call) -----------------------
 
+def _committed(db, order: Order, call, kept: str) -> Outcome:
+    """``call(order)`` committed, then the order's ``kept`` column; or the refusal's message."""
+    try:
+        call(_reload(db, order))
+        db.session.commit()
+    except PortalError as exc:
+        db.session.rollback()
+        return refused(exc.message)
+    return Outcome(True, getattr(_reload(db, order), kept))
+
+
 def iccid(request, text):
     """SHIP-13: the blank SIM's serial, recorded when the order is handed to the courier (service)."""
     from portal.shipping import services
@@ -63,13 +74,7 @@ def iccid(request, text):
     db, staff = request.getfixturevalue("db"), request.getfixturevalue("make_staff")(Role.SHIPPING, region=1)
     order = request.getfixturevalue("make_order")()
     confirm_now(order, staff)
-    try:
-        services.hand_over(_reload(db, order), staff, text)
-        db.session.commit()
-    except PortalError as exc:
-        db.session.rollback()
-        return refused(exc.message)
-    return Outcome(True, _reload(db, order).sim_serial)
+    return _committed(db, order, lambda o: services.hand_over(o, staff, text), "sim_serial")
 
 
 def store_id_number(request, text):
@@ -78,13 +83,8 @@ def store_id_number(request, text):
 
     db, clerk = request.getfixturevalue("db"), request.getfixturevalue("make_staff")(Role.CLERK, region=1)
     order = request.getfixturevalue("make_order")(receive="store")
-    try:
-        services.store_hand_over(_reload(db, order), clerk, text, make_iccid(), 545_000)
-        db.session.commit()
-    except PortalError as exc:
-        db.session.rollback()
-        return refused(exc.message)
-    return Outcome(True, _reload(db, order).id_number)
+    return _committed(db, order, lambda o: services.store_hand_over(o, clerk, text, make_iccid(), 545_000),
+                      "id_number")
 
 
 def store_cash(request, text):
