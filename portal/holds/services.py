@@ -12,12 +12,12 @@ import hashlib
 import json
 import re
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from blinker import Namespace
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, Select, and_, or_, select, update
+from sqlalchemy import BindParameter, ColumnElement, DateTime, Select, and_, bindparam, or_, select, update
 
 from portal.core.audit import audit
 from portal.core.digits import MAX_TEXT, normalize
@@ -156,18 +156,19 @@ def _release_numbers(ticket_id: int) -> None:
     )
 
 
-def _lapsed() -> ColumnElement[bool]:
+def _lapsed(now: datetime | BindParameter | None = None) -> ColumnElement[bool]:
     """An unpaid hold past its time: expired, whether or not the sweeper has reached it yet."""
-    return and_(HoldTicket.status == HoldStatus.ACTIVE, HoldTicket.expires_at <= utcnow())
+    return and_(HoldTicket.status == HoldStatus.ACTIVE, HoldTicket.expires_at <= (utcnow() if now is None else now))
 
 
 @lapsed_holds.connect
 def _lapsed_numbers(_sender: object = None, **_kw: object) -> Select:
-    """The numbers of lapsed holds, for searches to offer at once (portal.numbers.search.lapsed_holds).
+    """The numbers of the holds lapsed at ``:now``, for searches to offer at once (numbers.search.lapsed_holds).
 
     From the holds' own lines (an index on ticket_id): few rows, whatever the planner knows of phone_number.
     """
-    return select(HoldLine.number_id).where(HoldLine.ticket_id.in_(select(HoldTicket.id).where(_lapsed())))
+    lapsed = select(HoldTicket.id).where(_lapsed(bindparam("now", type_=DateTime())))
+    return select(HoldLine.number_id).where(HoldLine.ticket_id.in_(lapsed))
 
 
 def release_expired(number_ids: list[int] | None = None, limit: int = 500) -> int:
