@@ -271,7 +271,7 @@ def _deliver(order: Order, event: CarrierEvent, actor: CarrierActor) -> None:
 def check_customer_id(order: Order, id_number: str) -> bool:
     """SHIP-7: the ID document shown at the store matches the one on the order."""
     digits = only_digits(id_number)
-    return bool(digits) and secrets.compare_digest(digits, order.id_number)
+    return bool(digits) and secrets.compare_digest(digits.encode(), order.id_number.encode())  # bytes: any text
 
 
 def store_hand_over(order: Order, clerk, id_number: str, iccid: str, cash_received: int | None) -> None:
