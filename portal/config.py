@@ -258,6 +258,10 @@ def load(env: dict | None = None) -> dict:
         "GHN_SHOP_ID": env.get("GHN_SHOP_ID", "885"),
         # Status callbacks are refused (401) while no secret is configured: fail closed.
         "GHN_WEBHOOK_SECRET": env.get("GHN_WEBHOOK_SECRET", ""),
+        # A callback signed further than this from now (either way) is refused: an old one replayed, a wrong clock.
+        "GHN_WEBHOOK_TOLERANCE_SECONDS": _int(env, "GHN_WEBHOOK_TOLERANCE_SECONDS", 300),
+        # The largest amount (VND) a carrier may report; a ngũ quý number can cost billions.
+        "CARRIER_MAX_AMOUNT": _int(env, "CARRIER_MAX_AMOUNT", 1_000_000_000_000),
         "SHIPPING_PICKUP_ADDRESS": env.get("SHIPPING_PICKUP_ADDRESS",
                                            "Kho SIM Chọn số Online, 5 Phạm Hùng, Mỹ Đình 2, Nam Từ Liêm, Hà Nội"),
         "APP_ACTIVATION_URL": env.get("APP_ACTIVATION_URL", "https://chonso.mobifone.vn/kich-hoat"),

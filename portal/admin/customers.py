@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from portal.admin import bp
 from portal.core.access import allow, in_region
 from portal.core.audit import audit_now
+from portal.core.digits import whole_number
 from portal.core.errors import PortalError
 from portal.core.models import StatusChange
 from portal.core.roles import Role
@@ -40,7 +41,7 @@ def _customer_or_404(customer_id: int) -> Customer:
 def customers():
     digits = re.sub(r"[^0-9]", "", request.args.get("q", ""))[:10]  # ASCII digits only: "0903 123 456" works
     status = request.args.get("status", "")
-    page = max(1, min(request.args.get("page", 1, type=int), 1000))
+    page = max(1, min(request.args.get("page", 1, type=whole_number), 1000))
     stmt = select(Customer)
     if digits:
         stmt = stmt.where(Customer.phone.contains(digits, autoescape=True))

@@ -4,7 +4,7 @@ A blueprint from ``json_blueprint`` is CSRF-exempt (a bearer credential, no cook
 (``API_MAX_BODY_BYTES``: 413 ``too_large``), answers ``Unauthorized`` with 401 and ``WWW-Authenticate``, and a
 rate limit with 429 ``rate_limited``. The readers below refuse bad input with stable codes; every refusal is
 ``{"error": {"code", "message"}}`` (``portal.core.errors``). Digits are ASCII digits only (``[0-9]``, never
-``\\d``, which also matches Arabic-Indic and other digits).
+the digit class of regular expressions, which also matches Arabic-Indic and other digits).
 """
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from flask import Blueprint, Response, current_app, jsonify, request
 from flask_babel import gettext as _
 
+from portal.core.digits import normalize
 from portal.core.errors import Invalid, PortalError, error_response
 from portal.extensions import csrf
 
@@ -106,18 +107,20 @@ def choice_arg(name: str, code: str) -> str | None:
 
 
 def int_arg(name: str, default: int | None = None) -> int | None:
-    """A whole number of up to 12 ASCII digits, maybe negative (the services check the range): 422 ``bad_parameter``."""
+    """A whole number of up to 12 digits, maybe negative (the services check the range): 422 ``bad_parameter``.
+    Full-width digits are read as ASCII, other scripts' refused (``core.digits``)."""
     raw = request.args.get(name)
     if raw is None:
         return default
+    raw = normalize(raw[:40])
     if not INTEGER.fullmatch(raw):
         raise Invalid("bad_parameter", _("Tham số “%(p)s” phải là số nguyên.", p=name))
     return int(raw)
 
 
 def date_arg(name: str, code: str, message: str) -> dt.date:
-    """A YYYY-MM-DD date of ASCII digits; ``code`` and ``message`` when it is missing or wrong."""
-    raw = text_arg(name)
+    """A YYYY-MM-DD date (digits as ``int_arg``); ``code`` and ``message`` when it is missing or wrong."""
+    raw = normalize(text_arg(name)[:40])
     try:
         if not ISO_DATE.fullmatch(raw):
             raise ValueError(raw)

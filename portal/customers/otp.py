@@ -36,6 +36,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from portal.core import redis as portal_redis
+from portal.core.digits import ascii_digits
 from portal.core.errors import Invalid, TooManyAttempts
 from portal.core.time import utcnow
 from portal.core.tx import after_commit, independently
@@ -182,7 +183,7 @@ def consume_code(phone: str, purpose: OtpPurpose, code: str) -> CustomerOtp:
                                   CustomerOtp.used_at.is_(None), CustomerOtp.expires_at > now)
         .order_by(CustomerOtp.id.desc()).limit(1)
     )
-    code = (code or "").strip()
+    code = ascii_digits(code) or ""  # full-width digits are the code's digits; other scripts' are not
     if row is None:
         raise otp_wrong()
     cfg = current_app.config
@@ -191,7 +192,7 @@ def consume_code(phone: str, purpose: OtpPurpose, code: str) -> CustomerOtp:
     pipe.incr(_tries_key(row.id))
     pipe.expire(_tries_key(row.id), cfg["OTP_TTL_MINUTES"] * 60 + 60)
     tries = pipe.execute()[0]
-    right = len(code) == 6 and code.isascii() and code.isdigit() and hmac.compare_digest(
+    right = len(code) == 6 and hmac.compare_digest(
         row.code_hash, code_hash(phone, purpose, code))
     if tries > cfg["OTP_MAX_ATTEMPTS"] or (not right and tries >= cfg["OTP_MAX_ATTEMPTS"]):
         independently(_burn, row.id)  # survives the refusal's rollback

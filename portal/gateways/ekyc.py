@@ -134,7 +134,7 @@ def parse_date(text: str) -> dt.date | None:
 def parse_chip_qr(text: str) -> CardFields | None:
     """``ID|old ID|full name|ddmmyyyy|Nam/Nữ|address|issue date`` (the chip card's QR), or None."""
     parts = unicodedata.normalize("NFC", text).strip().split("|")
-    if len(parts) < 6 or not re.fullmatch(r"\d{12}", parts[0]):
+    if len(parts) < 6 or not re.fullmatch(r"[0-9]{12}", parts[0]):
         return None
     birth, gender = parse_date(parts[3]), parse_gender(parts[4])
     if birth is None or gender is None or not parts[2].strip():

@@ -3,15 +3,20 @@
 ``Carrier`` is what the shipping domain needs; ``GhnClient`` speaks GHN's documented protocol
 (``Token`` + ``ShopId`` headers, ``{"code": 200, "message": "Success", "data": ...}`` answers);
 ``carrier()`` picks the client from the configuration (the dev default points at the sandbox,
-``portal.gateways.ghn_sandbox``). Status callbacks into the portal carry an HMAC-SHA256 of the raw
-body in ``X-Carrier-Signature`` (``sign`` / ``signature_ok``).
+``portal.gateways.ghn_sandbox``). Status callbacks into the portal are signed as Stripe signs its
+webhooks: ``X-Carrier-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`` (``sign``);
+``read_callback`` checks the signature, the timestamp's window and the body, and hands back a
+``CarrierCallback`` or raises ``CallbackRefused`` with a stable code (docs/shipping.md).
 """
 from __future__ import annotations
 
 import calendar
 import hashlib
 import hmac
+import json
 import logging
+import math
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -19,9 +24,13 @@ from typing import Any, Protocol
 import requests
 from flask import current_app
 
+from portal.core.digits import is_ascii_digits
+
 log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Carrier-Signature"
+AMOUNT_FIELDS = ("CODAmount", "TotalFee")  # VND: whole, 0 ≤ amount ≤ the configured bound
+TEXT_FIELDS = ("Status", "OrderCode", "ClientOrderCode", "Reason", "Time")  # strings when present
 CREATE_PATH = "/shiip/public-api/v2/shipping-order/create"
 DETAIL_PATH = "/shiip/public-api/v2/shipping-order/detail"
 DETAIL_BY_CLIENT_PATH = "/shiip/public-api/v2/shipping-order/detail-by-client-code"
@@ -157,13 +166,115 @@ def carrier() -> Carrier:
     return GhnClient(config["GHN_URL"], config["GHN_TOKEN"], config["GHN_SHOP_ID"])
 
 
-def sign(body: bytes, secret: str) -> str:
-    """The callback signature: hex HMAC-SHA256 of the raw body."""
-    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+# --- status callbacks into the portal ----------------------------------------------------------------------------
+
+class CallbackRefused(Exception):
+    """A callback we do not apply; ``authentic`` once its signature held (then the refusal is worth auditing)."""
+
+    def __init__(self, status: int, code: str, message: str, authentic: bool = False, **detail: Any):
+        super().__init__(message)
+        self.status, self.code, self.message, self.authentic, self.detail = status, code, message, authentic, detail
 
 
-def signature_ok(body: bytes, given: str | None, secret: str | None) -> bool:
-    """Fail closed: no secret configured, or no signature, is a refusal."""
-    if not secret or not given:
-        return False
-    return hmac.compare_digest(sign(body, secret), given.strip().lower())
+@dataclass(frozen=True)
+class CarrierCallback:
+    """A status callback whose signature, timestamp and fields were checked: what the shipping service applies."""
+
+    status: str
+    order_code: str
+    client_order_code: str
+    reason: str
+    event_time: str
+    cod_amount: int | None
+    signed_at: int  # the signature's timestamp (Unix seconds)
+    payload: dict[str, Any]  # the body, amounts as whole numbers: the duplicate key and the stored record read it
+
+
+def _mac(secret: str, timestamp: str, body: bytes) -> str:
+    return hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+
+
+def sign(body: bytes, secret: str, timestamp: int | None = None) -> str:
+    """The ``X-Carrier-Signature`` header of a callback sent now (or at ``timestamp``)."""
+    signed_at = str(int(time.time()) if timestamp is None else timestamp)
+    return f"t={signed_at},v1={_mac(secret, signed_at, body)}"
+
+
+def _signed_at(body: bytes, header: str | None, secret: str | None) -> int:
+    """The timestamp under a valid signature; fail closed: no secret, no header or any doubt is a refusal."""
+    refused = CallbackRefused(401, "bad_signature", "signature missing, wrong, or no secret configured; "
+                              f"{SIGNATURE_HEADER} must be t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<body>\">")
+    if not secret or not header or len(header) > 1000:
+        raise refused
+    timestamps, macs = [], []
+    for item in header.split(","):
+        key, _eq, value = item.strip().partition("=")
+        if key == "t":
+            timestamps.append(value)
+        elif key == "v1":
+            macs.append(value.lower())
+    if len(timestamps) != 1 or not (is_ascii_digits(timestamps[0]) and len(timestamps[0]) <= 12):
+        raise refused
+    expected = _mac(secret, timestamps[0], body)
+    if not any(hmac.compare_digest(expected, given) for given in macs if given.isascii()):
+        raise refused
+    return int(timestamps[0])
+
+
+def _amount(payload: dict[str, Any], name: str, bound: int) -> int | None:
+    value = payload.get(name)
+    if value is None:
+        return None
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        value = int(value)  # 545000.0 is a whole number written as a float
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise CallbackRefused(400, "bad_amount", f"{name} must be a whole number of VND", True, field=name,
+                              value=repr(value)[:40])
+    if not 0 <= value <= bound:
+        raise CallbackRefused(400, "bad_amount", f"{name} must be between 0 and {bound} VND", True, field=name,
+                              value=repr(value)[:40])
+    return value
+
+
+def _finite(value: Any) -> bool:
+    """No NaN or Infinity anywhere (Python's json reads them; a JSON column cannot store them)."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(_finite(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_finite(v) for v in value)
+    return True
+
+
+def read_callback(body: bytes, header: str | None, secret: str | None, *, tolerance: int,
+                  max_amount: int) -> CarrierCallback:
+    """Check a status callback: signature (401), timestamp within ``tolerance`` seconds (401), body (400)."""
+    signed_at = _signed_at(body, header, secret)
+    age = int(time.time()) - signed_at  # negative: signed in the future
+    if abs(age) > tolerance:
+        raise CallbackRefused(401, "timestamp_outside_window", f"signed {age} seconds ago; the window is "
+                              f"{tolerance} seconds either way", True, signed_at=signed_at, age_seconds=age)
+    try:
+        payload = json.loads(body)
+    except (ValueError, RecursionError):
+        payload = None
+    if not isinstance(payload, dict):
+        raise CallbackRefused(400, "bad_json", "body must be a JSON object", True)
+    amounts = {name: _amount(payload, name, max_amount) for name in AMOUNT_FIELDS}
+    try:
+        finite = _finite(payload)
+    except RecursionError:
+        finite = False
+    if not finite:
+        raise CallbackRefused(400, "bad_json", "NaN and Infinity are not JSON numbers", True)
+    for name in TEXT_FIELDS:
+        if payload.get(name) is not None and not isinstance(payload[name], str):
+            raise CallbackRefused(400, "bad_field", f"{name} must be a string", True, field=name,
+                                  value=repr(payload[name])[:40])
+    payload.update({name: value for name, value in amounts.items() if value is not None})
+    return CarrierCallback(
+        status=(payload.get("Status") or "").strip().lower(), order_code=(payload.get("OrderCode") or "")[:40],
+        client_order_code=(payload.get("ClientOrderCode") or "")[:40], reason=(payload.get("Reason") or "")[:300],
+        event_time=(payload.get("Time") or "")[:40], cod_amount=amounts["CODAmount"], signed_at=signed_at,
+        payload=payload)

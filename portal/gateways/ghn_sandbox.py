@@ -6,7 +6,9 @@ orders in its own SQLite file under PORTAL_INSTANCE, refuses a second order with
 delivering; waiting_to_return → return → returned) and, from its simulator page (``/``), lets a
 person deliver with cash collected, record a refusal at the door with the customer's reason, a
 failed attempt, or resend the last callback (a duplicate). Every move is POSTed to the portal's
-webhook (GHN's callback shape) signed with HMAC-SHA256 of the raw body (``X-Carrier-Signature``).
+webhook (GHN's callback shape), signed with a timestamp as the portal expects
+(``X-Carrier-Signature: t=<unix>,v1=<HMAC-SHA256 of "<t>.<body>">``, ``portal.gateways.ghn.sign``); a resent
+callback is signed afresh, so the portal sees a duplicate, not a stale request.
 On a ``delivered`` callback ``CODAmount`` is the cash the courier collected.
 """
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 import requests
 from flask import Flask, abort, jsonify, redirect, render_template_string, request, url_for
 
+from portal.core.digits import is_ascii_digits, whole_number
 from portal.gateways.ghn import (
     CANCEL_PATH,
     CREATE_PATH,
@@ -116,7 +119,7 @@ class Sandbox:
         parcel = self.get(order_code=order_code)
         assert parcel is not None
         body = {
-            "Type": "switch_status", "ShopID": int(self.shop_id) if self.shop_id.isdigit() else self.shop_id,
+            "Type": "switch_status", "ShopID": int(self.shop_id) if is_ascii_digits(self.shop_id) else self.shop_id,
             "OrderCode": parcel["order_code"], "ClientOrderCode": parcel["client_order_code"],
             "Status": status, "Reason": reason, "ReasonCode": "", "Description": STATUS_LABELS.get(status, status),
             "CODAmount": parcel["cod_amount"] if cod is None else int(cod), "PaymentType": 1, "TotalFee": 0,
@@ -250,7 +253,7 @@ def create_app(sandbox: Sandbox) -> Flask:
         elif action == "deliver":
             sandbox.move(order_code, "delivering")
         elif action == "delivered":
-            amount = request.form.get("amount", type=int)
+            amount = request.form.get("amount", type=whole_number)
             sandbox.move(order_code, "delivered", cod=row["cod_amount"] if amount is None else amount)
         elif action == "refuse":
             sandbox.move(order_code, "waiting_to_return", reason or "Khách từ chối nhận hàng")

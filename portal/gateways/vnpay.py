@@ -20,6 +20,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Protocol
 from urllib.parse import quote_plus
 
+from portal.core.digits import ascii_digits
+
 VERSION = "2.1.0"
 VN_TZ = timezone(timedelta(hours=7), "GMT+7")  # Vietnam has no daylight saving time
 DATE_FORMAT = "%Y%m%d%H%M%S"
@@ -156,7 +158,7 @@ class VnpayGateway:
         if not verify(params, self.hash_secret) or params.get("vnp_TmnCode") != self.tmn_code:
             return None
         raw_amount = params.get("vnp_Amount", "")
-        amount = int(raw_amount) // 100 if raw_amount.isdigit() and int(raw_amount) % 100 == 0 else -1
+        amount = vnd_from_amount(raw_amount)
         return CallbackResult(
             txn_ref=params.get("vnp_TxnRef", ""),
             amount=amount,
@@ -167,6 +169,12 @@ class VnpayGateway:
             bank_code=params.get("vnp_BankCode", ""),
             pay_date=parse_vn_time(params.get("vnp_PayDate", "")),
         )
+
+
+def vnd_from_amount(raw: str) -> int:
+    """``vnp_Amount`` (VND × 100, digits by portal.core.digits) in VND; -1 if it is not one."""
+    digits = ascii_digits(raw)
+    return int(digits) // 100 if digits and int(digits) % 100 == 0 else -1
 
 
 def gateway() -> PaymentGateway:

@@ -28,6 +28,7 @@ from pathlib import Path
 import requests
 from flask import Flask, abort, jsonify, redirect, render_template_string, request
 
+from portal.core.digits import is_ascii_digits
 from portal.gateways import vnpay
 from portal.gateways import vnpay_sandbox_api as merchant_api
 
@@ -125,7 +126,7 @@ def create_app(tmn_code: str, hash_secret: str, ipn_url: str, state_path: str | 
             return refuse("70")
         created, expires = (vnpay.parse_vn_time(params[k]) for k in ("vnp_CreateDate", "vnp_ExpireDate"))
         if (params["vnp_Version"] != vnpay.VERSION or params["vnp_Command"] != "pay"
-                or params["vnp_CurrCode"] != "VND" or not params["vnp_Amount"].isdigit()
+                or params["vnp_CurrCode"] != "VND" or not is_ascii_digits(params["vnp_Amount"])
                 or len(params["vnp_Amount"]) > 12 or int(params["vnp_Amount"]) % 100
                 or created is None or expires is None):
             return refuse("03")

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 
 from flask import Flask, abort, jsonify, redirect, request
 
+from portal.core.digits import is_ascii_digits
 from portal.gateways import vnpay
 
 log = logging.getLogger("vnpay_sandbox")
@@ -145,7 +146,7 @@ def register(app: Flask, *, tmn_code: str, hash_secret: str, db: Callable[[], sq
             paid = json.loads(row["result"] or "{}") if row is not None else {}
             paid_amount = int(paid.get("vnp_Amount", "0")) // 100
             left = paid_amount - sum(r["amount"] for r in _refunds(conn, txn_ref))
-            amount = int(raw_amount) // 100 if raw_amount.isdigit() and int(raw_amount) % 100 == 0 else -1
+            amount = int(raw_amount) // 100 if is_ascii_digits(raw_amount) and int(raw_amount) % 100 == 0 else -1
             seen = conn.execute("SELECT 1 FROM refund_request WHERE request_id = ?", (request_id,)).fetchone()
             if not secrets.compare_digest(expected, str(body.get("vnp_SecureHash", ""))):
                 code, message = "97", "Invalid Checksum"

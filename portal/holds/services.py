@@ -12,14 +12,15 @@ import hashlib
 import json
 import re
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from blinker import Namespace
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import BindParameter, ColumnElement, DateTime, Select, and_, bindparam, or_, select, update
 
 from portal.core.audit import audit
+from portal.core.digits import MAX_TEXT, normalize
 from portal.core.errors import Conflict, Invalid, NotFound
 from portal.core.jobs import job, periodic
 from portal.core.states import record_change, transition
@@ -28,11 +29,12 @@ from portal.extensions import db
 from portal.holds.models import HOLD_TRANSITIONS, HoldLine, HoldStatus, HoldTicket, SimType
 from portal.numbers.formatting import normalize_number
 from portal.numbers.models import NumberPair, NumberStatus, PhoneNumber
+from portal.numbers.search import lapsed_holds
 
 # No look-alikes: 0/O, 1/I/L, 2/Z, 5/S, 8/B are left out. 25^10 ≈ 10^14 codes.
 HOLD_CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
 HOLD_CODE_LENGTH = 10
-CUSTOMER_PHONE = re.compile(r"^0[35789]\d{8}$")  # any Vietnamese mobile number, not only ours
+CUSTOMER_PHONE = re.compile(r"0[35789][0-9]{8}")  # any Vietnamese mobile number, not only ours
 
 # Other domains follow a hold's end in the same transaction (orders cancel an unpaid order): a receiver
 # gets the ticket, must not commit, and may raise to undo the whole expiry or cancellation.
@@ -46,17 +48,17 @@ def new_hold_code() -> str:
 
 
 def normalize_hold_code(text: str) -> str:
-    """What a person types: lower case, spaces and dashes are forgiven."""
-    return re.sub(r"[\s-]", "", text or "").upper()[:HOLD_CODE_LENGTH + 4]
+    """What a person types: lower case, spaces and dashes, full-width characters are forgiven."""
+    return re.sub(r"[\s-]", "", normalize(text or "")[:MAX_TEXT]).upper()[:HOLD_CODE_LENGTH + 4]
 
 
 def normalize_customer_phone(text: str) -> str:
-    digits = re.sub(r"[\s.\-]", "", text or "")
+    digits = re.sub(r"[\s.\-]", "", normalize(text or "")[:MAX_TEXT])
     if digits.startswith("+84"):
         digits = "0" + digits[3:]
     elif digits.startswith("84") and len(digits) == 11:
         digits = "0" + digits[2:]
-    if not CUSTOMER_PHONE.match(digits):
+    if not CUSTOMER_PHONE.fullmatch(digits):
         raise Invalid("bad_customer_phone", _("Số điện thoại liên hệ không hợp lệ (10 chữ số, bắt đầu bằng 0)."))
     return digits
 
@@ -154,9 +156,24 @@ def _release_numbers(ticket_id: int) -> None:
     )
 
 
+def _lapsed(now: datetime | BindParameter | None = None) -> ColumnElement[bool]:
+    """An unpaid hold past its time: expired, whether or not the sweeper has reached it yet."""
+    return and_(HoldTicket.status == HoldStatus.ACTIVE, HoldTicket.expires_at <= (utcnow() if now is None else now))
+
+
+@lapsed_holds.connect
+def _lapsed_numbers(_sender: object = None, **_kw: object) -> Select:
+    """The numbers of the holds lapsed at ``:now``, for searches to offer at once (numbers.search.lapsed_holds).
+
+    From the holds' own lines (an index on ticket_id): few rows, whatever the planner knows of phone_number.
+    """
+    lapsed = select(HoldTicket.id).where(_lapsed(bindparam("now", type_=DateTime())))
+    return select(HoldLine.number_id).where(HoldLine.ticket_id.in_(lapsed))
+
+
 def release_expired(number_ids: list[int] | None = None, limit: int = 500) -> int:
     """Expire unpaid holds past their time (on the given numbers, or any) and free their numbers."""
-    stmt = select(HoldTicket).where(HoldTicket.status == HoldStatus.ACTIVE, HoldTicket.expires_at <= utcnow())
+    stmt = select(HoldTicket).where(_lapsed())
     if number_ids is not None:
         stmt = stmt.where(HoldTicket.id.in_(
             select(PhoneNumber.hold_ticket_id).where(PhoneNumber.id.in_(number_ids))))
@@ -182,10 +199,26 @@ def expire_holds() -> int:
     return total
 
 
-def cancel_hold(ticket: HoldTicket, actor, reason: str = "") -> None:
-    """Cancel a live hold and free its numbers (an unpaid hold past its time has already expired)."""
-    if ticket.status == HoldStatus.ACTIVE and ticket.expires_at <= utcnow():
-        raise Conflict("hold_expired", _("Phiếu giữ số đã hết hạn."))
+def _refuse_cancel(ticket: HoldTicket, allow_paid: bool) -> Conflict | None:
+    """Why a hold cannot be cancelled (None: it can): expired — swept or not yet —, or paid."""
+    if ticket.status == HoldStatus.EXPIRED or (ticket.status == HoldStatus.ACTIVE and ticket.expires_at <= utcnow()):
+        return Conflict("hold_expired", _("Phiếu giữ số đã hết hạn."))
+    if ticket.status == HoldStatus.PAID and not allow_paid:
+        return Conflict("hold_paid", _("Phiếu giữ số đã thanh toán: chỉ hủy được khi hủy đơn hàng (kèm hoàn tiền)."))
+    if ticket.status not in HOLD_TRANSITIONS or HoldStatus.CANCELLED not in HOLD_TRANSITIONS[ticket.status]:
+        return Conflict("invalid_transition", _("Phiếu giữ số không còn hủy được."))
+    return None
+
+
+def can_cancel(ticket: HoldTicket) -> bool:
+    """Whether staff or a channel may cancel this hold itself (an unpaid, live hold)."""
+    return _refuse_cancel(ticket, allow_paid=False) is None
+
+
+def cancel_hold(ticket: HoldTicket, actor, reason: str = "", allow_paid: bool = False) -> None:
+    """Cancel a live hold and free its numbers; a paid one only for its order's cancellation (``allow_paid``)."""
+    if refusal := _refuse_cancel(ticket, allow_paid):
+        raise refusal
     transition(ticket, HoldStatus.CANCELLED, actor, HOLD_TRANSITIONS, reason, ended_at=utcnow())
     _release_numbers(ticket.id)
     hold_cancelled.send(ticket, actor=actor, reason=reason)

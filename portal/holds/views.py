@@ -8,6 +8,7 @@ from sqlalchemy import func, or_, select
 
 from portal.core.access import allow, get_in_region_or_404, in_region
 from portal.core.audit import audit_now
+from portal.core.digits import normalize, whole_number
 from portal.core.errors import PortalError
 from portal.core.models import StatusChange
 from portal.core.roles import Role
@@ -24,9 +25,9 @@ CANCELLERS = (Role.SHIPPING, Role.SUPERVISOR, Role.ADMIN)
 @bp.route("/")
 @allow(*STAFF)
 def index():
-    q = (request.args.get("q") or "").strip()[:40]
+    q = normalize((request.args.get("q") or "")[:40]).strip()  # full-width digits: ASCII (portal.core.digits)
     status = request.args.get("status") or ""
-    page = max(1, min(request.args.get("page", 1, type=int), 1000))
+    page = max(1, min(request.args.get("page", 1, type=whole_number), 1000))
     stmt = in_region(select(HoldTicket), HoldTicket.region_id)
     if q:
         stmt = stmt.where(or_(HoldTicket.hold_code == holds.normalize_hold_code(q), HoldTicket.customer_phone == q,
@@ -49,7 +50,7 @@ def detail(ticket_id: int):
         StatusChange.object_type == "hold_ticket", StatusChange.object_id == str(ticket.id)).order_by(StatusChange.id))
     audit_now("hold.view", ticket)  # a view of personal data (the customer's phone): audited, GET stays read-only
     return render_template("holds/detail.html", ticket=ticket, history=list(history),
-                           can_cancel=ticket.is_live and current_user.role in CANCELLERS)
+                           can_cancel=holds.can_cancel(ticket) and current_user.role in CANCELLERS)
 
 
 @bp.route("/<int:ticket_id>/cancel", methods=["POST"])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from portal.core.digits import normalize
+
 # MobiFone's mobile prefixes; every number is 10 digits starting with one of these.
 OPERATOR_PREFIXES = ("089", "090", "093", "070", "076", "077", "078", "079")
 
@@ -16,7 +18,7 @@ def normalize_number(text: str) -> str | None:
     """Return the canonical 10-digit form ("0903123888") or None if it isn't one of our numbers."""
     if not isinstance(text, str) or len(text) > 40:
         return None
-    compact = _SEPARATORS.sub("", text)
+    compact = _SEPARATORS.sub("", normalize(text))  # full-width or superscript digits: ASCII (core.digits)
     if compact.startswith("+"):
         # Only the Vietnamese country code makes sense for a MobiFone number.
         if not compact.startswith("+84"):
@@ -25,7 +27,7 @@ def normalize_number(text: str) -> str | None:
     elif compact.startswith("84") and (len(compact) == 11 or (len(compact) == 12 and compact[2] == "0")):
         # "84903123888", and the common slip of keeping the trunk zero: "840903123888".
         compact = compact[2:]
-    # str.isdigit() would accept Arabic-Indic or full-width digits; the inventory stores ASCII only.
+    # ASCII only (Arabic-Indic digits stay non-ASCII after NFKC): the inventory stores ASCII.
     if not _ASCII_DIGITS.fullmatch(compact):
         return None
     if len(compact) == 9:

@@ -20,6 +20,7 @@ from typing import BinaryIO
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from portal.core.digits import normalize
 from portal.core.errors import Invalid
 from portal.extensions import db
 from portal.numbers.formatting import OPERATOR_PREFIXES, normalize_number
@@ -46,7 +47,7 @@ _STATUSES = {
     "locked": NumberStatus.LOCKED, "khóa": NumberStatus.LOCKED, "khoá": NumberStatus.LOCKED,
     "khoa": NumberStatus.LOCKED,
 }
-_PRICE = re.compile(r"\d{1,3}(?:[.,]\d{3})+|\d{1,10}")
+_PRICE = re.compile(r"[0-9]{1,3}(?:[.,][0-9]{3})+|[0-9]{1,10}")
 _PRICE_SUFFIX = re.compile(r"\s*(?:₫|đ|vnđ|vnd)\Z", re.IGNORECASE)
 _REGION = re.compile(r"(?:ctkv|kv)?\s*0*([1-9])", re.IGNORECASE)
 _SPACES = re.compile(r"[\s\u00a0]+")
@@ -145,7 +146,7 @@ def _shorten(value: str, limit: int = 24) -> str:
 
 def parse_price(text: str) -> int | None:
     """ "1.500.000", "1,500,000", "1500000 ₫" → 1500000; blank → None; anything else raises ValueError."""
-    compact = _PRICE_SUFFIX.sub("", _SPACES.sub("", text or "")) if len(text or "") <= 40 else "x"
+    compact = _PRICE_SUFFIX.sub("", _SPACES.sub("", normalize(text or ""))) if len(text or "") <= 40 else "x"
     if not compact:
         return None
     if not _PRICE.fullmatch(compact):
@@ -160,8 +161,9 @@ def _number_problem(text: str) -> str:
     """Why a cell is not one of our numbers: a well-formed number on another prefix, or not a number at all."""
     if not text:
         return _("Thiếu số điện thoại.")
+    text = normalize(text) if len(text) <= 40 else text
     if len(text) <= 40 and _LOOKS_LIKE_NUMBER.fullmatch(text):
-        digits = re.sub(r"\D", "", text)
+        digits = re.sub(r"[^0-9]", "", text)
         if digits.startswith("84") and len(digits) in (11, 12):
             digits = "0" + digits[2:].lstrip("0")
         if len(digits) == 9:
@@ -222,7 +224,7 @@ class RowChecker:
             return bad(_("Giá \"%(v)s\" không hợp lệ: nhập số tiền VND, ví dụ 1500000 hoặc 1.500.000.",
                          v=_shorten(values.get("price", ""), 20)))
         region = self.default_region
-        region_text = (values.get("region") or "").strip()
+        region_text = normalize(values.get("region") or "").strip()
         if region_text:
             match = _REGION.fullmatch(region_text) if len(region_text) <= 10 else None
             if not match:

@@ -116,6 +116,7 @@ class Query:
     min_price: int | None = None
     max_price: int | None = None
     region_id: int | None = None  # None: every region (head office); else that home region's numbers only
+    lapsed: list[int] = field(default_factory=list)  # ids held by a lapsed hold: available (see search.py)
 
 
 class SearchIndex:
@@ -236,6 +237,8 @@ class SearchIndex:
     def matches(self, q: Query) -> np.ndarray:
         """The bitmap of the numbers meeting every condition."""
         found = (self.exists if q.status is None else self.by_status[STATUSES.index(q.status)]).copy()
+        if q.lapsed and q.status == NumberStatus.AVAILABLE:
+            found |= self._held(q.lapsed)
         for pattern in q.patterns:
             found &= self.pattern(pattern)
         for d in set(q.avoid):
@@ -250,6 +253,13 @@ class SearchIndex:
             high = min(q.max_price, top) if q.max_price is not None else top
             found &= self._price_between(low, high)
         return found
+
+    def _held(self, ids: list[int]) -> np.ndarray:
+        """The bitmap of those ``ids`` that the index has as held."""
+        wanted = np.array(ids, np.int64)
+        found = np.zeros(self.words, np.uint64)
+        _set(found, *_place(wanted[wanted < self.capacity]))
+        return found & self.by_status[STATUSES.index(NumberStatus.HELD)]
 
     def _price_between(self, low: int, high: int) -> np.ndarray:
         """Numbers priced within [low, high]: a run of the price order, made of its whole slices and two parts."""

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
+from portal.core.digits import normalize
+
 MAX_PATTERN_LENGTH = 20
 NUMBER_LENGTH = 10
 
@@ -50,7 +52,7 @@ def _compact(text: str, too_long: PatternError) -> str:
     # Refuse huge inputs before doing any work on them.
     if len(text) > MAX_PATTERN_LENGTH * 10:
         raise too_long
-    return text.translate(_IGNORED)
+    return normalize(text).translate(_IGNORED)  # full-width digits, * and x count (core.digits)
 
 
 def parse_pattern(text: str) -> Pattern:
@@ -69,7 +71,7 @@ def parse_pattern(text: str) -> Pattern:
         raise PatternError("pattern_length")
 
     like = normalized.replace("*", "%").replace("x", "_")
-    # [0-9] rather than \d: \d also matches non-ASCII digits.
+    # [0-9], not the class that also matches other scripts' digits.
     body = "".join({"*": "[0-9]*", "x": "[0-9]"}.get(c, c) for c in normalized)
     prefix = re.match(r"[0-9]*", normalized).group()
     suffix = re.search(r"[0-9]*\Z", normalized).group()

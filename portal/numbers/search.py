@@ -9,14 +9,30 @@ past it the answer says "more than".
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
+from blinker import Namespace
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, literal, literal_column, select, text, union, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    text,
+    union,
+    union_all,
+)
 from sqlalchemy.orm import aliased
 
 from portal.core.errors import Invalid
+from portal.core.time import utcnow
 from portal.extensions import db
 from portal.numbers import fengshui, index
 from portal.numbers.classes import CLASS_LABELS
@@ -29,6 +45,14 @@ UNAVAILABLE_MAX = 20_000  # pairs: numbers not available, beyond which pairs are
 MAX_WINDOW = 10_000  # deepest row a page may reach: narrow the search instead of paging further
 MAX_PER_PAGE = 100
 SORTS = ("price", "price_desc", "beauty", "number")
+LAPSED_MAX = 1_000  # lapsed holds' numbers a search offers (more only while the sweeper is stopped)
+
+# A number whose hold has lapsed (unpaid, past its expiry) stays marked held until the sweeper frees it, up to a
+# minute later; searches offer it at once. The holds domain knows when a hold has lapsed: it answers this signal
+# with a SELECT of those holds' number ids, the moment being its ``:now`` parameter (a signal, because holds
+# imports numbers and not the other way round). The statement is built once; every search only runs it.
+lapsed_holds = Namespace().signal("lapsed-holds")
+_lapsed_statement: list[Select | None] = []
 
 
 @dataclass(frozen=True)
@@ -83,6 +107,25 @@ def no_jit() -> None:
         db.session.execute(text("SET LOCAL jit = off"))
 
 
+def lapsed_numbers() -> dict[int, int | None]:
+    """The numbers still marked held by a lapsed hold, which every search offers as available: id → fs_key."""
+    if not _lapsed_statement:
+        held = [select_ids for _receiver, select_ids in lapsed_holds.send() if select_ids is not None]
+        _lapsed_statement.append(select(PhoneNumber.id, PhoneNumber.fs_key).where(
+            or_(*(PhoneNumber.id.in_(ids) for ids in held)), PhoneNumber.status == NumberStatus.HELD)
+            .limit(LAPSED_MAX) if held else None)
+    if _lapsed_statement[0] is None:
+        return {}
+    # Core on the session's connection: the ORM's layer cost more than the statement (bench.search)
+    return dict(db.session.connection().execute(_lapsed_statement[0], {"now": utcnow()}).tuples().all())
+
+
+def _offered(model: Any, lapsed: Collection[int]) -> ColumnElement[bool]:
+    """Available, or held by a lapsed hold (``lapsed``: ids from ``lapsed_numbers``)."""
+    available = model.status == NumberStatus.AVAILABLE
+    return or_(available, model.id.in_(lapsed)) if lapsed else available
+
+
 def _page(query: index.Query, sort: str, page: int, per_page: int) -> SearchPage:
     """The matches from the search index (exact total), the page's rows from the table."""
     with index.lock:
@@ -105,7 +148,8 @@ def search_numbers(q: NumberQuery) -> SearchPage:
     if q.min_price is not None and q.max_price is not None and q.min_price > q.max_price:
         raise Invalid("price_range_reversed", _("Giá từ phải nhỏ hơn hoặc bằng giá đến."))
     query = index.Query(q.status, number_class=q.number_class, min_price=q.min_price, max_price=q.max_price,
-                        region_id=q.region_id)
+                        region_id=q.region_id,
+                        lapsed=list(lapsed_numbers()) if q.status == NumberStatus.AVAILABLE else [])
     try:
         if q.pattern:
             query.patterns.append(parse_pattern(q.pattern).text)
@@ -163,7 +207,10 @@ def search_feng_shui(birth_date: dt.date, page: int = 1, per_page: int = 20, min
     if not keys:
         return SearchPage([], page, per_page, 0)
     no_jit()
-    counts = _key_counts(keys)
+    lapsed_by_key: dict[int | None, list[int]] = defaultdict(list)
+    for number_id, key in lapsed_numbers().items():
+        lapsed_by_key[key].append(number_id)
+    counts = _key_counts(keys, {key: len(ids) for key, ids in lapsed_by_key.items()})
     total = sum(counts.values())
     offset, items = (page - 1) * per_page, []
     for key in keys:  # walk the keys best-first, reading only the ones this page needs
@@ -172,7 +219,7 @@ def search_feng_shui(birth_date: dt.date, page: int = 1, per_page: int = 20, min
             offset -= n
             continue
         rows = db.session.scalars(
-            select(PhoneNumber).where(PhoneNumber.status == NumberStatus.AVAILABLE, PhoneNumber.fs_key == key)
+            select(PhoneNumber).where(_offered(PhoneNumber, lapsed_by_key.get(key, ())), PhoneNumber.fs_key == key)
             .order_by(PhoneNumber.price, PhoneNumber.number).limit(per_page - len(items)).offset(offset)
         ).all()
         items.extend(ScoredNumber(r, scores[key].score, scores[key].reasons) for r in rows)
@@ -184,8 +231,9 @@ def search_feng_shui(birth_date: dt.date, page: int = 1, per_page: int = 20, min
                       extra={"element": element, "can_chi": can_chi, "min_score": min_score})
 
 
-def _key_counts(keys: list[int]) -> dict[int, int]:
-    """Available numbers per feng-shui key, best key first, until the counts pass ``COUNT_CAP``.
+def _key_counts(keys: list[int], lapsed: dict[int | None, int]) -> dict[int, int]:
+    """Available numbers per feng-shui key (with ``lapsed``: held by a lapsed hold, per key), best key first,
+    until the counts pass ``COUNT_CAP``.
 
     Each key is counted with a LIMIT of what is still needed, a few keys per statement (8, then 32,
     then the rest): a total past the cap reads about ``COUNT_CAP`` index entries, not every key's rows.
@@ -201,27 +249,30 @@ def _key_counts(keys: list[int]) -> dict[int, int]:
         for key in chunk:
             if needed <= 0:
                 break
-            counts[key] = found.get(key, 0)
+            counts[key] = found.get(key, 0) + lapsed.get(key, 0)
             needed -= counts[key]
         start, batch = start + batch, min(batch * 4, 128)  # SQLite allows 500 terms in a compound SELECT
     return counts
 
 
-def _pair_count(kind_filter: list[Any]) -> int:
-    """Pairs with both numbers available, counted up to ``COUNT_CAP`` + 1 without joining every pair.
+def _pair_count(kind_filter: list[Any], lapsed: Collection[int]) -> int:
+    """Pairs with both numbers offered, counted up to ``COUNT_CAP`` + 1 without joining every pair.
 
     Pairs of the kind, less those touching a number that is not available (held, sold, locked: few,
-    found through the status indexes). Past ``UNAVAILABLE_MAX`` such numbers, the plain join counts.
+    found through the status indexes; a lapsed hold's number counts as available). Past ``UNAVAILABLE_MAX``
+    such numbers, the plain join counts.
     """
     others = [s for s in NumberStatus if s != NumberStatus.AVAILABLE]  # an IN list: the status indexes seek it
     unavailable = select(PhoneNumber.id).where(PhoneNumber.status.in_(others))
+    if lapsed:
+        unavailable = unavailable.where(PhoneNumber.id.not_in(lapsed))
     n_unavailable = db.session.scalar(select(func.count()).select_from(
         unavailable.limit(UNAVAILABLE_MAX + 1).subquery())) or 0
     if n_unavailable > UNAVAILABLE_MAX:
         first, second = aliased(PhoneNumber), aliased(PhoneNumber)
         both = (select(NumberPair.id).join(first, first.id == NumberPair.first_id)
                 .join(second, second.id == NumberPair.second_id)
-                .where(first.status == NumberStatus.AVAILABLE, second.status == NumberStatus.AVAILABLE, *kind_filter))
+                .where(_offered(first, lapsed), _offered(second, lapsed), *kind_filter))
         return db.session.scalar(select(func.count()).select_from(both.limit(COUNT_CAP + 1).subquery())) or 0
     touching = union(select(NumberPair.id).where(NumberPair.first_id.in_(unavailable), *kind_filter),
                      select(NumberPair.id).where(NumberPair.second_id.in_(unavailable), *kind_filter))
@@ -241,9 +292,10 @@ def search_pairs(kind: str | None = None, page: int = 1, per_page: int = 20) -> 
             kind_filter.append(NumberPair.kind == PairKind(kind))
         except ValueError:
             raise Invalid("bad_pair_kind", _("Loại cặp số không hợp lệ.")) from None
-    conditions = [first.status == NumberStatus.AVAILABLE, second.status == NumberStatus.AVAILABLE, *kind_filter]
+    lapsed = list(lapsed_numbers())
+    conditions = [_offered(first, lapsed), _offered(second, lapsed), *kind_filter]
     no_jit()
-    n = _pair_count(kind_filter)
+    n = _pair_count(kind_filter, lapsed)
     rows = db.session.execute(
         select(NumberPair, first, second).join(first, first.id == NumberPair.first_id)
         .join(second, second.id == NumberPair.second_id).where(and_(*conditions))

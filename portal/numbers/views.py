@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from portal.core.access import allow, get_in_region_or_404
 from portal.core.audit import audit_now
+from portal.core.digits import whole_number
 from portal.core.errors import Invalid, NotFound, PortalError
 from portal.core.roles import Role
 from portal.extensions import db
@@ -56,7 +57,7 @@ def inventory_counts() -> dict:
 @allow(Role.ADMIN, Role.SUPERVISOR)
 def index():
     form = InventorySearchForm(request.args)
-    page = request.args.get("page", 1, type=int)
+    page = request.args.get("page", 1, type=whole_number)
     result, problem = None, None
     if form.validate():
         query = NumberQuery(

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from portal.core.actors import Actor
 from portal.core.audit import audit, audit_now
+from portal.core.digits import only_digits
 from portal.core.errors import Conflict, Invalid, NotFound
 from portal.core.states import record_change, transition
 from portal.core.time import utcnow, vietnam_today
@@ -133,8 +134,8 @@ def refuse(order: Order, actor: Actor, reason: str) -> None:
 
 def check_customer_id(order: Order, id_number: str) -> bool:
     """SHIP-7: the ID document shown at the store matches the one on the order."""
-    digits = "".join(ch for ch in id_number or "" if "0" <= ch <= "9")
-    return bool(digits) and secrets.compare_digest(digits, order.id_number)
+    digits = only_digits(id_number)
+    return bool(digits) and secrets.compare_digest(digits.encode(), order.id_number.encode())
 
 
 def _own_store(order: Order, clerk: Actor) -> None:
@@ -203,7 +204,7 @@ def _end(order: Order, actor: Actor | None, reason: str) -> None:
     _move(order, OrderStatus.CANCELLED, actor, reason, cancel_reason=reason[:300], cancelled_at=utcnow())
     ticket = order.ticket
     if ticket.is_live:
-        holds.cancel_hold(ticket, actor, f"{order.order_no}: {reason}"[:300])
+        holds.cancel_hold(ticket, actor, f"{order.order_no}: {reason}"[:300], allow_paid=True)  # its refund follows
     elif ticket.status == HoldStatus.ACTIVE:  # unpaid and past its time: expire it now rather than at the sweep
         holds.release_expired([line.number_id for line in ticket.lines])
 

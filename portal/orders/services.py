@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from portal.core.audit import audit
+from portal.core.digits import MAX_TEXT, normalize
 from portal.core.errors import Conflict, NotFound
 from portal.core.jobs import enqueue_after_commit
 from portal.core.time import utcnow
@@ -48,7 +49,7 @@ def new_order_no() -> str:
 
 
 def normalize_order_no(text: str) -> str:
-    return re.sub(r"[\s-]", "", text or "").upper()[:20]
+    return re.sub(r"[\s-]", "", normalize((text or "")[:MAX_TEXT])).upper()[:20]
 
 
 def format_order_no(order_no: str) -> str:

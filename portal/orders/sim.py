@@ -6,6 +6,7 @@ import re
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from portal.core.digits import ascii_digits, is_ascii_digits
 from portal.core.errors import Conflict, Invalid
 from portal.extensions import db
 from portal.orders.models import Order
@@ -14,6 +15,8 @@ ICCID = re.compile(r"89[0-9]{17,18}")  # [0-9], not \d: \d also matches Arabic-I
 
 
 def luhn_ok(digits: str) -> bool:
+    if not is_ascii_digits(digits):
+        return False
     total = 0
     for i, ch in enumerate(reversed(digits)):
         n = ord(ch) - 48
@@ -25,7 +28,7 @@ def luhn_ok(digits: str) -> bool:
 
 def normalize_iccid(text: str, order: Order | None = None) -> str:
     """A well-formed serial not yet recorded for another order (``order`` may already hold it)."""
-    digits = re.sub(r"[\s.\-]", "", text or "")
+    digits = ascii_digits(text, drop=".-") or ""  # full-width digits read as ASCII; other scripts refused
     if not ICCID.fullmatch(digits) or not luhn_ok(digits):
         raise Invalid("bad_iccid",
                       _("Số serial SIM (ICCID) phải có 19–20 chữ số, bắt đầu bằng 89 và đúng số kiểm tra."))

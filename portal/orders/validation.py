@@ -13,6 +13,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 
+from portal.core.digits import MAX_TEXT, normalize
 from portal.core.errors import Invalid
 from portal.holds.models import SimType
 from portal.holds.services import normalize_customer_phone
@@ -127,7 +128,7 @@ class _Reader:
         if isinstance(raw, dt.date):
             return raw
         try:
-            return dt.date.fromisoformat(str(raw or "").strip())
+            return dt.date.fromisoformat(normalize(str(raw or "")[:40]).strip())
         except ValueError:
             self.fail(name, "bad_date", _("Ngày sinh phải có dạng năm-tháng-ngày, ví dụ 1990-05-17."))
             return None
@@ -143,7 +144,7 @@ def clean_order(raw: dict[str, Any], today: dt.date | None = None) -> OrderInput
     if full_name and "full_name" not in r.errors and not NAME.match(full_name):
         r.fail("full_name", "bad_name", _("Họ và tên chỉ gồm chữ cái và khoảng trắng."))
     id_type = r.choice("id_type", IdType, _("Vui lòng chọn loại giấy tờ (CCCD hoặc CMND)."))
-    id_number = re.sub(r"\s", "", str(raw.get("id_number") or ""))
+    id_number = re.sub(r"\s", "", normalize(str(raw.get("id_number") or "")[:MAX_TEXT]))  # core.digits
     if not id_number:
         r.fail("id_number", "required", _("Vui lòng nhập số giấy tờ."))
     birth_date = r.date("birth_date")

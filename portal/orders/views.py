@@ -13,6 +13,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from portal.core.access import customer_only, public
+from portal.core.digits import whole_number
 from portal.core.errors import Invalid, PortalError
 from portal.customers.session import current_customer
 from portal.extensions import db
@@ -52,7 +53,7 @@ def search():
     """HOLD-1: the four search modes of the app (by conditions, by name, feng-shui, pairs)."""
     form = SearchForm(request.args)
     mode = request.args.get("mode") if request.args.get("mode") in SEARCH_MODES else "dieu-kien"
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = max(1, request.args.get("page", 1, type=whole_number) or 1)
     result = None
     if form.validate():
         try:

@@ -19,8 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.core.access import authenticated_by, public
 from portal.core.api import Unauthorized, bearer_token, idempotency_key, iso, json_blueprint, json_body, string_field
-from portal.core.errors import Conflict, Invalid, NotFound, PortalError
-from portal.core.time import utcnow
+from portal.core.errors import Invalid, NotFound, PortalError
 from portal.extensions import db, limiter
 from portal.holds import services as holds
 from portal.holds.models import HoldStatus, HoldTicket
@@ -195,9 +194,7 @@ def cancel_hold(partner: Partner, hold_code: str):
     ticket = _own_ticket(hold_code, partner)
     if ticket.status == HoldStatus.CANCELLED:
         return jsonify(hold_json(ticket))  # a retried DELETE: already done, nothing changes
-    if ticket.status == HoldStatus.ACTIVE and ticket.expires_at <= utcnow():
-        raise Conflict("hold_expired", _("Phiếu giữ số đã hết hạn."))
-    try:
+    try:  # a paid hold is cancelled only with its order (and refund): hold_paid
         holds.cancel_hold(ticket, partner, _("Kênh bán hàng hủy qua API"))
     except PortalError:
         db.session.rollback()

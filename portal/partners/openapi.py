@@ -39,6 +39,7 @@ ERRORS: list[ErrorCode] = [
     METHOD_NOT_ALLOWED,
     *pick(HOLD_ERRORS, "number_not_available"),
     ("hold_expired", 409, "Phiếu giữ số đã hết hạn giữ; không hủy được nữa, số đã về kho."),
+    ("hold_paid", 409, "Phiếu giữ số đã thanh toán: không hủy qua API; chỉ hủy cùng đơn hàng (kèm hoàn tiền)."),
     ("invalid_transition", 409, "Phiếu không còn ở trạng thái cho phép thao tác này (ví dụ đã hoàn tất)."),
     ("stale_state", 409, "Phiếu vừa được cập nhật bởi một yêu cầu khác; đọc lại phiếu rồi thử lại."),
     ("too_large", 413, "Nội dung yêu cầu vượt quá 16 KB."),
@@ -82,7 +83,8 @@ RESPONSES = {
     "RateLimited": {**_error("Vượt giới hạn số yêu cầu.", "rate_limited"),
                     "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "Số giây cần chờ."}}},
     "HoldNotFound": _error("Không có phiếu này trong kênh của bạn.", "hold_not_found", "not_found"),
-    "Conflict": _error("Xung đột với trạng thái hiện tại.", "hold_expired", "invalid_transition", "stale_state"),
+    "Conflict": _error("Xung đột với trạng thái hiện tại.", "hold_expired", "hold_paid", "invalid_transition",
+                      "stale_state"),
 }
 
 
@@ -239,8 +241,9 @@ def _paths() -> dict[str, Any]:
                 {"200": {"description": "Phiếu giữ số.", **hold_ok},
                  "404": {"$ref": "#/components/responses/HoldNotFound"}, **COMMON}, tag="Giữ số"),
             "delete": _operation(
-                "cancelHold", "Hủy phiếu giữ số", "Hủy phiếu và trả số về kho. Gửi lại khi phiếu đã hủy: 200, "
-                "không thay đổi gì.", [HOLD_CODE],
+                "cancelHold", "Hủy phiếu giữ số", "Hủy phiếu chưa thanh toán và trả số về kho. Gửi lại khi phiếu "
+                "đã hủy: 200, không thay đổi gì. Phiếu đã thanh toán chỉ hủy cùng đơn hàng: 409 `hold_paid`; "
+                "phiếu đã hết hạn: 409 `hold_expired`.", [HOLD_CODE],
                 {"200": {"description": "Phiếu sau khi hủy.", **hold_ok},
                  "404": {"$ref": "#/components/responses/HoldNotFound"},
                  "409": {"$ref": "#/components/responses/Conflict"}, **COMMON}, tag="Giữ số")},

@@ -43,7 +43,7 @@ def _result(payment: Payment, answer: dict[str, str]) -> vnpay.CallbackResult | 
         return None
     raw_amount = answer.get("vnp_Amount") or str(payment.amount * 100)
     return vnpay.CallbackResult(
-        txn_ref=payment.txn_ref, amount=int(raw_amount) // 100 if raw_amount.isdigit() else -1,
+        txn_ref=payment.txn_ref, amount=vnpay.vnd_from_amount(raw_amount),
         raw_amount=raw_amount, response_code=response_code, transaction_status=status,
         transaction_no=answer.get("vnp_TransactionNo", ""), bank_code=answer.get("vnp_BankCode", ""),
         pay_date=vnpay.parse_vn_time(answer.get("vnp_PayDate", "")))

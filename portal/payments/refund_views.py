@@ -7,6 +7,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from portal.core.access import allow, get_in_region_or_404, in_region
+from portal.core.digits import whole_number
 from portal.core.errors import PortalError
 from portal.core.roles import Role
 from portal.core.time import utcnow
@@ -30,7 +31,7 @@ def refund_list():
         tab = RefundStatus(request.args.get("tab", RefundStatus.DUE.value))
     except ValueError:
         tab = RefundStatus.DUE
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = max(request.args.get("page", 1, type=whole_number) or 1, 1)
     counts = dict(db.session.execute(in_region(select(Refund.status, func.count()), Refund.region_id)
                                      .group_by(Refund.status)).all())
     # Oldest first while a person must act; newest first once it is settled.

@@ -14,6 +14,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from portal.core.access import in_region
+from portal.core.digits import is_ascii_digits, normalize, whole_number
 from portal.core.time import vietnam_to_utc
 from portal.extensions import db
 from portal.holds.models import HoldTicket
@@ -65,18 +66,19 @@ def parse_filters(args) -> BoardFilters:
         f.tab = OrderStatus.PENDING
     if f.tab not in BOARD_TABS:
         f.tab = OrderStatus.PENDING
-    f.region_id = args.get("region", type=int)
-    f.store_id = args.get("store", type=int)
+    f.region_id = args.get("region", type=whole_number)
+    f.store_id = args.get("store", type=whole_number)
     f.payment = PaymentMethod(args["payment"]) if args.get("payment") in set(PaymentMethod) else None
     f.receive = ReceiveMethod(args["receive"]) if args.get("receive") in BOARD_METHODS else None
     f.date_from, f.date_to = _date(args.get("from")), _date(args.get("to"))
-    f.page = max(1, min(args.get("page", 1, type=int) or 1, 1000))
+    f.page = max(1, min(args.get("page", 1, type=whole_number) or 1, 1000))
     return f
 
 
 def _search(stmt: Select, q: str) -> Select:
     """By order number, phone (contact or recipient) or hold code: equality on indexed columns only, so that
     PostgreSQL can OR the indexes (a sub-select inside the OR made it scan the whole tab)."""
+    q = normalize(q)  # full-width digits and letters: ASCII (core.digits)
     digits = re.sub(r"[\s.\-]", "", q)
     if digits.startswith("+84"):
         digits = "0" + digits[3:]
@@ -84,7 +86,7 @@ def _search(stmt: Select, q: str) -> Select:
     ticket_id = db.session.scalar(select(HoldTicket.id).where(HoldTicket.hold_code == normalize_hold_code(q)))
     if ticket_id is not None:
         clauses.append(Order.ticket_id == ticket_id)
-    if digits.isdigit():
+    if is_ascii_digits(digits):
         clauses += [Order.contact_phone == digits, Order.recipient_phone == digits]
     return stmt.where(or_(*clauses))
 

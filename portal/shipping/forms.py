@@ -1,7 +1,8 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import DateTimeLocalField, IntegerField, StringField
+from wtforms import DateTimeLocalField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from portal.core.digits import WholeNumberField
 from portal.core.forms import PortalForm
 
 
@@ -29,7 +30,7 @@ class StoreHandOverForm(PortalForm):
     id_number = StringField(_l("Số CCCD/CMND trên giấy tờ khách xuất trình"),
                             validators=[DataRequired(), Length(max=20)])
     iccid = StringField(_l("Số serial SIM (ICCID)"), validators=[DataRequired(), Length(max=30)])
-    cash_received = IntegerField(_l("Tiền đã thu (₫)"), validators=[Optional(), NumberRange(0, 100_000_000)])
+    cash_received = WholeNumberField(_l("Tiền đã thu (₫)"), validators=[Optional(), NumberRange(0, 100_000_000)])
 
 
 class ResolveFlagForm(PortalForm):

@@ -20,6 +20,7 @@ from portal.core.audit import audit, audit_now
 from portal.core.errors import Conflict, Invalid, NotFound
 from portal.core.time import utcnow
 from portal.extensions import db
+from portal.gateways.ghn import CarrierCallback
 from portal.orders import lifecycle
 from portal.orders.models import Order, OrderStatus
 from portal.shipping.models import CarrierEvent, EventOutcome
@@ -107,8 +108,10 @@ def _find_order(carrier_code: str, client_code: str) -> Order | None:
     return order
 
 
-def apply_carrier_status(payload: dict, carrier: str = "ghn") -> CarrierEvent:
-    """SHIP-17, SHIP-22: a carrier status callback; duplicates and late arrivals change nothing (logged)."""
+def apply_carrier_status(callback: CarrierCallback | dict, carrier: str = "ghn") -> CarrierEvent:
+    """SHIP-17, SHIP-22: a carrier status callback (verified and validated by the gateway); duplicates and late
+    arrivals change nothing (logged)."""
+    payload = callback.payload if isinstance(callback, CarrierCallback) else callback
     status = str(payload.get("Status") or "").strip().lower()
     if status not in CARRIER_STATUS:
         raise Invalid("unknown_status", f"unknown carrier status {status[:30]!r}")

@@ -13,6 +13,7 @@ from sqlalchemy import func, or_, select
 
 from portal.core.access import allow
 from portal.core.audit import audit_now
+from portal.core.digits import normalize
 from portal.core.roles import Role
 from portal.extensions import db
 from portal.holds.models import HoldTicket
@@ -50,6 +51,7 @@ def _store_orders(show: str, q: str) -> list[Order]:
     stmt = select(Order).where(Order.store_id == current_user.store_id, Order.receive_method == "store")
     stmt = stmt.where(Order.status == (OrderStatus.DELIVERED if show == "done" else OrderStatus.WAITING_PICKUP))
     if q:
+        q = normalize(q)  # full-width digits and letters: ASCII (portal.core.digits)
         digits = re.sub(r"[\s.\-]", "", q)
         stmt = stmt.where(or_(Order.contact_phone == digits, Order.order_no == q.upper(),
                               Order.ticket_id.in_(select(HoldTicket.id).where(

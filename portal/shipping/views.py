@@ -10,6 +10,7 @@ from sqlalchemy import case, func, select
 
 from portal.core.access import allow, get_in_region_or_404, in_region
 from portal.core.audit import audit_now
+from portal.core.digits import whole_number
 from portal.core.errors import PortalError
 from portal.core.models import StatusChange
 from portal.core.roles import Role
@@ -178,7 +179,7 @@ def packing_slip(order_id: int):
 @allow(*OVERSIGHT)
 def cod():
     """Cash on delivery per carrier per day: expected vs reported; mismatches flagged (SHIP-20)."""
-    days = max(1, min(request.args.get("days", 30, type=int) or 30, 366))
+    days = max(1, min(request.args.get("days", 30, type=whole_number) or 30, 366))
     since = vietnam_today() - timedelta(days=days - 1)
     expected = func.sum(case((Order.payment_method == PaymentMethod.COD, Order.total), else_=0))
     stmt = in_region(select(Order.carrier, Order.cod_date, func.count(Order.id), expected,

@@ -15,11 +15,15 @@ def _code(response) -> str:
     return response.get_json()["error"]["code"]
 
 
-@pytest.mark.parametrize("query", [f"page={ARABIC_INDIC}", f"per_page={ARABIC_INDIC}", f"min_price={ARABIC_INDIC}",
-                                   "max_price=１２３"])  # the last: fullwidth digits
-def test_whole_number_parameters_take_ascii_digits_only(client, query):
+@pytest.mark.parametrize("query", [f"page={ARABIC_INDIC}", f"per_page={ARABIC_INDIC}", f"min_price={ARABIC_INDIC}"])
+def test_whole_number_parameters_refuse_other_scripts_digits(client, query):
     response = client.get(f"{APP}/numbers?{query}")
     assert response.status_code == 422 and _code(response) == "bad_parameter"
+
+
+def test_fullwidth_digits_are_read_as_the_digits_they_show(client):
+    """core.digits: NFKC first — a CJK keyboard's １２３ is 123 — then ASCII 0–9 only."""
+    assert client.get(f"{APP}/numbers?max_price=１２３").status_code == 200
 
 
 def test_a_date_parameter_takes_ascii_digits_only(client):

@@ -252,3 +252,30 @@ def test_two_people_cancelling_at_once_cannot_both_win(app, numbers, db):
     db.session.commit()  # end the test's own read snapshot before looking
     history = db.session.scalars(select(StatusChange.to_status).where(StatusChange.object_id == str(ticket_id)))
     assert list(history) == ["active", "cancelled"]
+
+
+def test_a_paid_hold_is_cancelled_only_by_its_orders_cancellation(numbers, db):
+    """Issue 10: cancel_hold refuses a paid hold (hold_paid) unless the order's cancellation asks (allow_paid)."""
+    ticket, _ = holds.hold_numbers(["0903686868"], "0912345678", "esim", "web")
+    holds.mark_paid(ticket)
+    db.session.commit()
+    with pytest.raises(Conflict) as err:
+        holds.cancel_hold(ticket, None, "nhân viên hủy")
+    assert err.value.code == "hold_paid"
+    db.session.rollback()
+    assert _number(db, "0903686868").status == NumberStatus.HELD
+    holds.cancel_hold(db.session.get(HoldTicket, ticket.id), None, "DH1: khách hủy đơn", allow_paid=True)
+    db.session.commit()
+    assert db.session.get(HoldTicket, ticket.id).status == HoldStatus.CANCELLED
+    assert _number(db, "0903686868").status == NumberStatus.AVAILABLE
+
+
+def test_cancelling_an_expired_hold_says_expired_after_the_sweeper_too(numbers, db):
+    ticket, _ = holds.hold_numbers(["0903686868"], "0912345678", "esim", "web")
+    db.session.commit()
+    _age(db, ticket.id)
+    assert holds.expire_holds() == 1
+    db.session.commit()
+    with pytest.raises(Conflict) as err:
+        holds.cancel_hold(db.session.get(HoldTicket, ticket.id), None, "muộn")
+    assert err.value.code == "hold_expired"

@@ -23,7 +23,7 @@ def test_normalize_accepts_every_operator_prefix(prefix):
 @pytest.mark.parametrize(
     "text",
     ["", "abc", "0912345678", "0981234567", "090312388", "09031238889", "+1 903 123 888", "+85903123888",
-     "0903１２３888", "0903 12x 888", "0" * 100, "84912345678"],
+     "0903١٢٣888", "0903१२३888", "0903 12x 888", "0" * 100, "84912345678"],
 )  # fmt: skip
 def test_normalize_rejects_foreign_malformed_and_non_ascii(text):
     assert normalize_number(text) is None
@@ -44,3 +44,10 @@ def test_format_number_round_trips_through_normalize():
 )  # fmt: skip
 def test_format_vnd_uses_dot_thousands_and_dong_sign(amount, text):
     assert format_vnd(amount) == text
+
+
+def test_full_width_and_superscript_digits_are_read_as_ascii__issue_10():
+    """portal.core.digits: NFKC first, so the compatibility forms count; other scripts' digits never do."""
+    assert normalize_number("０９０３ １２３ ８８８") == "0903123888"
+    assert normalize_number("＋84 903 123 888") == "0903123888"
+    assert normalize_number("⁰⁹⁰³¹²³⁸⁸⁸") == "0903123888"

@@ -69,7 +69,7 @@ def test_x_matches_exactly_one_digit_and_only_ascii_digits():
     assert not pattern.matches("0903١٢٣888")  # Arabic-Indic digits are not \d here
 
 
-@pytest.mark.parametrize("text", ["09a*68", "09*68-68", "0903xyz888", "09_68%", "０９*68"])
+@pytest.mark.parametrize("text", ["09a*68", "09*68-68", "0903xyz888", "09_68%", "٠٩*68", "०९*68"])
 def test_bad_characters_are_rejected(text):
     with pytest.raises(PatternError) as err:
         parse_pattern(text)
@@ -175,3 +175,7 @@ def test_digits_only_rejects_other_input(text, field_max):
         digits_only(text, field_max=field_max)
     assert err.value.code == "digits_only"
     assert str(field_max) in str(err.value)
+
+
+def test_full_width_digits_star_and_x_are_read_as_ascii__issue_10():
+    assert parse_pattern("０９＊６８ｘ８").text == "09*68x8"

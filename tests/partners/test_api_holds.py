@@ -194,3 +194,35 @@ def test_a_held_number_comes_back_once_its_hold_expired(api, stock, db, make_par
     db.session.commit()
     _b, key = make_partner("Kênh B")
     assert api_for(key).post("/holds", json=HOLD).status_code == 201
+
+
+def test_a_paid_hold_cannot_be_cancelled_through_the_partner_api(api, stock, db):
+    """Issue 10: PAID → CANCELLED only through an order's cancellation (with its refund), never a DELETE."""
+    from portal.holds import services as holds
+
+    stock("0903126868")
+    code = api.post("/holds", json=HOLD).get_json()["hold_code"]
+    holds.mark_paid(db.session.scalar(select(HoldTicket)))
+    db.session.commit()
+    error = assert_error(api.delete(f"/holds/{code}"), 409, "hold_paid")
+    assert "thanh toán" in error["message"]
+    db.session.expire_all()
+    assert db.session.scalar(select(HoldTicket.status)).value == "paid"
+    assert _status(db, "0903126868") == NumberStatus.HELD
+    assert api.get(f"/holds/{code}").get_json()["status"] == "paid"
+
+
+@pytest.mark.parametrize("swept_first", [False, True], ids=["before-the-sweeper", "after-the-sweeper"])
+def test_delete_after_expiry_answers_hold_expired_whichever_runs_first(api, stock, db, swept_first):
+    """Issue 10: the documented hold_expired, never invalid_transition, once the sweeper has expired the hold."""
+    from portal.holds import services as holds
+
+    stock("0903126868")
+    code = api.post("/holds", json=HOLD).get_json()["hold_code"]
+    db.session.execute(update(HoldTicket).values(expires_at=utcnow() - timedelta(minutes=1)))
+    db.session.commit()
+    if swept_first:
+        assert holds.expire_holds() == 1
+        db.session.commit()
+    assert_error(api.delete(f"/holds/{code}"), 409, "hold_expired")
+    assert api.get(f"/holds/{code}").get_json()["status"] == "expired"
