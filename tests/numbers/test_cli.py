@@ -1,11 +1,15 @@
 """``flask numbers import FILE`` and ``flask numbers generate --count N --seed S``."""
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from portal.core.models import AuditEntry
 from portal.numbers.models import NumberStatus, PhoneNumber
 from portal.numbers.services import NewNumber, add_numbers, generate_numbers
+
+# The commands commit in batches through the engine itself (and tune its pool): they run on a real commit.
+pytestmark = pytest.mark.usefixtures("committed_db")
 
 
 def numbers_in(db) -> set[str]:
