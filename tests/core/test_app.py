@@ -157,12 +157,14 @@ def test_templates_have_no_inline_script_without_nonce():
 # --- CLI ----------------------------------------------------------------------------------------
 
 def _cli(app, tmp_path, *args, stdin: str = "") -> subprocess.CompletedProcess:
+    """``flask --app wsgi ARGS`` in a process of its own: its commits are real (tests using it need committed_db)."""
     env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "REDIS_URL": app.config["REDIS_URL"],
            "PORTAL_INSTANCE": str(tmp_path), "SECRET_KEY": "x"}
     return subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT, env=env, input=stdin,
                           capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.usefixtures("committed_db")
 def test_cli_creates_staff_reading_the_password_from_stdin(app, db, tmp_path):
     result = _cli(app, tmp_path, "staff", "create", "--username", "ch.hcm", "--role", "clerk", "--region", "2",
                   "--store", "CH-HCM-01", stdin="mat-khau-cua-hang-1\n")
@@ -172,6 +174,7 @@ def test_cli_creates_staff_reading_the_password_from_stdin(app, db, tmp_path):
     assert staff.role == Role.CLERK and staff.store.code == "CH-HCM-01"
 
 
+@pytest.mark.usefixtures("committed_db")
 def test_cli_refuses_bad_input_with_a_clear_message(app, db, tmp_path):
     result = _cli(app, tmp_path, "staff", "create", "--username", "x1y", "--role", "clerk", "--region", "2",
                   stdin="mat-khau-cua-hang-1\n")
@@ -181,6 +184,7 @@ def test_cli_refuses_bad_input_with_a_clear_message(app, db, tmp_path):
     assert result.returncode != 0 and "weak_password" in result.stderr
 
 
+@pytest.mark.usefixtures("committed_db")
 def test_seed_demo_is_idempotent_and_prints_logins(app, db, tmp_path):
     first = _cli(app, tmp_path, "seed-demo")
     second = _cli(app, tmp_path, "seed-demo")

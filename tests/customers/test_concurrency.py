@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from sqlalchemy import select
 
 from portal.customers.models import CustomerApiToken, CustomerOtp, CustomerStatus
@@ -17,6 +18,7 @@ def _code(app, db, outbox, make_customer) -> str:
     return outbox.last_otp(PHONE)
 
 
+@pytest.mark.usefixtures("committed_db")
 def test_parallel_wrong_guesses_burn_the_code_just_the_same(app, db, outbox, make_customer):
     """Every try is counted (Redis INCR) before comparing, so twelve guesses at once still burn the code."""
     right = _code(app, db, outbox, make_customer)
@@ -34,6 +36,7 @@ def test_parallel_wrong_guesses_burn_the_code_just_the_same(app, db, outbox, mak
     assert db.session.scalar(select(CustomerOtp.used_at)) is not None
 
 
+@pytest.mark.usefixtures("committed_db")
 def test_the_right_code_sent_twice_at_once_activates_once(app, db, outbox, make_customer):
     right = _code(app, db, outbox, make_customer)
 

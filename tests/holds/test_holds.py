@@ -191,6 +191,7 @@ def test_a_channel_sees_only_its_own_tickets(numbers, db):
         holds.ticket_for_channel(ticket.hold_code, "partner:2")
 
 
+@pytest.mark.usefixtures("committed_db")
 def test_100_concurrent_holds_of_one_number_leave_exactly_one_ticket(app, numbers, db):
     """Checklist 16, on SQLite here and on PostgreSQL in the second pass of make test."""
     results: list[str] = []
@@ -222,6 +223,7 @@ def test_100_concurrent_holds_of_one_number_leave_exactly_one_ticket(app, number
     assert _number(db, "0903686868").status == NumberStatus.HELD
 
 
+@pytest.mark.usefixtures("committed_db")
 def test_two_people_cancelling_at_once_cannot_both_win(app, numbers, db):
     """A race-safe transition: of two simultaneous decisions on one ticket, one is refused."""
     ticket, _ = holds.hold_numbers(["0903686868"], "0912345678", "esim", "web")

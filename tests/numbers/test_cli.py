@@ -1,11 +1,15 @@
 """``flask numbers import FILE`` and ``flask numbers generate --count N --seed S``."""
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from portal.core.models import AuditEntry
 from portal.numbers.models import NumberStatus, PhoneNumber
 from portal.numbers.services import NewNumber, add_numbers, generate_numbers
+
+# The import and generate commands tune the engine's pool for their bulk writes: tests that reach that step
+# run on the real engine (committed_db).
 
 
 def numbers_in(db) -> set[str]:
@@ -17,6 +21,7 @@ def run(app, *args: str):
     return app.test_cli_runner().invoke(args=["numbers", *args])
 
 
+@pytest.mark.usefixtures("committed_db")
 def test_import_reports_bad_lines_imports_the_good_rows_and_exits_1(app, db, tmp_path):
     add_numbers([NewNumber("0705555555")])
     db.session.commit()
@@ -38,6 +43,7 @@ def test_import_reports_bad_lines_imports_the_good_rows_and_exits_1(app, db, tmp
                             "errors": 2}
 
 
+@pytest.mark.usefixtures("committed_db")
 def test_a_clean_file_exits_0_and_batches_commit_as_they_go(app, db, tmp_path):
     path = tmp_path / "kho.csv"
     path.write_text("number\n" + "".join(f"09031{i:05d}\n" for i in range(250)))
@@ -62,6 +68,7 @@ def test_a_binary_or_non_utf8_file_is_refused_before_anything_is_imported(app, d
     assert numbers_in(db) == set()
 
 
+@pytest.mark.usefixtures("committed_db")
 def test_a_file_without_a_header_is_refused(app, db, tmp_path):
     path = tmp_path / "kho.csv"
     path.write_text("0903123456\n0903123457\n")
@@ -70,6 +77,7 @@ def test_a_file_without_a_header_is_refused(app, db, tmp_path):
     assert numbers_in(db) == set()
 
 
+@pytest.mark.usefixtures("committed_db")
 def test_generate_adds_the_numbers_of_its_seed_and_running_it_again_adds_none(app, db):
     result = run(app, "generate", "--count", "1500", "--seed", "7", "--batch", "1000")
     assert result.exit_code == 0, result.output

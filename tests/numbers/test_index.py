@@ -149,6 +149,7 @@ def test_an_import_past_the_headroom_grows_the_index(db):
     assert [n.number for n in search_numbers(q).items] == brute_force(table(db), q)[:20]
 
 
+@pytest.mark.usefixtures("committed_db")
 def test_a_stale_index_is_rebuilt_in_the_background(inventory, db, app, monkeypatch):
     with index.lock:
         old = index.current()
@@ -165,6 +166,7 @@ def test_a_stale_index_is_rebuilt_in_the_background(inventory, db, app, monkeypa
     assert [n.number for n in search_numbers(q).items] == brute_force(table(db), q)[:20]
 
 
+@pytest.mark.usefixtures("committed_db")
 def test_a_web_process_builds_its_index_on_its_first_request(inventory, db, app, client, monkeypatch):
     monkeypatch.setitem(app.config, "SEARCH_INDEX_WARM_UP", True)
     assert index._key() not in index._indexes
@@ -177,6 +179,7 @@ def test_a_web_process_builds_its_index_on_its_first_request(inventory, db, app,
         assert index.count(index._indexes[index._key()][0].exists) == len(table(db, None))
 
 
+@pytest.mark.usefixtures("committed_db")
 def test_searches_in_threads_beside_writes_end_with_the_table(inventory, db, app):
     """Several request threads search while numbers are held and released; then the index is the table."""
     import threading

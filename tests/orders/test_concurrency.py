@@ -4,6 +4,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from threading import Barrier
 
+import pytest
 from sqlalchemy import func, select
 
 from portal.core.sqlite import writing
@@ -17,6 +18,7 @@ from .conftest import hold_form
 THREADS = 12
 
 
+@pytest.mark.usefixtures("committed_db")
 def test_concurrent_double_submit_makes_one_order__HOLD_3(app, numbers, customer, db):
     barrier = Barrier(THREADS)
     customer_id = customer.id

@@ -64,3 +64,54 @@ def test_a_retry_after_a_failure_after_the_send_sends_no_second_mail(numbers, cu
     monkeypatch.undo()
     assert mail_order(order.id, "placed") is True  # RQ's retry
     assert len([m for m in outbox.messages("an@example.vn") if m["kind"] == "email"]) == 1
+
+
+def _run_status_mails(db) -> list[list]:
+    """Run the status-change e-mail jobs the moves queued (as the worker would), twice: RQ is at-least-once."""
+    from portal.orders.jobs import mail_status_change
+
+    jobs = db.session.scalars(select(OutboxJob).where(OutboxJob.func.like("%mail_status_change"))).all()
+    for job in jobs:
+        for _ in range(2):
+            mail_status_change(*job.args)
+    return [job.args for job in jobs]
+
+
+def test_the_customer_is_told_of_each_move_once_by_email__SHIP_8_13_23(numbers, customer, db, outbox,  # noqa: F811
+                                                                       make_staff):
+    """Confirmed, handed to the courier, delivered: one e-mail each, whatever retries the jobs go through."""
+    from datetime import timedelta
+
+    from portal.core.actors import SystemActor
+    from portal.core.roles import Role
+    from portal.core.time import utcnow
+    from portal.orders import lifecycle
+    from portal.shipping import services as shipping
+    from tests.shipping.conftest import make_iccid
+
+    order, _ = orders.place_order(hold_form(), customer, "web", "n")
+    db.session.commit()
+    staff = make_staff(Role.SHIPPING, region=2)
+    shipping.confirm_order(order, staff, "Kho SIM, 5 Phạm Hùng", utcnow() + timedelta(hours=3))
+    db.session.commit()
+    lifecycle.hand_over(order, staff, make_iccid())
+    db.session.commit()
+    lifecycle.deliver(order, SystemActor("GHN"), 545_000, "delivered")
+    db.session.commit()
+    told = _run_status_mails(db)
+    assert [args[2] for args in told] == ["waiting_pickup", "delivering", "delivered"]
+    subjects = [m["subject"] for m in outbox.messages("an@example.vn") if "Đơn hàng DH-" in m["subject"]]
+    assert len(subjects) == 3  # one each, though every job ran twice
+    assert any("Đang giao hàng" in s for s in subjects) and any("Đã giao" in s for s in subjects)
+
+
+def test_a_cancellation_tells_the_customer_why__SHIP_11(numbers, customer, db, outbox):  # noqa: F811
+    from portal.orders import lifecycle
+
+    order, _ = orders.place_order(hold_form(), customer, "web", "n")
+    db.session.commit()
+    lifecycle.cancel(order, customer, "Khách đổi ý", by_customer=True)
+    db.session.commit()
+    _run_status_mails(db)
+    [mail] = [m for m in outbox.messages("an@example.vn") if "Đã hủy" in m["subject"]]
+    assert "Khách đổi ý" in mail["body"] and order.ticket.hold_code in mail["body"]

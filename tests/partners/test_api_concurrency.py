@@ -9,6 +9,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from threading import Barrier
 
+import pytest
 from sqlalchemy import func, select
 
 from portal.holds.models import HoldLine, HoldStatus, HoldTicket
@@ -32,6 +33,7 @@ def _post_all(app, keys: list[str], headers: dict | None = None, threads: int = 
         return list(pool.map(one, range(threads)))
 
 
+@pytest.mark.usefixtures("committed_db")
 def test_concurrent_holds_of_one_number_make_exactly_one_ticket__checklist_16(app, db, make_partner, stock,
                                                                               monkeypatch):
     monkeypatch.setitem(app.config, "API_RATE_LIMIT_HOLDS", "1000/minute")
@@ -50,6 +52,7 @@ def test_concurrent_holds_of_one_number_make_exactly_one_ticket__checklist_16(ap
     assert number.status == NumberStatus.HELD and number.hold_ticket_id == ticket.id
 
 
+@pytest.mark.usefixtures("committed_db")
 def test_concurrent_retries_with_one_idempotency_key_make_one_ticket(app, db, make_partner, stock, monkeypatch):
     monkeypatch.setitem(app.config, "API_RATE_LIMIT_HOLDS", "1000/minute")
     stock("0903126868")

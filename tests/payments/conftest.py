@@ -115,7 +115,7 @@ class ServerThread:
 
 
 @pytest.fixture
-def bank(app, db, tmp_path, monkeypatch) -> Iterator[dict]:
+def bank(app, committed_db, tmp_path, monkeypatch) -> Iterator[dict]:
     """The portal and the sandbox bank, each served over real HTTP; the portal's settings point at the bank."""
     from portal.gateways.vnpay_sandbox import create_app as sandbox_app
 

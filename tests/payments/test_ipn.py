@@ -111,6 +111,7 @@ def test_the_same_ipn_again_is_02(client, make_order, db):
                                                                 "Message": "Order already confirmed"}
 
 
+@pytest.mark.usefixtures("committed_db")
 def test_five_identical_ipns_at_once_pay_once__checklist_22(app, make_order, db):
     """Runs on SQLite and, with TEST_DATABASE_URL, on PostgreSQL."""
     order = make_order("esim")

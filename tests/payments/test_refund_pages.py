@@ -85,7 +85,7 @@ def test_hoan_tien_moves_the_refund_to_sending_and_queues_the_job_once(client, l
     refund = _reload(db, refund)
     assert refund.status == RefundStatus.SENDING and refund.requested_by_id == admin.id
     assert "Đang gửi ngân hàng" in client.get(f"{PAGE}?tab=sending").get_data(as_text=True)
-    [job] = db.session.scalars(select(OutboxJob)).all()
+    [job] = db.session.scalars(select(OutboxJob).where(OutboxJob.func.like("%send_refund"))).all()
     assert job.func == "portal.payments.refund_job.send_refund" and job.args == [refund.id]
     sent = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "refund.sending"))
     assert sent.actor_id == admin.id and sent.region_id == 2 and sent.detail["request_id"] == refund.request_id

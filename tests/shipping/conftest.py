@@ -123,7 +123,7 @@ def sandbox(app, tmp_path) -> Iterator[ghn_sandbox.Sandbox]:
 
 
 @pytest.fixture
-def portal_server(app, db) -> Iterator[str]:
+def portal_server(app, committed_db) -> Iterator[str]:
     """The portal itself over HTTP (in this process): the sandbox's callbacks reach the real webhook."""
     def as_portal_test(environ, start_response):  # the test app answers to SERVER_NAME only
         environ["HTTP_HOST"] = app.config["SERVER_NAME"]
