@@ -180,6 +180,7 @@ def banner(port: int) -> None:
     print("    register at /chonso/dang-ky; the OTP SMS and the e-mails arrive in the outbox below;", flush=True)
     print("    the pay button leads to the sandbox bank: choose success, cancel, no funds or timeout", flush=True)
     print(f"  SMS / e-mail outbox:        http://{HOST}:{port + 1}/outbox", flush=True)
+    print(f"  Sandbox bank (VNPay):       http://{HOST}:{port + 2}/  (payments, refunds)", flush=True)
     print(f"  Carrier sandbox (GHN):      http://{HOST}:{port + 3}/  (its simulator moves parcels)", flush=True)
     print(f"  eKYC API sandbox:           http://{HOST}:{port + 4}/  (EKYC_PROVIDER=api; default: local)\n",
           flush=True)
