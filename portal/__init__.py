@@ -14,7 +14,7 @@ from portal.extensions import babel, csrf, db, limiter, login_manager, migrate, 
 # (portal.core.domains). Blueprints register and reference data is inserted in this order.
 DOMAINS = ("portal.org", "portal.home", "portal.auth", "portal.audit", "portal.admin", "portal.holds",
            "portal.numbers", "portal.notify", "portal.partners", "portal.customers", "portal.appapi",
-           "portal.promotions", "portal.orders", "portal.payments", "portal.shipping")
+           "portal.promotions", "portal.orders", "portal.payments", "portal.shipping", "portal.dossiers")
 
 
 def _locale() -> str:
@@ -48,6 +48,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _configure_sqlite(app)
     # Access policy first: a forbidden caller hears 403 (or 401), whatever its CSRF token.
     app.before_request(access.enforce)
+    app.before_request(security.apply_body_limit)  # a photo upload's own limit, before CSRF reads the body
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_locale)
     app.config.setdefault("RATELIMIT_STORAGE_URI", _limiter_uri(redis_url))

@@ -116,6 +116,20 @@ def ekyc_settings(env: dict, production: bool) -> dict:
     }
 
 
+def dossier_settings(env: dict) -> dict:
+    """Activation dossiers (portal/dossiers, docs/dossiers.md): the per-ID limit and the retention of ID photos."""
+    return {
+        # Decree 163/2024/NĐ-CP: numbers registered online per ID document.
+        "DOSSIER_MAX_NUMBERS_PER_ID": _int(env, "DOSSIER_MAX_NUMBERS_PER_ID", 3),
+        # A dossier the customer has left alone this long is abandoned (the retention clock then starts).
+        "DOSSIER_ABANDON_DAYS": _int(env, "DOSSIER_ABANDON_DAYS", 30),
+        # Photos of an abandoned (later: rejected) dossier are deleted this long after it ended (checklist 34).
+        "DOSSIER_MEDIA_RETENTION_DAYS": _int(env, "DOSSIER_MEDIA_RETENTION_DAYS", 30),
+        # "Xác thực thông tin" runs the eKYC check (about a second of CPU): per customer.
+        "DOSSIER_VERIFY_RATE_LIMIT": env.get("DOSSIER_VERIFY_RATE_LIMIT", "10/hour"),
+    }
+
+
 def _database_url(env: dict) -> str:
     url = env.get("DATABASE_URL") or f"sqlite:///{INSTANCE / 'portal.db'}"
     # Heroku-style URLs and plain postgresql:// both go through psycopg 3.
@@ -264,6 +278,6 @@ def load(env: dict | None = None) -> dict:
         "CARRIER_MAX_AMOUNT": _int(env, "CARRIER_MAX_AMOUNT", 1_000_000_000_000),
         "SHIPPING_PICKUP_ADDRESS": env.get("SHIPPING_PICKUP_ADDRESS",
                                            "Kho SIM Chọn số Online, 5 Phạm Hùng, Mỹ Đình 2, Nam Từ Liêm, Hà Nội"),
-        "APP_ACTIVATION_URL": env.get("APP_ACTIVATION_URL", "https://chonso.mobifone.vn/kich-hoat"),
+        **dossier_settings(env),
         "TESTING": False,
     }

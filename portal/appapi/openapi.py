@@ -79,8 +79,9 @@ def ok(description: str, schema: str | dict[str, Any] | None = None, example: An
 
 def add_operation(path: str, method: str, op_id: str, summary: str, *, tag: str, responses: dict[str, Any],
                   description: str = "", parameters: list | None = None, body: str | dict | None = None,
-                  body_example: Any = None, auth: bool = True) -> None:
-    """Describe one endpoint (``path`` relative to /api/app/v1, OpenAPI style: ``/tickets/{code}``)."""
+                  body_example: Any = None, auth: bool = True, body_type: str = "application/json") -> None:
+    """Describe one endpoint (``path`` relative to /api/app/v1, OpenAPI style: ``/tickets/{code}``); ``body_type``
+    ``multipart/form-data`` for uploads."""
     responses = {**responses, "429": {"$ref": "#/components/responses/RateLimited"}}
     if auth:
         responses.setdefault("401", {"$ref": "#/components/responses/Unauthorized"})
@@ -92,7 +93,7 @@ def add_operation(path: str, method: str, op_id: str, summary: str, *, tag: str,
         content: dict[str, Any] = {"schema": ref(body) if isinstance(body, str) else body}
         if body_example is not None:
             content["example"] = body_example
-        operation["requestBody"] = {"required": True, "content": {"application/json": content}}
+        operation["requestBody"] = {"required": True, "content": {body_type: content}}
     add_tag(tag)
     PATHS.setdefault(path, {})[method.lower()] = operation
 

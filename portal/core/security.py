@@ -2,8 +2,12 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def csp_nonce() -> str:
@@ -31,6 +35,26 @@ def _headers(response: Response) -> Response:
     if request.is_secure:
         response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
     return response
+
+
+def body_limit(setting: str, overhead: int = 0) -> Callable[[F], F]:
+    """This route takes bodies larger than ``MAX_CONTENT_LENGTH`` (a photo upload): the setting's bytes plus
+    ``overhead`` (the multipart envelope). Anything larger is refused before it is read (413)."""
+
+    def mark(view: F) -> F:
+        view.body_limit = (setting, overhead)  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+def apply_body_limit() -> None:
+    """before_request, ahead of the CSRF check (which reads the body): the route's own limit, if it declares one."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    declared = getattr(view, "body_limit", None)
+    if declared:
+        setting, overhead = declared
+        request.max_content_length = current_app.config[setting] + overhead
 
 
 def register(app: Flask) -> None:

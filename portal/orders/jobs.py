@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app, url_for
 from flask_babel import gettext as _
 
 from portal.core.jobs import job
+from portal.core.links import external_url
 from portal.extensions import db
 from portal.notify.outbox import send_mail_once
 from portal.numbers.formatting import format_number, format_vnd
@@ -19,15 +19,8 @@ log = logging.getLogger(__name__)
 
 
 def _ticket_url(order: Order) -> str:
-    """The ticket page's full address: a link in an e-mail needs the site's origin (PUBLIC_ORIGIN; the worker
-    has no request to take it from)."""
-    origin = current_app.config.get("PUBLIC_ORIGIN", "").rstrip("/")
-    if origin:
-        return origin + current_app.url_map.bind("").build("orders.ticket", {"hold_code": order.ticket.hold_code})
-    try:
-        return url_for("orders.ticket", hold_code=order.ticket.hold_code, _external=True)
-    except RuntimeError:  # no origin known: the path is still some help
-        return f"/chonso/phieu/{order.ticket.hold_code}"
+    """The ticket page's full address (an e-mail needs the site's origin)."""
+    return external_url("orders.ticket", hold_code=order.ticket.hold_code)
 
 
 @job

@@ -1,9 +1,12 @@
 """Finding orders and tickets, a customer's own only; the status timeline and notifications derived from it."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
@@ -71,10 +74,24 @@ def timeline(order: Order) -> list[TimelineEntry]:
 
 @dataclass(frozen=True)
 class Notification:
+    """One line of the customer's notifications: what moved, on which ticket, and where to read more."""
+
     at: datetime
-    order: Order
+    hold_code: str
+    numbers: tuple[str, ...]
     label: str
     reason: str
+    url: str
+
+
+# Other domains' moves the customer hears about (the dossiers domain registers its own): customer → notifications.
+NOTIFICATION_SOURCES: list[Callable[[Any], list[Notification]]] = []
+
+
+def notification_source(fn: Callable[[Any], list[Notification]]) -> Callable[[Any], list[Notification]]:
+    """Register ``fn(customer)`` as more of the customer's notifications (derived from the status history)."""
+    NOTIFICATION_SOURCES.append(fn)
+    return fn
 
 
 def notifications(customer, limit: int = 50) -> list[Notification]:
@@ -86,5 +103,9 @@ def notifications(customer, limit: int = 50) -> list[Notification]:
     for c in _changes(orders):
         order = by_order.get(c.object_id) if c.object_type == "customer_order" else by_ticket.get(c.object_id)
         if order is not None:
-            out.append(Notification(c.at, order, _label(c.object_type, c.to_status, order), c.reason))
+            code = order.ticket.hold_code
+            out.append(Notification(c.at, code, tuple(order.ticket.numbers), _label(c.object_type, c.to_status, order),
+                                    c.reason, url_for("orders.ticket", hold_code=code)))
+    for source in NOTIFICATION_SOURCES:
+        out.extend(source(customer))
     return sorted(out, key=lambda n: n.at, reverse=True)[:limit]

@@ -84,7 +84,7 @@ class OrderInput:
         return [n.strip() for n in self.number.split(",") if n.strip()]
 
 
-class _Reader:
+class FormReader:
     """Reads one raw form, collecting the errors of every field rather than stopping at the first."""
 
     def __init__(self, raw: dict[str, Any]):
@@ -134,17 +134,13 @@ class _Reader:
             return None
 
 
-def clean_order(raw: dict[str, Any], today: dt.date | None = None) -> OrderInput:
-    """Check a hold form; raise ``FieldErrors`` with every wrong field (HOLD-4, HOLD-5)."""
-    r = _Reader(raw)
-    today = today or dt.date.today()
-    number = r.text("number", 30, label=_("số thuê bao"))
-    sim_type = r.choice("sim_type", SimType, _("Vui lòng chọn SIM vật lý hoặc eSIM."))
+def read_subscriber(r: FormReader, today: dt.date) -> dict[str, Any]:
+    """The subscriber's own fields (HOLD-2; a dossier's details, ACT-4/ESIM-3), their errors collected in ``r``."""
     full_name = r.text("full_name", 120, label=_("họ và tên"))
     if full_name and "full_name" not in r.errors and not NAME.match(full_name):
         r.fail("full_name", "bad_name", _("Họ và tên chỉ gồm chữ cái và khoảng trắng."))
     id_type = r.choice("id_type", IdType, _("Vui lòng chọn loại giấy tờ (CCCD hoặc CMND)."))
-    id_number = re.sub(r"\s", "", normalize(str(raw.get("id_number") or "")[:MAX_TEXT]))  # core.digits
+    id_number = re.sub(r"\s", "", normalize(str(r.raw.get("id_number") or "")[:MAX_TEXT]))  # core.digits
     if not id_number:
         r.fail("id_number", "required", _("Vui lòng nhập số giấy tờ."))
     birth_date = r.date("birth_date")
@@ -165,6 +161,18 @@ def clean_order(raw: dict[str, Any], today: dt.date | None = None) -> OrderInput
     if email and not EMAIL.match(email):
         r.fail("email", "bad_email", _("Địa chỉ e-mail không hợp lệ."))
     contact_phone = r.phone("contact_phone")
+    return {"full_name": full_name, "id_type": id_type, "id_number": id_number, "birth_date": birth_date,
+            "gender": gender, "province": province, "district": district, "ward": ward, "address": address,
+            "email": email, "contact_phone": contact_phone}
+
+
+def clean_order(raw: dict[str, Any], today: dt.date | None = None) -> OrderInput:
+    """Check a hold form; raise ``FieldErrors`` with every wrong field (HOLD-4, HOLD-5)."""
+    r = FormReader(raw)
+    number = r.text("number", 30, label=_("số thuê bao"))
+    sim_type = r.choice("sim_type", SimType, _("Vui lòng chọn SIM vật lý hoặc eSIM."))
+    subscriber = read_subscriber(r, today or dt.date.today())
+    email = subscriber["email"]
     receive = None
     if sim_type != SimType.ESIM or raw.get("receive_method"):  # an eSIM needs no choice: it comes by e-mail
         receive = r.choice("receive_method", ReceiveMethod, _("Vui lòng chọn cách nhận SIM."))
@@ -193,10 +201,8 @@ def clean_order(raw: dict[str, Any], today: dt.date | None = None) -> OrderInput
             extra["delivery_province"] = r.province("delivery_province")
     if r.errors:
         raise FieldErrors(r.errors)
-    return OrderInput(number=number, sim_type=sim_type, full_name=full_name, id_type=id_type, id_number=id_number,
-                      birth_date=birth_date, gender=gender, address=address, ward=ward, district=district,
-                      province=province, email=email, contact_phone=contact_phone, receive_method=receive,
-                      payment_method=payment, **extra)
+    return OrderInput(number=number, sim_type=sim_type, receive_method=receive, payment_method=payment,
+                      **subscriber, **extra)
 
 
 def _age(born: dt.date, today: dt.date) -> int:

@@ -1,15 +1,14 @@
-"""What is printed: the packing slip's QR code (E-2.3) pointing the customer at activation in the app."""
+"""What is printed: the packing slip's (E-2.3) and the store slip's QR code, pointing the customer at activation
+on our own site (ACT-3: the ticket's activation page, behind the customer's sign-in)."""
 from __future__ import annotations
 
-from flask import current_app
-
+from portal.core.links import external_url
 from portal.orders.models import Order
 
 
 def activation_link(order: Order) -> str:
-    """The app's deep link to the hold ticket (the app asks for the serial and ID photos, ACT-3..9)."""
-    base = current_app.config.get("APP_ACTIVATION_URL", "https://chonso.mobifone.vn/kich-hoat")
-    return f"{base}?ma={order.ticket.hold_code}"
+    """The activation page of the order's hold ticket (``PUBLIC_ORIGIN``: printed, it must work from a phone)."""
+    return external_url("dossiers.start", ma=order.ticket.hold_code)
 
 
 def activation_qr(order: Order) -> str:

@@ -122,4 +122,6 @@ def slip(order_id: int):
     order = store_order_or_404(order_id)
     if not order.handed_to_customer_at_store:
         abort(404)
-    return render_template("store/slip.html", order=order)
+    from portal.shipping.slips import activation_link, activation_qr
+
+    return render_template("store/slip.html", order=order, qr=activation_qr(order), link=activation_link(order))

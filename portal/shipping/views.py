@@ -170,9 +170,10 @@ def packing_slip(order_id: int):
     order = board_order_or_404(order_id)
     if not order.has_packing_slip:
         abort(404)
-    from portal.shipping.slips import activation_qr
+    from portal.shipping.slips import activation_link, activation_qr
 
-    return render_template("shipping/packing_slip.html", order=order, qr=activation_qr(order))
+    return render_template("shipping/packing_slip.html", order=order, qr=activation_qr(order),
+                           link=activation_link(order))
 
 
 @bp.get("/cod")

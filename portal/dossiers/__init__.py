@@ -1,0 +1,25 @@
+"""Activation dossiers (hồ sơ thuê bao, ACT-1..7, ESIM-1..6, E-1.3..E-1.4, E-3.3..E-3.4): the customer's details,
+ID photos and portrait, the eKYC checks, the per-ID limit; the customer's pages under /chonso, staff's under
+/dossiers (``staff``), the app's under /api/app/v1 (``api``). docs/dossiers.md."""
+from flask import Blueprint
+from flask_babel import lazy_gettext as _l
+
+from portal.core.domains import Domain
+from portal.core.nav import NavItem
+
+bp = Blueprint("dossiers", __name__, url_prefix="/chonso")
+
+from portal.dossiers import api, jobs, listeners, models, queries, staff, views  # noqa: E402,F401
+
+
+@bp.app_template_global()
+def activation_of(order):
+    """The ticket page's activation panel (ACT-3, ESIM-2): the dossier, or whether "Kích hoạt" is offered."""
+    return queries.activation_of(order)
+
+
+DOMAIN = Domain(blueprints=(bp, staff.bp, api.bp), nav=(
+    NavItem(38, "dossier_staff.index", _l("Hồ sơ kích hoạt"), staff.STAFF_ROLES,
+            _l("Hồ sơ kích hoạt của khu vực: thông tin khách, ảnh giấy tờ và chân dung, kết quả eKYC, lịch sử."),
+            "idcard", count=queries.waiting_count),
+))
