@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.core.models import status_enum
 from portal.core.roles import HEAD_OFFICE, Role
 from portal.core.time import utcnow
-from portal.extensions import Model, db
+from portal.extensions import Model
 from portal.org.models import Region, Store
 
 
@@ -31,7 +31,7 @@ STAFF_TRANSITIONS = {
 }
 
 
-class Staff(UserMixin, db.Model):
+class Staff(UserMixin, Model):
     __tablename__ = "staff"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
