@@ -1,6 +1,10 @@
-"""The type check (mypy.ini, docs/architecture.md "Types") passes, and catches an untyped actor in a new domain."""
+"""The type check (mypy.ini, docs/architecture.md "Types") passes, catches an untyped actor in a new domain, and
+every ``actor`` it checks is an actor type (mypy alone would let ``actor: Any`` or ``actor: object`` through)."""
 from __future__ import annotations
 
+import ast
+import configparser
+import re
 import shutil
 from pathlib import Path
 
@@ -43,3 +47,32 @@ def test_a_new_domain_is_checked_by_the_patterns(tmp_path, monkeypatch):
     assert "portal/calls/services.py:1: error: Function is missing a type annotation for one or more parameters" \
            in output, output
     assert "portal/calls/views.py" not in output
+
+
+# Who acts: the protocol (``Actor``, ``Actor | None`` where None is the system), an actor class of the domain
+# (``CarrierActor``) or the one kind of row an action is reserved to (``Staff`` for staff administration).
+ACTOR_TYPES = re.compile(r"(\w*Actor|Staff|Customer|Partner)( \| None)?")
+
+
+def _checked_modules() -> list[Path]:
+    """The files of the modules mypy.ini reports (its second section's patterns, read as globs)."""
+    config = configparser.ConfigParser()
+    config.read(ROOT / "mypy.ini")
+    section = next(name for name in config.sections() if config[name].get("ignore_errors") == "False")
+    patterns = section.removeprefix("mypy-").split(",")
+    globs = [p.removesuffix(".*").replace(".", "/") + ("/**/*.py" if p.endswith(".*") else ".py") for p in patterns]
+    return sorted({path for pattern in globs for path in ROOT.glob(pattern)})
+
+
+def test_every_checked_actor_parameter_is_an_actor_type():
+    modules = _checked_modules()
+    assert ROOT / "portal/orders/lifecycle.py" in modules and ROOT / "portal/core/audit.py" in modules
+    wrong = []
+    for path in modules:
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                for arg in [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]:
+                    annotation = ast.unparse(arg.annotation) if arg.annotation else ""
+                    if arg.arg == "actor" and not ACTOR_TYPES.fullmatch(annotation):
+                        wrong.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}(actor: {annotation})")
+    assert wrong == []
