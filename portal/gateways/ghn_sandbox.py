@@ -109,7 +109,9 @@ class Sandbox:
                  body.get("to_name", ""), body.get("to_phone", ""), body.get("to_address", ""),
                  int(body.get("pickup_time") or 0), time.time() + self.step_seconds,
                  datetime.now(UTC).isoformat()))
-        return self.get(order_code=code)  # type: ignore[return-value]
+        row = self.get(order_code=code)
+        assert row is not None  # inserted just above
+        return row
 
     def move(self, order_code: str, status: str, reason: str = "", cod: int | None = None) -> dict[str, Any]:
         """Set a parcel's status and send the signed callback; returns the callback's body."""
