@@ -21,7 +21,7 @@ help:
 	@echo "make test         the suite on SQLite + embedded Redis; again on PostgreSQL + Redis if TEST_DATABASE_URL is set"
 	@echo "                  (TEST_WORKERS=N pytest-xdist workers, default $(TEST_WORKERS); PYTEST_ARGS=… more pytest arguments)"
 	@echo "make install      create $(VENV) and install requirements-dev.txt (production: pip install -r requirements.txt)"
-	@echo "make lint         ruff, then the import-linter contract (.importlinter)"
+	@echo "make lint         ruff, then the import-linter contract (.importlinter), then mypy (mypy.ini)"
 	@echo "make migrate      apply the database migrations (DATABASE_URL, default instance/portal.db)"
 	@echo "make clean        remove caches and compiled translations (keeps $(VENV) and instance/)"
 	@echo "make translations-update  extract every marked string into the English catalogue, list what is left to translate"
@@ -70,11 +70,12 @@ test: $(STAMP) translations
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 migrate: $(STAMP)
 	$(PY) -m flask --app wsgi db upgrade
 
 clean:
 	find . -name __pycache__ -type d -not -path './.venv/*' -prune -exec rm -rf {} +
-	rm -rf .pytest_cache .ruff_cache .import_linter_cache .hypothesis test-artifacts
+	rm -rf .pytest_cache .ruff_cache .import_linter_cache .mypy_cache .hypothesis test-artifacts
 	if [ -d portal/translations ]; then find portal/translations -name '*.mo' -delete; fi

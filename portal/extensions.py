@@ -1,6 +1,8 @@
 """The Flask extensions, created unbound and initialised in create_app."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -27,6 +29,18 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# The models' base class: ``db.Model`` (Base's metadata and Flask-SQLAlchemy's query, bind and table naming). mypy
+# cannot take an attribute as a base class (``class Order(Model)`` leaves the model untyped), so models
+# subclass this name, which the type checker sees as a class of the same shape.
+if TYPE_CHECKING:
+    from flask_sqlalchemy.model import Model as _FlaskModel
+
+    class Model(_FlaskModel, Base):
+        __abstract__ = True
+else:
+    Model = db.Model
+
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

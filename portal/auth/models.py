@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.core.models import status_enum
 from portal.core.roles import HEAD_OFFICE, Role
 from portal.core.time import utcnow
-from portal.extensions import db
+from portal.extensions import Model
 from portal.org.models import Region, Store
 
 
@@ -31,7 +31,7 @@ STAFF_TRANSITIONS = {
 }
 
 
-class Staff(UserMixin, db.Model):
+class Staff(UserMixin, Model):
     __tablename__ = "staff"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -67,7 +67,7 @@ class Staff(UserMixin, db.Model):
         return self.full_name or self.username
 
 
-class StaffSession(db.Model):
+class StaffSession(Model):
     """A signed-in browser. The cookie carries the token; the row says whether it still counts."""
 
     __tablename__ = "staff_session"

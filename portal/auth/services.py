@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import timedelta
+from typing import cast
 
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
@@ -93,7 +94,8 @@ def _throttle_keys(username: str, ip: str) -> tuple[str, str]:
 def _check_throttle(user_key: str, ip_key: str) -> None:
     cfg = current_app.config
     r = portal_redis.connection()
-    user_failures, ip_failures = (int(v or 0) for v in r.mget(user_key, ip_key))
+    counts = cast(list[bytes | None], r.mget(user_key, ip_key))  # redis-py types sync and async answers as one
+    user_failures, ip_failures = (int(v or 0) for v in counts)
     if user_failures >= cfg["LOGIN_MAX_FAILURES"] or ip_failures >= cfg["LOGIN_MAX_FAILURES_PER_ADDRESS"]:
         raise TooManyAttempts(
             "login_locked",
@@ -125,7 +127,7 @@ def sign_in(username: str, password: str, ip: str, user_agent: str = "") -> tupl
         ok = staff is not None and staff.is_active
     except (VerificationError, InvalidHashError):
         ok = False
-    if not ok:
+    if staff is None or not ok:
         _record_failure(user_key, ip_key)
         audit_now("auth.login_failed", staff, actor=staff, detail={"username": username[:40]})
         raise SignInFailed("bad_credentials", _("Tên đăng nhập hoặc mật khẩu không đúng."))

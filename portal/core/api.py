@@ -11,13 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from typing import Any, Protocol
+from typing import Any, Protocol, overload
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, make_response, request
 from flask_babel import gettext as _
 
 from portal.core.digits import normalize
-from portal.core.errors import Invalid, PortalError, error_response
+from portal.core.errors import ErrorAnswer, Invalid, PortalError, error_response
 from portal.extensions import csrf
 
 INTEGER = re.compile(r"-?[0-9]{1,12}")
@@ -45,13 +45,14 @@ def limit_body() -> None:
     request.max_content_length = current_app.config["API_MAX_BODY_BYTES"]
 
 
-def unauthorized_response(exc: Unauthorized):
-    response, status = error_response(401, exc.code, exc.message)
+def unauthorized_response(exc: Unauthorized) -> tuple[Response, int]:
+    body, status = error_response(401, exc.code, exc.message)
+    response = make_response(body)
     response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
     return response, status
 
 
-def rate_limited_response(_exc: Exception):
+def rate_limited_response(_exc: Exception) -> ErrorAnswer:
     return error_response(429, "rate_limited", _("Vượt quá giới hạn số yêu cầu. Vui lòng thử lại sau."))
 
 
@@ -106,6 +107,10 @@ def choice_arg(name: str, code: str) -> str | None:
     return value
 
 
+@overload
+def int_arg(name: str, default: int) -> int: ...
+@overload
+def int_arg(name: str, default: None = None) -> int | None: ...
 def int_arg(name: str, default: int | None = None) -> int | None:
     """A whole number of up to 12 digits, maybe negative (the services check the range): 422 ``bad_parameter``.
     Full-width digits are read as ASCII, other scripts' refused (``core.digits``)."""

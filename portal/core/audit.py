@@ -10,9 +10,9 @@ from typing import Any
 
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import insert
+from sqlalchemy import Connection, insert
 
-from portal.core.actors import SystemActor
+from portal.core.actors import Actor, SystemActor
 from portal.core.events import StatusEvent, status_changed
 from portal.core.models import AuditEntry
 from portal.core.privacy import one_line, scrub
@@ -21,7 +21,8 @@ from portal.core.tx import independently
 from portal.extensions import db
 
 
-def _entry(action: str, obj: Any, region_id: int | None, detail: dict | None, actor: Any) -> dict:
+def _entry(action: str, obj: Any, region_id: int | None, detail: dict[str, Any] | None,
+           actor: Actor | None) -> dict[str, Any]:
     if actor is None and has_request_context() and current_user.is_authenticated:
         actor = current_user
     if region_id is None and obj is not None:
@@ -41,7 +42,8 @@ def _entry(action: str, obj: Any, region_id: int | None, detail: dict | None, ac
 
 
 def audit(
-    action: str, obj: Any = None, *, region_id: int | None = None, detail: dict | None = None, actor: Any = None
+    action: str, obj: Any = None, *, region_id: int | None = None, detail: dict[str, Any] | None = None,
+    actor: Actor | None = None,
 ) -> AuditEntry:
     """Record ``action`` on ``obj`` in the current transaction."""
     entry = AuditEntry(**_entry(action, obj, region_id, detail, actor))
@@ -50,13 +52,14 @@ def audit(
 
 
 def audit_now(
-    action: str, obj: Any = None, *, region_id: int | None = None, detail: dict | None = None, actor: Any = None
+    action: str, obj: Any = None, *, region_id: int | None = None, detail: dict[str, Any] | None = None,
+    actor: Actor | None = None,
 ) -> None:
     """Record ``action`` whatever happens to the current transaction (written when the unit of work ends)."""
     independently(_insert, _entry(action, obj, region_id, detail, actor))
 
 
-def _insert(connection, values: dict) -> None:
+def _insert(connection: Connection, values: dict[str, Any]) -> None:
     connection.execute(insert(AuditEntry).values(**values))
 
 
@@ -67,7 +70,7 @@ def _audit_move(sender: type, obj: Any = None, event: StatusEvent | None = None,
     with its own details.)"""
     if event is None or event.from_status is None:
         return
-    actor = SystemActor(event.actor_name, event.actor_id, event.actor_kind)  # type: ignore[arg-type]
+    actor = SystemActor(event.actor_name, event.actor_id, event.actor_kind)
     prefix = getattr(sender, "audit_as", None) or event.object_type
     audit(f"{prefix}.{event.to_status}", obj, actor=actor,
           detail={"from": event.from_status, "to": event.to_status, "reason": event.reason, **event.values})

@@ -9,12 +9,13 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, g, jsonify, make_response, render_template, request
+from flask import Flask, Response, g, jsonify, make_response, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from redis.exceptions import RedisError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from portal.core.i18n import csrf_message
 
@@ -87,49 +88,51 @@ def wants_json() -> bool:
     return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
 
 
-def error_response(status: int, code: str | None = None, message: str | None = None):
+ErrorAnswer = tuple[Response | str, int]  # a JSON body or a rendered page, with its status
+
+
+def error_response(status: int, code: str | None = None, message: str | None = None) -> ErrorAnswer:
     default_code, default_message = MESSAGES.get(status, MESSAGES[500 if status >= 500 else 400])
     code = code or default_code
     message = str(message or default_message)
     if wants_json():
-        response = jsonify(error={"code": code, "message": message})
-    else:
-        response = render_template("errors.html", status=status, code=code, message=message)
-    return response, status
+        return jsonify(error={"code": code, "message": message}), status
+    return render_template("errors.html", status=status, code=code, message=message), status
 
 
 def register(app: Flask) -> None:
     @app.errorhandler(PortalError)
-    def _portal_error(exc: PortalError):
+    def _portal_error(exc: PortalError) -> ErrorAnswer:
         return error_response(exc.status, exc.code, exc.message)
 
     @app.errorhandler(CSRFError)
-    def _csrf(exc: CSRFError):
+    def _csrf(exc: CSRFError) -> ErrorAnswer:
         return error_response(400, "csrf_failed", csrf_message())
 
     @app.errorhandler(RateLimitExceeded)
-    def _rate_limited(exc: RateLimitExceeded):
+    def _rate_limited(exc: RateLimitExceeded) -> ErrorAnswer:
         return error_response(429)  # its description is the limit itself, in English ("60 per 1 minute")
 
     @app.errorhandler(RedisError)
-    def _redis_down(exc: RedisError):
+    def _redis_down(exc: RedisError) -> ErrorAnswer:
         log.error("redis unavailable: %s", type(exc).__name__)
         return error_response(503)
 
     @app.errorhandler(HTTPException)
-    def _http(exc: HTTPException):
+    def _http(exc: HTTPException) -> ResponseReturnValue:
         if exc.code == 401 and _unauthenticated is not None:
             return _unauthenticated()
         status = exc.code or 500
         # abort(404, description=...) keeps Werkzeug's English default otherwise.
         custom = exc.description if exc.description != type(exc).description else None
         response, status = error_response(status, None, custom)
-        if status == 405 and getattr(exc, "valid_methods", None):
-            response = make_response(response)
-            response.headers["Allow"] = ", ".join(exc.valid_methods)
+        if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+            allow = make_response(response)
+            allow.headers["Allow"] = ", ".join(exc.valid_methods)
+            return allow, status
         return response, status
 
     @app.errorhandler(Exception)
-    def _unexpected(exc: Exception):
+    def _unexpected(exc: Exception) -> ErrorAnswer:
         log.exception("unhandled error (request %s)", getattr(g, "request_id", "-"))
         return error_response(500)

@@ -2,15 +2,15 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import ValidationError
+from wtforms import Field, Form, ValidationError
 
-from portal.core.i18n import CSRF_REASONS, csrf_message, wtforms_translations
+from portal.core.i18n import CSRF_REASONS, WTFormsTranslations, csrf_message, wtforms_translations
 
 
-class _CSRF(FlaskForm.Meta.csrf_class):  # type: ignore[name-defined,misc]
+class _CSRF(FlaskForm.Meta.csrf_class):
     """Flask-WTF's form-level token check, with its English reasons in the page's language."""
 
-    def validate_csrf_token(self, form, field) -> None:
+    def validate_csrf_token(self, form: Form, field: Field) -> None:
         try:
             super().validate_csrf_token(form, field)
         except ValidationError as exc:
@@ -25,7 +25,7 @@ class PortalForm(FlaskForm):
     class Meta:
         csrf_class = _CSRF
 
-        def get_translations(self, form):
+        def get_translations(self, form: Form) -> WTFormsTranslations:
             return wtforms_translations
 
 

@@ -18,7 +18,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from flask import Flask, current_app, has_app_context
 from rq import Queue, Retry, get_current_job
@@ -67,16 +67,25 @@ def job(fn: F) -> F:
     def run(*args: Any, **kwargs: Any) -> Any:
         if has_app_context():
             return _run(fn, args, kwargs)
-        if _worker_app is None:
-            set_worker_app(_app_factory())  # type: ignore[misc]
-        with _worker_app.app_context():  # type: ignore[union-attr]
+        with _app().app_context():
             try:
                 return _run(fn, args, kwargs)
             finally:
                 db.session.remove()
 
-    run.is_portal_job = True  # type: ignore[attr-defined]
-    return run  # type: ignore[return-value]
+    run.is_portal_job = True  # type: ignore[attr-defined]  # a mark on the function, read by enqueue's check
+    return cast(F, run)  # functools.wraps keeps fn's signature, which mypy cannot follow
+
+
+def _app() -> Flask:
+    """The worker's app: the one worker.py handed over, else one built (once) by the registered factory."""
+    app = _worker_app
+    if app is None:
+        if _app_factory is None:
+            raise RuntimeError("no app: worker.py sets it, portal.create_app registers the factory")
+        app = _app_factory()
+        set_worker_app(app)
+    return app
 
 
 def _run(fn: Callable, args: tuple, kwargs: dict) -> Any:

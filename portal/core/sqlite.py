@@ -9,10 +9,12 @@ and wait their turn instead. PostgreSQL needs none of this.
 from __future__ import annotations
 
 import contextvars
+import sqlite3
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 _write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("sqlite_write_intent", default=False)
 
@@ -22,7 +24,7 @@ def set_write_intent(value: bool) -> contextvars.Token:
 
 
 @contextmanager
-def writing():
+def writing() -> Iterator[None]:
     """Transactions begun inside this block take SQLite's write lock up front."""
     token = _write_intent.set(True)
     try:
@@ -33,7 +35,7 @@ def writing():
 
 def configure(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
-    def _connect(dbapi_connection, _record) -> None:
+    def _connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves (SQLAlchemy's pysqlite recipe)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -45,5 +47,5 @@ def configure(engine: Engine) -> None:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _begin(connection) -> None:
+    def _begin(connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")

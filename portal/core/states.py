@@ -10,8 +10,9 @@ commits, to ``status_committed``.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 from flask_babel import gettext as _
 from sqlalchemy import update
@@ -22,15 +23,17 @@ from portal.core.errors import Conflict
 from portal.core.events import StatusEvent, publish_committed, status_changed
 from portal.core.models import StatusChange
 from portal.core.time import utcnow
-from portal.core.tx import after_commit
+from portal.core.tx import after_commit, rowcount
 from portal.extensions import db
+
+S = TypeVar("S", bound=Enum)  # a domain's status enum: its transition table maps it to the same enum
 
 
 def transition(
     obj: Any,
-    to: Enum,
+    to: S,
     actor: Actor | None,
-    allowed: Mapping[Enum, set[Enum] | frozenset[Enum]],
+    allowed: Mapping[S, AbstractSet[S]],
     reason: str = "",
     field: str = "status",
     **values: Any,
@@ -48,7 +51,7 @@ def transition(
         update(model).where(model.id == obj.id, getattr(model, field) == current)
         .values({field: to, **values}).execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if rowcount(result) != 1:
         raise Conflict("stale_state", _("Hồ sơ vừa được người khác cập nhật. Vui lòng tải lại trang."))
     for name, value in {field: to, **values}.items():
         set_committed_value(obj, name, value)

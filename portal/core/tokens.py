@@ -34,7 +34,7 @@ from typing import Any
 from sqlalchemy import update
 
 from portal.core.time import utcnow
-from portal.core.tx import independently
+from portal.core.tx import independently, rowcount
 from portal.extensions import db
 
 TOKEN_BYTES = 32  # 256 random bits: 43 characters of URL-safe base64
@@ -123,13 +123,13 @@ def end_all(kind: TokenKind, owner_id: int, reason: str) -> int:
     result = db.session.execute(
         update(kind.model).where(kind.column(kind.owner_column) == owner_id, kind.column(kind.ended_column).is_(None))
         .values({kind.ended_column: utcnow(), kind.reason_column: reason}))
-    return result.rowcount or 0
+    return rowcount(result)
 
 
 def _end(connection: Any, kind: TokenKind, row_id: str, reason: str, now: datetime) -> None:
-    connection.execute(update(kind.model).where(kind.model.id == row_id, kind.column(kind.ended_column).is_(None))
+    connection.execute(update(kind.model).where(kind.column("id") == row_id, kind.column(kind.ended_column).is_(None))
                        .values({kind.ended_column: now, kind.reason_column: reason}))
 
 
 def _touch(connection: Any, kind: TokenKind, row_id: str, now: datetime) -> None:
-    connection.execute(update(kind.model).where(kind.model.id == row_id).values({kind.seen_column: now}))
+    connection.execute(update(kind.model).where(kind.column("id") == row_id).values({kind.seen_column: now}))

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event
+from sqlalchemy import CursorResult, Result, event
 from sqlalchemy.orm import Session
 
 from portal.extensions import db
@@ -61,3 +61,9 @@ def run_independent_writes(_exc: BaseException | None = None) -> None:
                 fn(connection, *args, **kwargs)
         except Exception:
             log.exception("independent write %s failed", getattr(fn, "__name__", fn))
+
+
+def rowcount(result: Result[Any]) -> int:
+    """The rows an UPDATE or DELETE matched. Its result is a cursor's, though ``Session.execute`` is typed as
+    returning any ``Result`` (SQLAlchemy issue 12913)."""
+    return cast(CursorResult[Any], result).rowcount

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.models import status_enum
 from portal.core.time import utcnow
-from portal.extensions import db
+from portal.extensions import Model
 
 
 class CustomerStatus(StrEnum):
@@ -37,7 +37,7 @@ CUSTOMER_TRANSITIONS = {
 }
 
 
-class Customer(db.Model):
+class Customer(Model):
     __tablename__ = "customer"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -61,7 +61,7 @@ class Customer(db.Model):
         return f"KH {self.phone[:3]}****{self.phone[-3:]}"
 
 
-class CustomerSession(db.Model):
+class CustomerSession(Model):
     """A signed-in browser on the customer site (its own cookie, apart from staff's Flask-Login session)."""
 
     __tablename__ = "customer_session"
@@ -80,7 +80,7 @@ class CustomerSession(db.Model):
     customer: Mapped[Customer] = relationship()
 
 
-class CustomerApiToken(db.Model):
+class CustomerApiToken(Model):
     """A bearer token of the mobile app (/api/app/v1), one per signed-in device; revocable."""
 
     __tablename__ = "customer_api_token"
@@ -102,7 +102,7 @@ class OtpPurpose(StrEnum):
     RESET_PASSWORD = "reset_password"  # PWD-3  # noqa: S105
 
 
-class CustomerOtp(db.Model):
+class CustomerOtp(Model):
     """A one-time code sent by SMS. Only its keyed hash is stored (checklist 14).
 
     Good for one purpose, a few minutes, one use; wrong tries are counted in

@@ -13,7 +13,7 @@ import re
 import secrets
 import unicodedata
 from datetime import timedelta
-from types import SimpleNamespace
+from typing import cast
 
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.core import redis as portal_redis
-from portal.core.actors import Actor
+from portal.core.actors import Actor, SystemActor
 from portal.core.audit import audit, audit_now
 from portal.core.errors import Invalid, PortalError, TooManyAttempts
 from portal.core.passwords import dummy_hash, password_hasher
@@ -133,7 +133,7 @@ def activate(phone: str, code: str) -> Customer:
     """Prove the phone with the activation code and activate the account (AUTH-9..12)."""
     phone = normalize_phone(phone)
     row = otp.consume_code(phone, OtpPurpose.ACTIVATE, code)
-    customer = db.session.get(Customer, row.customer_id)
+    customer = db.session.get_one(Customer, row.customer_id)
     transition(customer, CustomerStatus.ACTIVE, customer, CUSTOMER_TRANSITIONS, reason="otp",
                activated_at=utcnow())
     audit("customer.activate", customer, actor=customer)
@@ -149,7 +149,8 @@ def _throttle_keys(phone: str, ip: str) -> tuple[str, str]:
 
 def _locked(phone_key: str, ip_key: str) -> None:
     cfg = current_app.config
-    per_phone, per_ip = (int(v or 0) for v in portal_redis.connection().mget(phone_key, ip_key))
+    counts = cast(list[bytes | None], portal_redis.connection().mget(phone_key, ip_key))  # redis-py: sync|async
+    per_phone, per_ip = (int(v or 0) for v in counts)
     if per_phone >= cfg["CUSTOMER_LOGIN_MAX_FAILURES"] or per_ip >= cfg["CUSTOMER_LOGIN_MAX_FAILURES_PER_ADDRESS"]:
         raise TooManyAttempts("login_locked", _("Bạn đã nhập sai quá nhiều lần. Vui lòng thử lại sau %(m)d phút "
                                                 "hoặc dùng “Quên mật khẩu”.", m=cfg["CUSTOMER_LOGIN_LOCK_MINUTES"]))
@@ -174,10 +175,9 @@ def sign_in(phone_text: str, password: str, ip: str) -> Customer:
         ok = customer is not None and customer.status != CustomerStatus.DISABLED
     except (VerificationError, InvalidHashError):
         ok = False
-    if not ok:
+    if customer is None or not ok:
         _failed(phone_key, ip_key)
-        who = customer or SimpleNamespace(id=None, actor_kind="customer",
-                                          audit_name=f"KH {phone[:3]}****{phone[-3:]} (không có tài khoản)")
+        who = customer or SystemActor(f"KH {phone[:3]}****{phone[-3:]} (không có tài khoản)", None, "customer")
         audit_now("customer.login_failed", customer, actor=who)
         raise SignInFailed("bad_credentials", _("Số điện thoại hoặc mật khẩu không đúng."))  # AUTH-17
     portal_redis.connection().delete(phone_key)
@@ -215,7 +215,7 @@ def reset_password(grant: str, password: str, password_again: str | None = None)
                                                       CustomerOtp.grant_expires_at > now))
     if row is None:
         raise Invalid("reset_expired", _("Phiên đặt lại mật khẩu đã hết hạn. Vui lòng yêu cầu mã OTP mới."))
-    customer = db.session.get(Customer, row.customer_id)
+    customer = db.session.get_one(Customer, row.customer_id)
     check_password(password, customer.phone)
     if password_again is not None and password_again != password:
         raise FieldError("password_again", "password_mismatch", _("Hai mật khẩu không giống nhau."))

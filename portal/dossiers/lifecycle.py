@@ -181,7 +181,10 @@ def open_from_hold_code(ticket: HoldTicket, customer: Actor, details: DossierDet
         return existing
     check_id_limit(details.id_number, len(ticket.lines))
     region = region_of_province(details.province) or ticket.region_id
-    return _new(ticket, None, customer, details, region, _("Mã giữ số và số điện thoại đã được kiểm tra (E-3.3)"))
+    # A province not in the list and a number without a home region leave no region, and the dossier's region_id
+    # is NOT NULL: that insert fails. For the dossiers domain to decide (refuse, or route to head office).
+    return _new(ticket, None, customer, details, region,  # type: ignore[arg-type]  # None: see above
+                _("Mã giữ số và số điện thoại đã được kiểm tra (E-3.3)"))
 
 
 # --- details and photos (ACT-4, ACT-5, ESIM-3, ESIM-4) -----------------------------------------------------------
@@ -270,12 +273,13 @@ def prepare_verification(dossier: Dossier) -> Prepared:
         raise Invalid("photos_missing", _("Vui lòng chụp đủ ảnh trước khi xác thực: thiếu %(k)s.",
                                           k=", ".join(k.label.lower() for k in dossier.missing_photos)))
     check_id_limit(dossier.id_number, len(dossier.ticket.lines), dossier.id)
+    # No photo is None (missing_photos above) and there is one per PhotoKind (three), which mypy cannot see.
     photos = [dossier.photo(kind) for kind in PhotoKind]
     try:
         images = tuple(storage().get(p.storage_name) for p in photos)  # type: ignore[union-attr]
     except (MediaNotFound, ValueError):
         raise Invalid("photos_missing", _("Không đọc được ảnh đã chụp: vui lòng chụp lại.")) from None
-    return Prepared(dossier.id, dossier.status, tuple(p.id for p in photos), images, _declared(dossier))  # type: ignore
+    return Prepared(dossier.id, dossier.status, tuple(p.id for p in photos), images, _declared(dossier))  # type: ignore[arg-type,union-attr]
 
 
 def _declared(dossier: Dossier) -> ekyc.DeclaredIdentity:

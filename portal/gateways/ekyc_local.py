@@ -22,6 +22,7 @@ from __future__ import annotations
 import importlib.util
 import io
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,7 +56,7 @@ class Settings:
     require_qr: bool = False
 
     @classmethod
-    def from_config(cls, cfg: Any) -> Settings:
+    def from_config(cls, cfg: Mapping[str, Any]) -> Settings:
         return cls(cfg["EKYC_MIN_SHORT_SIDE"], cfg["EKYC_MIN_CONTRAST"], cfg["EKYC_MIN_SHARPNESS"],
                    cfg["EKYC_FACE_MIN_SCORE"], cfg["EKYC_FACE_MAX_DISTANCE"], cfg["EKYC_REQUIRE_QR"])
 
@@ -185,7 +186,7 @@ def read_chip_qr(photos: list[tuple[str, Photo | None]]) -> tuple[str, str] | No
         if photo is None:
             continue
         for image in (Image.fromarray(photo.scaled(WORK_SIDE)), photo.full()):
-            found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+            found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode))
             if found:
                 return side, found[0].text
     return None
@@ -200,7 +201,7 @@ class LocalProvider:
         self.settings = settings or Settings()
 
     @classmethod
-    def from_config(cls, cfg: Any) -> LocalProvider:
+    def from_config(cls, cfg: Mapping[str, Any]) -> LocalProvider:
         return cls(Settings.from_config(cfg))
 
     def check(self, front: bytes, back: bytes, portrait: bytes, declared: DeclaredIdentity) -> EkycResult:

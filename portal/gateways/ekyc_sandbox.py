@@ -19,7 +19,8 @@ import hmac
 import os
 import threading
 
-from flask import Flask, jsonify, request
+from flask import Flask, Response, jsonify, request
+from flask.typing import ResponseReturnValue
 from flask_babel import Babel
 
 from portal.config import ekyc_settings
@@ -43,14 +44,14 @@ def create_sandbox(api_key: str | None = None, settings: Settings | None = None)
     Babel(app, default_locale="vi")  # the local checks word their reasons through Babel
 
     @app.before_request
-    def _authorise():
+    def _authorise() -> ResponseReturnValue | None:
         if request.path != "/healthz" and not hmac.compare_digest(
                 (request.headers.get(API_KEY_HEADER) or "").encode(), key.encode()):
             return jsonify(errorCode=401, errorMessage="Invalid API key"), 401
         return None
 
     @app.get("/healthz")
-    def healthz():
+    def healthz() -> Response:
         return jsonify(ok=True)
 
     def photo(field: str, index: int = 0) -> Photo | None:
@@ -58,7 +59,7 @@ def create_sandbox(api_key: str | None = None, settings: Settings | None = None)
         return Photo.decode(files[index].read()) if len(files) > index else None
 
     @app.post(OCR_PATH)
-    def ocr():
+    def ocr() -> Response:
         card = photo("image")
         if card is None:
             return jsonify(errorCode=7, errorMessage="Invalid image file", data=[])
@@ -72,7 +73,7 @@ def create_sandbox(api_key: str | None = None, settings: Settings | None = None)
             "address": fields.address, "type": "chip_front"}])
 
     @app.post(FACEMATCH_PATH)
-    def checkface():
+    def checkface() -> Response:
         card_check, card = local.card_face(photo("file[]", 0))
         portrait_check, selfie = local.portrait_face(photo("file[]", 1))
         if portrait_check.code == "several_faces":
@@ -85,7 +86,7 @@ def create_sandbox(api_key: str | None = None, settings: Settings | None = None)
                        data={"isMatch": similarity >= 80, "similarity": similarity, "isBothImgIDCard": False})
 
     @app.post(LIVENESS_PATH)
-    def liveness():
+    def liveness() -> Response:
         selfie = photo("image")
         live = photo_check("portrait", selfie, local.settings).passed and local.portrait_face(selfie)[0].passed
         return jsonify(code="200", message="request successful.",

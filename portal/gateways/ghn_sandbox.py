@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from flask import Flask, abort, jsonify, redirect, render_template_string, request, url_for
+from flask import Flask, Response, abort, jsonify, redirect, render_template_string, request, url_for
+from flask.typing import ResponseReturnValue
 
 from portal.core.digits import is_ascii_digits, whole_number
 from portal.gateways.ghn import (
@@ -108,7 +109,9 @@ class Sandbox:
                  body.get("to_name", ""), body.get("to_phone", ""), body.get("to_address", ""),
                  int(body.get("pickup_time") or 0), time.time() + self.step_seconds,
                  datetime.now(UTC).isoformat()))
-        return self.get(order_code=code)  # type: ignore[return-value]
+        row = self.get(order_code=code)
+        assert row is not None  # inserted just above
+        return row
 
     def move(self, order_code: str, status: str, reason: str = "", cod: int | None = None) -> dict[str, Any]:
         """Set a parcel's status and send the signed callback; returns the callback's body."""
@@ -168,11 +171,11 @@ class Sandbox:
         return thread
 
 
-def _ok(data: Any) -> Any:
+def _ok(data: Any) -> Response:
     return jsonify(code=200, message="Success", data=data)
 
 
-def _refuse(status: int, message: str, code_message: str = "") -> Any:
+def _refuse(status: int, message: str, code_message: str = "") -> tuple[Response, int]:
     return jsonify(code=status, message=message, code_message=code_message, data=None), status
 
 
@@ -186,14 +189,14 @@ def create_app(sandbox: Sandbox) -> Flask:
     app.config["SANDBOX"] = sandbox
 
     @app.before_request
-    def _authenticate():
+    def _authenticate() -> ResponseReturnValue | None:
         if request.path.startswith("/shiip/") and (
                 request.headers.get("Token") != sandbox.token or request.headers.get("ShopId") != sandbox.shop_id):
             return _refuse(401, "Token is not valid", "TOKEN_INVALID")
         return None
 
     @app.post(CREATE_PATH)
-    def create_order():
+    def create_order() -> ResponseReturnValue:
         body = request.get_json(silent=True) or {}
         code = str(body.get("client_order_code") or "").strip()
         missing = [k for k in ("client_order_code", "to_name", "to_phone", "to_address", "to_ward_name",
@@ -212,18 +215,18 @@ def create_app(sandbox: Sandbox) -> Flask:
                     "total_fee": 22000, "expected_delivery_time": None, "status": row["status"]})
 
     @app.post(DETAIL_PATH)
-    def detail():
+    def detail() -> ResponseReturnValue:
         row = sandbox.get(order_code=str((request.get_json(silent=True) or {}).get("order_code") or ""))
         return _ok(_public(row)) if row else _refuse(400, "Không tìm thấy đơn hàng", "ORDER_NOT_FOUND")
 
     @app.post(DETAIL_BY_CLIENT_PATH)
-    def detail_by_client_code():
+    def detail_by_client_code() -> ResponseReturnValue:
         code = str((request.get_json(silent=True) or {}).get("client_order_code") or "")
         row = sandbox.get(client_order_code=code)
         return _ok(_public(row)) if row else _refuse(400, "Không tìm thấy đơn hàng", "ORDER_NOT_FOUND")
 
     @app.post(CANCEL_PATH)
-    def cancel():
+    def cancel() -> Response:
         results = []
         for code in (request.get_json(silent=True) or {}).get("order_codes") or []:
             row = sandbox.get(order_code=str(code))
@@ -234,16 +237,16 @@ def create_app(sandbox: Sandbox) -> Flask:
         return _ok(results)
 
     @app.get("/healthz")
-    def healthz():
+    def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
     @app.get("/")
-    def simulator():
+    def simulator() -> str:
         return render_template_string(SIMULATOR, parcels=sandbox.all(), labels=STATUS_LABELS,
                                       webhook=sandbox.webhook_url, step=sandbox.step_seconds)
 
     @app.post("/sim/<order_code>/<action>")
-    def simulate(order_code: str, action: str):
+    def simulate(order_code: str, action: str) -> ResponseReturnValue:
         row = sandbox.get(order_code=order_code)
         if row is None:
             abort(404)

@@ -25,11 +25,13 @@ import sqlite3
 import threading
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from flask import Flask, jsonify, render_template_string, request
+from flask import Flask, Response, jsonify, render_template_string, request
+from flask.typing import ResponseReturnValue
 
 from portal.config import INSTANCE
 from portal.gateways import mail, sms
@@ -50,7 +52,7 @@ class Credentials:
     mail_domain: str = mail.SANDBOX_DOMAIN
 
     @classmethod
-    def from_env(cls, env: dict | None = None) -> Credentials:
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Credentials:
         env = os.environ if env is None else env
         defaults = cls()
         return cls(**{name: env.get(name.upper(), getattr(defaults, name)) for name in cls.__dataclass_fields__})
@@ -109,7 +111,7 @@ def create_sandbox(db_path: Path, credentials: Credentials | None = None, sms_de
     app.config["OUTBOX_STORE"] = store
 
     @app.post(sms.SEND_PATH)
-    def esms_send():
+    def esms_send() -> Response:
         if sms_delay:
             time.sleep(sms_delay)
         body = request.get_json(silent=True) or {}
@@ -124,7 +126,7 @@ def create_sandbox(db_path: Path, credentials: Credentials | None = None, sms_de
         return jsonify(CodeResult="100", CountRegenerate=0, SMSID=sms_id)
 
     @app.post("/v3/<domain>/messages")
-    def mailgun_send(domain: str):
+    def mailgun_send(domain: str) -> ResponseReturnValue:
         auth = request.authorization
         if auth is None or auth.username != "api" or not _same(auth.password, creds.mail_api_key):
             return "Forbidden", 401
@@ -141,16 +143,16 @@ def create_sandbox(db_path: Path, credentials: Credentials | None = None, sms_de
         return jsonify(id=f"<{message_id}@{domain}>", message="Queued. Thank you.")
 
     @app.get("/outbox.json")
-    def outbox_json():
+    def outbox_json() -> Response:
         return jsonify(messages=store.list(request.args.get("to")))
 
     @app.get("/outbox")
-    def outbox_page():
+    def outbox_page() -> str:
         to = request.args.get("to", "")
         return render_template_string(PAGE, messages=store.list(to), to=to)
 
     @app.get("/healthz")
-    def healthz():
+    def healthz() -> Response:
         return jsonify(status="ok")
 
     return app

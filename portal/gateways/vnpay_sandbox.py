@@ -24,9 +24,11 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import requests
-from flask import Flask, abort, jsonify, redirect, render_template_string, request
+from flask import Flask, Response, abort, jsonify, redirect, render_template_string, request
+from flask.typing import ResponseReturnValue
 
 from portal.core.digits import is_ascii_digits
 from portal.gateways import vnpay
@@ -98,25 +100,25 @@ def create_app(tmn_code: str, hash_secret: str, ipn_url: str, state_path: str | 
         for statement in (*SCHEMA, *merchant_api.SCHEMA):
             conn.execute(statement)
 
-    def page(title: str, body: str, status: int = 200, **context):
+    def page(title: str, body: str, status: int = 200, **context: Any) -> tuple[str, int]:
         return render_template_string(PAGE, title=title, body=render_template_string(body, **context)), status
 
     @app.get("/healthz")
-    def healthz():
+    def healthz() -> Response:
         return jsonify(status="ok")
 
     @app.get("/paymentv2/Payment/Error.html")
-    def error_page():
+    def error_page() -> tuple[str, int]:
         code = request.args.get("code", "99")
         message = ERRORS.get(code, "Giao dịch không thành công")
         return page("Thông báo", '<h1 class="err" style="font-size:1.2rem">Thông báo</h1><p>{{ m }}</p>'
                     '<p>Mã lỗi: {{ c }}</p>', 400, m=message, c=code)
 
-    def refuse(code: str):
+    def refuse(code: str) -> ResponseReturnValue:
         return redirect(f"/paymentv2/Payment/Error.html?code={code}")
 
     @app.get("/paymentv2/vpcpay.html")
-    def pay():
+    def pay() -> ResponseReturnValue:
         params = request.args.to_dict()
         if any(not params.get(name) for name in REQUIRED) or not params.get("vnp_SecureHash"):
             return refuse("03")
@@ -144,7 +146,7 @@ def create_app(tmn_code: str, hash_secret: str, ipn_url: str, state_path: str | 
                     action=f"/paymentv2/bank/{token}")
 
     @app.post("/paymentv2/bank/<token>")
-    def choose(token: str):
+    def choose(token: str) -> ResponseReturnValue:
         outcome = request.form.get("outcome", "")
         if outcome not in OUTCOMES:
             abort(400)
@@ -181,7 +183,7 @@ def create_app(tmn_code: str, hash_secret: str, ipn_url: str, state_path: str | 
                 return
 
     @app.get("/sandbox/transactions/<txn_ref>")
-    def transaction(txn_ref: str):
+    def transaction(txn_ref: str) -> Response:
         """For tests and the curious: what the bank did with one transaction."""
         with db() as conn:
             row = conn.execute("SELECT * FROM txn WHERE txn_ref = ?", (txn_ref,)).fetchone()

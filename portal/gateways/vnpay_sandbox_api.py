@@ -16,7 +16,8 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from flask import Flask, abort, jsonify, redirect, request
+from flask import Flask, Response, abort, jsonify, redirect, request
+from flask.typing import ResponseReturnValue
 
 from portal.core.digits import is_ascii_digits
 from portal.gateways import vnpay
@@ -72,7 +73,7 @@ def register(app: Flask, *, tmn_code: str, hash_secret: str, db: Callable[[], sq
     """Add the merchant web API and the bank's own page to the sandbox app."""
 
     @app.get("/")
-    def index():
+    def index() -> ResponseReturnValue:
         """What the bank did: recent transactions and refunds, and the switch for the next refund."""
         with db() as conn:
             txns = conn.execute("SELECT txn_ref, status, params, created_at FROM txn "
@@ -84,7 +85,7 @@ def register(app: Flask, *, tmn_code: str, hash_secret: str, db: Callable[[], sq
         return page("Sandbox", INDEX, txns=rows, refunds=refunds, mode=mode, modes=NEXT_REFUND, vnd=vnd)
 
     @app.post("/sandbox/next-refund")
-    def next_refund():
+    def next_refund() -> ResponseReturnValue:
         mode = request.form.get("mode", "")
         if mode not in NEXT_REFUND:
             abort(400)
@@ -93,7 +94,7 @@ def register(app: Flask, *, tmn_code: str, hash_secret: str, db: Callable[[], sq
         return redirect("/", code=303)
 
     @app.post("/merchant_webapi/api/transaction")
-    def api():
+    def api() -> ResponseReturnValue:
         body = request.get_json(silent=True) or {}
         command = body.get("vnp_Command")
         if command == "refund":
@@ -130,7 +131,7 @@ def register(app: Flask, *, tmn_code: str, hash_secret: str, db: Callable[[], sq
         answer["vnp_SecureHash"] = vnpay.pipe_hash([answer[k] for k in fields], hash_secret)
         return answer
 
-    def _refund(body: dict):
+    def _refund(body: dict) -> ResponseReturnValue:
         """VNPay's refund API: checksum, terminal, format, repeated request id, transaction, amount left."""
         fields = vnpay.REFUND_REQUEST_FIELDS
         expected = vnpay.pipe_hash([body.get(k, "") for k in fields], hash_secret)
@@ -192,7 +193,7 @@ def register(app: Flask, *, tmn_code: str, hash_secret: str, db: Callable[[], sq
         return jsonify(signed(answer, vnpay.REFUND_RESPONSE_FIELDS))
 
     @app.get("/sandbox/refunds/<txn_ref>")
-    def refund_ledger(txn_ref: str):
+    def refund_ledger(txn_ref: str) -> Response:
         """For tests and the curious: every refund request for one transaction, accepted or not."""
         with db() as conn:
             rows = conn.execute("SELECT * FROM refund_request WHERE txn_ref = ? ORDER BY id", (txn_ref,)).fetchall()

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.models import status_enum
 from portal.core.time import utcnow
-from portal.extensions import db
+from portal.extensions import Model
 from portal.numbers.models import PhoneNumber
 
 
@@ -54,7 +54,7 @@ class SimType(StrEnum):
         return str({SimType.PHYSICAL: _l("SIM vật lý"), SimType.ESIM: _l("eSIM")}[self])
 
 
-class HoldTicket(db.Model):
+class HoldTicket(Model):
     """Phiếu giữ số: what the customer keeps, identified by its hold code (mã giữ số)."""
 
     __tablename__ = "hold_ticket"
@@ -105,7 +105,7 @@ class HoldTicket(db.Model):
         return self.status == HoldStatus.ACTIVE
 
 
-class HoldLine(db.Model):
+class HoldLine(Model):
     """One number of a ticket, with the price it was held at."""
 
     __tablename__ = "hold_line"

@@ -19,12 +19,14 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import BindParameter, ColumnElement, DateTime, Select, and_, bindparam, or_, select, update
 
+from portal.core.actors import Actor
 from portal.core.audit import audit
 from portal.core.digits import MAX_TEXT, normalize
 from portal.core.errors import Conflict, Invalid, NotFound
 from portal.core.jobs import job, periodic
 from portal.core.states import record_change, transition
 from portal.core.time import utcnow
+from portal.core.tx import rowcount
 from portal.extensions import db
 from portal.holds.models import HOLD_TRANSITIONS, HoldLine, HoldStatus, HoldTicket, SimType
 from portal.numbers.formatting import normalize_number
@@ -88,7 +90,7 @@ def hold_numbers(
     customer_phone: str,
     sim_type: str,
     channel: str,
-    actor=None,
+    actor: Actor | None = None,
     idempotency_key: str | None = None,
 ) -> tuple[HoldTicket, bool]:
     """Hold one number or a pair for a customer; returns the ticket and whether it is a replay."""
@@ -126,12 +128,12 @@ def hold_numbers(
     db.session.flush()
     # Lock in id order: two requests for the same pair in opposite orders must not deadlock on PostgreSQL.
     for number in sorted(numbers, key=lambda n: rows[n].id):
-        taken = db.session.execute(
+        taken = rowcount(db.session.execute(
             update(PhoneNumber)
             .where(PhoneNumber.id == rows[number].id, PhoneNumber.status == NumberStatus.AVAILABLE)
             .values(status=NumberStatus.HELD, hold_ticket_id=ticket.id, updated_at=now)
             .execution_options(synchronize_session=False)
-        ).rowcount
+        ))
         if taken != 1:
             raise Conflict("number_not_available", _("Số %(n)s đã có người giữ hoặc không còn bán.", n=number))
         db.session.add(HoldLine(ticket_id=ticket.id, number_id=rows[number].id, number=number,
@@ -215,7 +217,7 @@ def can_cancel(ticket: HoldTicket) -> bool:
     return _refuse_cancel(ticket, allow_paid=False) is None
 
 
-def cancel_hold(ticket: HoldTicket, actor, reason: str = "", allow_paid: bool = False) -> None:
+def cancel_hold(ticket: HoldTicket, actor: Actor | None, reason: str = "", allow_paid: bool = False) -> None:
     """Cancel a live hold and free its numbers; a paid one only for its order's cancellation (``allow_paid``)."""
     if refusal := _refuse_cancel(ticket, allow_paid):
         raise refusal
@@ -224,14 +226,14 @@ def cancel_hold(ticket: HoldTicket, actor, reason: str = "", allow_paid: bool = 
     hold_cancelled.send(ticket, actor=actor, reason=reason)
 
 
-def reserve_for_order(ticket: HoldTicket, actor=None) -> None:
+def reserve_for_order(ticket: HoldTicket, actor: Actor | None = None) -> None:
     """A cash-on-delivery order keeps its hold until it is paid at the door or cancelled: the clock stops."""
     if ticket.is_past_expiry:
         raise Conflict("hold_expired", _("Phiếu giữ số đã hết hạn."))
     transition(ticket, HoldStatus.RESERVED, actor, HOLD_TRANSITIONS, "giữ cho đơn thanh toán khi nhận")
 
 
-def mark_paid(ticket: HoldTicket, actor=None) -> None:
+def mark_paid(ticket: HoldTicket, actor: Actor | None = None) -> None:
     """Payment confirmed (online, or cash for a reserved hold): the hold no longer expires."""
     if ticket.is_past_expiry:
         raise Conflict("hold_expired", _("Phiếu giữ số đã hết hạn."))

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.core.models import status_enum
 from portal.core.time import utcnow
-from portal.extensions import db
+from portal.extensions import Model
 
 
 class SentMessageStatus(PyEnum):
@@ -18,7 +18,7 @@ class SentMessageStatus(PyEnum):
     FAILED = "failed"  # the provider refused it, or was never reached: sending again is safe
 
 
-class SentMessage(db.Model):
+class SentMessage(Model):
     """One message that must leave exactly once, named by the reason it is sent (portal.notify.outbox)."""
 
     __tablename__ = "sent_message"

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.core.models import status_enum
 from portal.core.time import utcnow
-from portal.extensions import db
+from portal.extensions import Model
 
 
 class NumberStatus(StrEnum):
@@ -32,7 +32,7 @@ NUMBER_STATUS_LABELS = {
 }
 
 
-class PhoneNumber(db.Model):
+class PhoneNumber(Model):
     """A number on one of the operator's prefixes.
 
     Search by conditions reads the in-memory index (portal/numbers/index.py), which catches up
@@ -64,7 +64,7 @@ class PhoneNumber(db.Model):
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow, index=True)
 
 
-class PriceTier(db.Model):
+class PriceTier(Model):
     """The default price of a class; admins change it, and numbers without a custom price follow."""
 
     __tablename__ = "price_tier"
@@ -97,7 +97,7 @@ IMPORT_TRANSITIONS = {
 }
 
 
-class NumberImport(db.Model):
+class NumberImport(Model):
     """A CSV confirmed on the web, imported by a job in batches (portal.numbers.imports); its progress."""
 
     __tablename__ = "number_import"
@@ -150,7 +150,7 @@ class PairKind(StrEnum):
         return str({PairKind.PREFIX: _l("Khác đầu số"), PairKind.DIGIT: _l("Khác một chữ số")}[self])
 
 
-class NumberPair(db.Model):
+class NumberPair(Model):
     """A sim đôi / sim cặp: computed when numbers enter the inventory (digits never change)."""
 
     __tablename__ = "number_pair"

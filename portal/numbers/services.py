@@ -9,8 +9,10 @@ from flask_babel import gettext as _
 from sqlalchemy import Integer, String, and_, cast, func, insert, literal, literal_column, or_, select, update
 from sqlalchemy.orm import aliased
 
+from portal.core.actors import Actor
 from portal.core.audit import audit
 from portal.core.errors import Invalid
+from portal.core.tx import rowcount
 from portal.extensions import db
 from portal.numbers.classes import DEFAULT_PRICE_TIERS, beauty_score, classify
 from portal.numbers.fengshui import feng_shui_key
@@ -34,7 +36,7 @@ class NewNumber:
 def price_tiers() -> dict[str, int]:
     """Current price per class: the admins' tiers over the defaults."""
     tiers = dict(DEFAULT_PRICE_TIERS)
-    tiers.update(dict(db.session.execute(select(PriceTier.number_class, PriceTier.price)).all()))
+    tiers.update(db.session.execute(select(PriceTier.number_class, PriceTier.price)).tuples().all())
     return tiers
 
 
@@ -89,7 +91,7 @@ def add_pairs_since(first_new_id: int) -> None:
     ``substr(number, 4)``), and the next number up in the last digit (the unique index).
     """
     a, b = aliased(PhoneNumber), aliased(PhoneNumber)
-    four = literal_column("4")  # a literal, not a bound parameter: it must match the index expression
+    four = literal_column("4", Integer)  # a literal, not a bound parameter: it must match the index expression
     same_tail = (
         select(a.id, b.id, literal(PairKind.PREFIX.value))
         .join(b, and_(func.substr(b.number, four) == func.substr(a.number, four), b.id > a.id))
@@ -134,7 +136,7 @@ def generate_numbers(count: int, seed: int | None = None, pair_share: float = 0.
                 yield NewNumber(twin, region_id=rng.randint(1, 9))
 
 
-def set_price_tier(number_class: str, price: int, actor) -> int:
+def set_price_tier(number_class: str, price: int, actor: Actor) -> int:
     """Change a class's default price; available numbers without a custom price follow it."""
     if number_class not in DEFAULT_PRICE_TIERS:
         raise Invalid("bad_class", _("Loại số không hợp lệ."))
@@ -150,4 +152,4 @@ def set_price_tier(number_class: str, price: int, actor) -> int:
                                   PhoneNumber.status == NumberStatus.AVAILABLE).values(price=price)
     )
     audit("price_tier.change", actor=actor, detail={"class": number_class, "price": price})
-    return result.rowcount or 0
+    return rowcount(result)

@@ -139,7 +139,8 @@ def check_customer_id(order: Order, id_number: str) -> bool:
 
 
 def _own_store(order: Order, clerk: Actor) -> None:
-    if getattr(clerk, "store_id", None) is None or order.store_id != clerk.store_id:  # type: ignore[attr-defined]
+    store_id = getattr(clerk, "store_id", None)  # a store clerk's store; other actors have none
+    if store_id is None or order.store_id != store_id:
         raise NotFound("order_not_found", _("Không tìm thấy đơn hàng."))
 
 

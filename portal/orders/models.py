@@ -15,7 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.models import status_enum
 from portal.core.time import utcnow
-from portal.extensions import db
+from portal.extensions import Model
 from portal.holds.models import HoldTicket, SimType
 from portal.org.identity import Gender, IdType
 from portal.org.models import Region, Store
@@ -87,7 +87,7 @@ class PaymentMethod(StrEnum):
                     PaymentMethod.COD: _l("Thanh toán khi nhận hàng")}[self])
 
 
-class Order(db.Model):
+class Order(Model):
     __tablename__ = "customer_order"  # "order" is an SQL keyword
     audit_as = "order"  # audit actions read "order.<status>"
     __table_args__ = (

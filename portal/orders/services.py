@@ -25,6 +25,7 @@ from portal.core.digits import MAX_TEXT, normalize
 from portal.core.errors import Conflict, NotFound
 from portal.core.jobs import enqueue_after_commit
 from portal.core.time import utcnow
+from portal.customers.models import Customer
 from portal.extensions import db
 from portal.holds import services as holds
 from portal.holds.models import HoldStatus, HoldTicket, SimType
@@ -109,7 +110,7 @@ def quote(raw: dict[str, Any], channel: str, at: dt.datetime | None = None) -> d
             "amounts": amounts(sum(n.price for n in rows), data.sim_type, data.receive_method, len(rows))}
 
 
-def _check_open_orders(customer, channel: str, key: str) -> None:
+def _check_open_orders(customer: Customer, channel: str, key: str) -> None:
     """A COD hold never expires by itself: cap the unpaid orders one customer may keep open (a replay passes)."""
     replay = select(HoldTicket.id).where(HoldTicket.channel == channel, HoldTicket.idempotency_key == key)
     if db.session.scalar(replay) is not None:
@@ -123,7 +124,7 @@ def _check_open_orders(customer, channel: str, key: str) -> None:
                                                  "bớt trước khi giữ thêm số.", n=open_orders))
 
 
-def place_order(raw: dict[str, Any], customer, channel: str, idempotency_key: str,
+def place_order(raw: dict[str, Any], customer: Customer, channel: str, idempotency_key: str,
                 at: dt.datetime | None = None) -> tuple[Order, bool]:
     """Hold the number and create its order (HOLD-2..13); returns the order and whether it is a replay."""
     if channel not in WEB_CHANNELS:

@@ -4,10 +4,10 @@ from __future__ import annotations
 from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.extensions import db
+from portal.extensions import Model
 
 
-class Region(db.Model):
+class Region(Model):
     __tablename__ = "region"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
@@ -24,7 +24,7 @@ class Region(db.Model):
         return self.name
 
 
-class Shopcode(db.Model):
+class Shopcode(Model):
     """A regional company's shop code: orders are routed to one (SPEC routing rule)."""
 
     __tablename__ = "shopcode"
@@ -36,7 +36,7 @@ class Shopcode(db.Model):
     region: Mapped[Region] = relationship(back_populates="shopcodes")
 
 
-class Store(db.Model):
+class Store(Model):
     """A store (cửa hàng / điểm giao dịch) where customers may pick up a SIM."""
 
     __tablename__ = "store"

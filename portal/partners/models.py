@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.core.models import status_enum
 from portal.core.time import utcnow
-from portal.extensions import db
+from portal.extensions import Model
 
 
 class PartnerStatus(StrEnum):
@@ -26,7 +26,7 @@ class PartnerStatus(StrEnum):
 PARTNER_TRANSITIONS = {PartnerStatus.ACTIVE: {PartnerStatus.REVOKED}}
 
 
-class Partner(db.Model):
+class Partner(Model):
     """A sales channel and its API key.
 
     Only the SHA-256 of the key is stored: the key is 32 random bytes, so a slow

@@ -13,6 +13,7 @@ import secrets
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from portal.core.actors import Actor
 from portal.core.audit import audit
 from portal.core.errors import Conflict, Invalid
 from portal.core.states import transition
@@ -34,7 +35,7 @@ def _new_key() -> str:
             return key
 
 
-def create_partner(name: str, actor=None) -> tuple[Partner, str]:
+def create_partner(name: str, actor: Actor | None = None) -> tuple[Partner, str]:
     """Register a sales channel; returns it and its API key, which is never shown again."""
     name = " ".join((name or "").split())
     if not 2 <= len(name) <= NAME_MAX:
@@ -53,7 +54,7 @@ def create_partner(name: str, actor=None) -> tuple[Partner, str]:
     return partner, key
 
 
-def revoke_partner(partner: Partner, actor=None, reason: str = "") -> None:
+def revoke_partner(partner: Partner, actor: Actor | None = None, reason: str = "") -> None:
     """Revoke a partner's key at once: its next call is refused (401); its tickets stay as they are."""
     transition(partner, PartnerStatus.REVOKED, actor, PARTNER_TRANSITIONS, reason, revoked_at=utcnow(),
                revoked_by_id=getattr(actor, "id", None), revoked_by_name=getattr(actor, "username", None) or "cli")

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.models import status_enum
 from portal.core.time import utcnow
-from portal.extensions import db
+from portal.extensions import Model
 from portal.orders.models import Order
 
 
@@ -42,7 +42,7 @@ PAYMENT_TRANSITIONS = {
 }
 
 
-class Payment(db.Model):
+class Payment(Model):
     __tablename__ = "payment"
     audit_as = "payment"  # audit actions read "payment.<status>"
 
@@ -140,7 +140,7 @@ NO_ANSWER = _l("Ngân hàng không trả lời (đã hỏi lại nhiều lần);
 STUCK_AFTER = timedelta(minutes=30)  # a refund "sending" for longer is flagged on the page (checklist 26)
 
 
-class Refund(db.Model):
+class Refund(Model):
     """Money to give back for one paid attempt, and what the bank said when asked to."""
 
     __tablename__ = "refund"

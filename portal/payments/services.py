@@ -25,6 +25,7 @@ from portal.core.audit import audit, audit_now
 from portal.core.errors import Conflict, NotFound, PortalError
 from portal.core.states import transition
 from portal.core.time import utcnow
+from portal.customers.models import Customer
 from portal.extensions import db
 from portal.gateways import vnpay
 from portal.holds.models import HoldStatus
@@ -82,7 +83,7 @@ def last_payment(order: Order) -> Payment | None:
                              .order_by(Payment.created_at.desc(), Payment.id.desc()).limit(1))
 
 
-def start_payment(order: Order, customer, ip: str) -> str:
+def start_payment(order: Order, customer: Customer, ip: str) -> str:
     """Open a payment attempt for the customer's order and return the bank's pay URL (HOLD-12)."""
     if order.customer_id is None or order.customer_id != getattr(customer, "id", None):
         raise NotFound("order_not_found", _("Không tìm thấy đơn hàng."))

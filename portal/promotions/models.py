@@ -9,13 +9,13 @@ from sqlalchemy import JSON, Boolean, Date, DateTime, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.core.time import utcnow
-from portal.extensions import db
+from portal.extensions import Model
 
 # Sales channels an offer may be limited to; a ticket's channel "partner:<id>" counts as "partner".
 CHANNELS = {"web": _l("Website Chọn số"), "app": _l("Ứng dụng Chọn số"), "partner": _l("Kênh đối tác (API)")}
 
 
-class Offer(db.Model):
+class Offer(Model):
     """An offer of a tariff package, with the conditions an order must meet to get it."""
 
     __tablename__ = "offer"

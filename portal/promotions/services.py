@@ -8,6 +8,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from portal.core.actors import Actor
 from portal.core.audit import audit
 from portal.core.errors import Conflict, Invalid
 from portal.core.time import VIETNAM, utcnow
@@ -69,7 +70,7 @@ def _check(values: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def create_offer(code: str, values: dict[str, Any], actor) -> Offer:
+def create_offer(code: str, values: dict[str, Any], actor: Actor) -> Offer:
     """An admin adds an offer."""
     code = code.strip().upper()
     if db.session.scalar(select(Offer.id).where(Offer.code == code)) is not None:
@@ -81,7 +82,7 @@ def create_offer(code: str, values: dict[str, Any], actor) -> Offer:
     return offer
 
 
-def update_offer(offer: Offer, values: dict[str, Any], actor) -> None:
+def update_offer(offer: Offer, values: dict[str, Any], actor: Actor) -> None:
     """An admin changes an offer; orders keep the summary they were given."""
     new = _check({k: values[k] for k in FIELDS})
     changed = {k: v for k, v in new.items() if getattr(offer, k) != v}
@@ -91,7 +92,7 @@ def update_offer(offer: Offer, values: dict[str, Any], actor) -> None:
     audit("offer.update", offer, actor=actor, detail={"code": offer.code, **_jsonable(changed)})
 
 
-def set_offer_active(offer: Offer, active: bool, actor) -> None:
+def set_offer_active(offer: Offer, active: bool, actor: Actor) -> None:
     """Deactivate (or reactivate) an offer: it stops (or starts again) being attached to new orders."""
     offer.active = active
     db.session.flush()
@@ -117,7 +118,7 @@ def ensure_demo_offer(today: dt.date | None = None) -> bool:
         return False
     today = today or vietnam_date(utcnow())
     tn4g = OFFERS[0]
-    db.session.add(Offer(**{**tn4g, "code": DEMO_OFFER_CODE, "name": tn4g["name"] + " (demo)",
+    db.session.add(Offer(**{**tn4g, "code": DEMO_OFFER_CODE, "name": f"{tn4g['name']} (demo)",
                             "channels": ["web", "app"], "starts_on": today,
                             "ends_on": today + dt.timedelta(days=DEMO_OFFER_DAYS)}, active=True))
     db.session.flush()

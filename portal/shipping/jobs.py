@@ -25,6 +25,8 @@ def _job_id() -> str:
 
 
 def parcel_for(order: Order) -> Parcel:
+    if order.pickup_at is None:  # confirm_for_pickup sets it before it queues the carrier order
+        raise ValueError(f"order {order.order_no} has no pickup time")
     return Parcel(
         client_order_code=order.order_no,
         to_name=order.recipient_name or order.full_name,
@@ -34,7 +36,7 @@ def parcel_for(order: Order) -> Parcel:
         to_district_name=order.delivery_district or order.district,
         to_province_name=order.delivery_province or order.province,
         cod_amount=order.cash_expected,
-        pick_at=order.pickup_at,  # type: ignore[arg-type]
+        pick_at=order.pickup_at,
         pickup_address=order.pickup_address,
         note=f"SIM trắng – {order.order_no}",
         items=[{"name": "SIM trắng", "code": order.order_no, "quantity": 1, "weight": 50}],

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.core.models import status_enum
 from portal.core.time import utcnow
-from portal.extensions import db
+from portal.extensions import Model
 
 
 class EventOutcome(StrEnum):
@@ -21,7 +21,7 @@ class EventOutcome(StrEnum):
     UNKNOWN_ORDER = "unknown_order"
 
 
-class CarrierEvent(db.Model):
+class CarrierEvent(Model):
     __tablename__ = "carrier_event"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -40,7 +40,7 @@ class CarrierEvent(db.Model):
     payload: Mapped[dict] = mapped_column(JSON, default=dict)
 
 
-class OrderTabCount(db.Model):
+class OrderTabCount(Model):
     """How many orders each (region, status, receiving method) holds: the board's unfiltered counts in O(1).
 
     Kept by database triggers on ``customer_order`` (migration 0009_shipping), so every writer — the

@@ -179,7 +179,7 @@ def _needs_person(order: Order, event: CarrierEvent, actor: CarrierActor) -> Eve
     return EventOutcome.NEEDS_PERSON
 
 
-def resolve_cash_flag(order: Order, actor, note: str) -> None:
+def resolve_cash_flag(order: Order, actor: Actor, note: str) -> None:
     """A supervisor has looked into a cash mismatch and closes the flag (with a note)."""
     note = " ".join((note or "").split())[:300]
     if not note:
