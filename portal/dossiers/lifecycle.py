@@ -181,10 +181,9 @@ def open_from_hold_code(ticket: HoldTicket, customer: Actor, details: DossierDet
         return existing
     check_id_limit(details.id_number, len(ticket.lines))
     region = region_of_province(details.province) or ticket.region_id
-    # A province not in the list and a number without a home region leave no region, and the dossier's region_id
-    # is NOT NULL: that insert fails. For the dossiers domain to decide (refuse, or route to head office).
-    return _new(ticket, None, customer, details, region,  # type: ignore[arg-type]  # None: see above
-                _("Mã giữ số và số điện thoại đã được kiểm tra (E-3.3)"))
+    if region is None:  # validated details name a listed province: only a province list gone wrong gets here
+        raise Invalid("bad_province", _("Vui lòng chọn tỉnh/thành phố trong danh sách."))
+    return _new(ticket, None, customer, details, region, _("Mã giữ số và số điện thoại đã được kiểm tra (E-3.3)"))
 
 
 # --- details and photos (ACT-4, ACT-5, ESIM-3, ESIM-4) -----------------------------------------------------------

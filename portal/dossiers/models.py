@@ -18,7 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.models import status_enum
 from portal.core.time import utcnow
-from portal.extensions import db
+from portal.extensions import Model
 from portal.holds.models import HoldTicket, SimType
 from portal.orders.models import Gender, IdType, Order
 from portal.org.models import Region
@@ -140,7 +140,7 @@ STEP_LABELS = {
 }
 
 
-class Dossier(db.Model):
+class Dossier(Model):
     """Hồ sơ thuê bao: one per hold ticket, opened when the customer chooses "Kích hoạt" on it."""
 
     __tablename__ = "dossier"
@@ -242,7 +242,7 @@ class Dossier(db.Model):
                 "customer_id": self.customer_id}
 
 
-class DossierMedia(db.Model):
+class DossierMedia(Model):
     """An ID photo or portrait: the encrypted object's name in ``portal.media.storage``, never the file's own name.
 
     A retake replaces the photo (``replaced_at``; its object is deleted after the commit); the retention job
@@ -275,7 +275,7 @@ class DossierMedia(db.Model):
         return self.replaced_at is None and self.deleted_at is None
 
 
-class EkycRun(db.Model):
+class EkycRun(Model):
     """One "Xác thực thông tin" (ACT-6/7, ESIM-5/6): which photos were checked, by which provider, the verdict."""
 
     __tablename__ = "dossier_ekyc_run"
@@ -305,7 +305,7 @@ CHECK_LABELS = {
 }
 
 
-class EkycCheck(db.Model):
+class EkycCheck(Model):
     """One check of a run: its name, verdict, score against its threshold, stable code and Vietnamese reason."""
 
     __tablename__ = "dossier_ekyc_check"
@@ -325,7 +325,7 @@ class EkycCheck(db.Model):
         return str(CHECK_LABELS.get(self.name, self.name))
 
 
-class DossierStep(db.Model):
+class DossierStep(Model):
     """The dossier's timeline: every step with its SPEC step id, actor and time (shown to the customer and staff)."""
 
     __tablename__ = "dossier_step"
