@@ -55,6 +55,14 @@ def presence(agent_id: int, status: str) -> None:
     emit_after_commit("presence", {"status": status}, namespace=DESK, to=f"staff:{agent_id}")
 
 
+def figures(agent_id: int) -> None:
+    """The agent's figures for the day, as they stand in this transaction, once it commits."""
+    from portal.calls.queries import figures as day_figures
+
+    db.session.flush()
+    emit_after_commit("figures", day_figures(agent_id), namespace=DESK, to=f"staff:{agent_id}")
+
+
 def to_customer(call: Call, event: str, data: dict[str, Any]) -> None:
     emit_after_commit(event, data, namespace=CALL, to=call.room)
 
@@ -85,8 +93,12 @@ def _queue_messages(session: Session) -> None:
 
     session.flush()
     for region_id in sorted(regions):
-        for data in queue_positions(session.connection(), region_id):
+        positions = queue_positions(session.connection(), region_id)
+        for data in positions:
             after_commit(socketio.emit, "queue", data, namespace=CALL, to=f"call:{data['call_id']}")
+        # The desks of the region: how many wait (the nav badge and the desk's list follow it).
+        after_commit(socketio.emit, "waiting", {"region_id": region_id, "count": len(positions)}, namespace=DESK,
+                     to=f"region:{region_id}")
 
 
 @event.listens_for(Session, "after_rollback")
