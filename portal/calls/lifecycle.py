@@ -66,12 +66,13 @@ def request_call(dossier: Dossier, customer: Actor, channel: str = "web") -> Cal
     if not dossier.may_call:
         raise Conflict("not_ready_for_call", _("Hồ sơ chưa sẵn sàng để gọi video: vui lòng hoàn tất xác thực "
                                                "thông tin (eKYC) trước."))
-    if not hours.is_open(dossier.region_id):
+    region_id = routing.region_for(dossier)
+    if not hours.is_open(region_id):
         raise OutsideHours("outside_hours", _("Ngoài giờ làm việc của tổng đài video. Giờ làm việc: %(h)s.",
-                                              h=hours.hours_text(dossier.region_id)))
+                                              h=hours.hours_text(region_id)))
     now = utcnow()
-    call = Call(dossier_id=dossier.id, customer_id=dossier.customer_id, region_id=dossier.region_id,
-                home_region_id=dossier.region_id, status=CallStatus.QUEUED, channel=channel[:10], requested_at=now,
+    call = Call(dossier_id=dossier.id, customer_id=dossier.customer_id, region_id=region_id,
+                home_region_id=region_id, status=CallStatus.QUEUED, channel=channel[:10], requested_at=now,
                 updated_at=now)
     try:
         with db.session.begin_nested():

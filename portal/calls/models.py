@@ -268,6 +268,22 @@ class RegionCallSettings(db.Model):
     recording: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class RoutingRule(db.Model):
+    """Admins' rule: dossiers of this province and/or sales channel are served by this region's desk (the first
+    matching rule by priority; none: the dossier's own region, from the customer's address)."""
+
+    __tablename__ = "call_routing_rule"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    province: Mapped[str] = mapped_column(String(80), default="")  # "" = any province
+    channel: Mapped[str] = mapped_column(String(40), default="")  # the ticket's channel: web, app, partner:<id>; ""
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"))
+    priority: Mapped[int] = mapped_column(Integer, default=100)  # lower first
+
+    def matches(self, province: str, channel: str) -> bool:
+        return (not self.province or self.province == province) and (not self.channel or self.channel == channel)
+
+
 class BusinessHours(db.Model):
     """When a region's desk answers, per weekday (0 = Monday), Vietnam time. No rows for a region: always open."""
 
