@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +27,7 @@ from portal.core.sqlite import writing
 from portal.extensions import db, socketio
 
 log = logging.getLogger(__name__)
+DESK_GONE = "portal:calls:desk_gone"  # staff id → when their last desk socket closed (unix time)
 KINDS = frozenset({"offer", "answer", "candidate", "bye"})
 MAX_MESSAGE = 64 * 1024
 MAX_SDP = 32 * 1024
@@ -93,7 +95,17 @@ class DeskNamespace(StaffNamespace):
 
     def on_connect(self, auth: Any = None) -> None:
         super().on_connect(auth)
+        portal_redis.connection().hdel(DESK_GONE, str(current_user.id))
         self._resync()
+
+    def on_disconnect(self, reason: Any = None) -> None:
+        super().on_disconnect(reason)
+        if not current_user.is_authenticated:
+            return
+        connection = portal_redis.connection()
+        open_desks = [ns for ns in connection.hvals(f"portal:sockets:staff:{current_user.id}") if ns == b"/desk"]
+        if not open_desks:  # the last desk tab closed: offline after a grace period (jobs.sweep_calls)
+            connection.hset(DESK_GONE, str(current_user.id), str(int(time.time())))
 
     def _resync(self) -> None:
         agent_id = current_user.id

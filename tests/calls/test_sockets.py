@@ -259,3 +259,22 @@ def test_waiting_customers_hear_their_place_move_and_desks_the_count(app, client
     assert moved[-1] == {"call_id": second.id, "status": "queued", "position": 1, "eta_seconds": moved[-1][
         "eta_seconds"]}
     assert received(desk, DESK, "waiting")[-1] == {"region_id": 1, "count": 1}
+
+
+def test_an_agent_who_closed_every_desk_tab_goes_offline_after_the_grace(app, db, available_agent, login):
+    from portal.calls.sockets import DESK_GONE
+    from portal.core import redis as portal_redis
+
+    agent, desk = _agent_on_desk(app, db, available_agent, login)
+    fresh(desk.disconnect, namespace=DESK)
+    connection = portal_redis.connection()
+    assert connection.hget(DESK_GONE, str(agent.id)) is not None
+    assert jobs.sweep_calls()["offline"] == 0  # within the grace: a reconnect keeps the presence
+    connection.hset(DESK_GONE, str(agent.id), "0")
+    assert jobs.sweep_calls()["offline"] == 1
+    db.session.expire_all()
+    assert not queries.presence_of(agent.id).is_available
+    agent_client = app.test_client()
+    login(staff=agent, on=agent_client)
+    desk_socket(app, agent_client)
+    assert connection.hget(DESK_GONE, str(agent.id)) is None
