@@ -2,7 +2,7 @@
 
 Revision ID: 0016_calls
 Revises: 0015_dossiers
-Create Date: 2026-12-02 15:05:37.961220
+Create Date: 2026-12-02 15:11:39.166824
 
 """
 from alembic import op
@@ -153,6 +153,7 @@ def upgrade():
     sa.Column('storage_name', sa.String(length=80), nullable=False),
     sa.Column('size', sa.Integer(), nullable=False),
     sa.Column('received_at', sa.DateTime(), nullable=False),
+    sa.Column('deleted_at', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['call_id'], ['call.id'], name=op.f('fk_call_recording_chunk_call_id_call')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_call_recording_chunk')),
     sa.UniqueConstraint('storage_name', name=op.f('uq_call_recording_chunk_storage_name'))
@@ -169,6 +170,7 @@ def upgrade():
     sa.Column('storage_name', sa.String(length=80), nullable=False),
     sa.Column('width', sa.Integer(), nullable=False),
     sa.Column('height', sa.Integer(), nullable=False),
+    sa.Column('deleted_at', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['agent_id'], ['staff.id'], name=op.f('fk_call_snapshot_agent_id_staff')),
     sa.ForeignKeyConstraint(['call_id'], ['call.id'], name=op.f('fk_call_snapshot_call_id_call')),
     sa.ForeignKeyConstraint(['dossier_id'], ['dossier.id'], name=op.f('fk_call_snapshot_dossier_id_dossier')),

@@ -221,8 +221,30 @@ def snapshot_image(call_id: int, snapshot_id: int):
     """A snapshot, decrypted for this response only: never cached, audited."""
     call = _viewable_call(call_id)
     shot = db.session.get(CallSnapshot, snapshot_id)
-    if shot is None or shot.call_id != call.id:
+    if shot is None or shot.call_id != call.id or shot.deleted_at is not None:
         abort(404)
     data = _stored(shot.storage_name)
     dossiers.audit_view(call.dossier, "snapshot_view", call_id=call.id, snapshot_id=shot.id)
     return _private_image(data)
+
+
+@bp.get("/calls/<int:call_id>/recording.webm")
+@allow(*PHOTO_READERS)
+def recording_video(call_id: int):
+    """The call's recording (its chunks in order), decrypted while it is sent: never cached, audited."""
+    call = _viewable_call(call_id)
+    chunks = media.recording_of(call)
+    if not chunks:
+        abort(404)
+    names = [c.storage_name for c in chunks]
+    dossiers.audit_view(call.dossier, "recording_view", call_id=call.id, chunks=len(names))
+    store = storage()
+
+    def stream():
+        for name in names:
+            yield store.get(name)
+
+    response = Response(stream(), mimetype="video/webm")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -36,6 +36,15 @@ def expire_offer(offer_id: int) -> bool:
     return True
 
 
+@periodic(interval=3600)
+@job
+def purge_call_media() -> int:
+    """Snapshots and recordings follow the retention of the dossier's ID photos (portal.dossiers.jobs)."""
+    from portal.calls.media import purge_of_dossiers
+
+    return purge_of_dossiers()
+
+
 @periodic(interval=5, queue_name="default")
 @job
 def sweep_calls() -> dict[str, int]:

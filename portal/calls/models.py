@@ -241,6 +241,7 @@ class CallSnapshot(db.Model):
     storage_name: Mapped[str] = mapped_column(String(80), unique=True)
     width: Mapped[int] = mapped_column(Integer, default=0)
     height: Mapped[int] = mapped_column(Integer, default=0)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime)  # purged with the dossier's photos (retention)
 
 
 class CallRecordingChunk(db.Model):
@@ -255,6 +256,7 @@ class CallRecordingChunk(db.Model):
     storage_name: Mapped[str] = mapped_column(String(80), unique=True)
     size: Mapped[int] = mapped_column(Integer)
     received_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime)  # purged with the dossier's photos (retention)
 
 
 class RegionCallSettings(db.Model):

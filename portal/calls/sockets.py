@@ -198,8 +198,8 @@ class CallNamespace(Namespace):
             emit("accepted", {"call_id": call.id, "agent_name": (agent.full_name or agent.username).split()[-1]})
 
     def on_disconnect(self, reason: Any = None) -> None:
+        customer = self._customer_or_none_quietly()  # before forgetting the app's token
         self._tokens.pop(request.sid, None)
-        customer = self._customer_or_none_quietly()
         if customer is None:
             return
         key = notify.customer_sockets_key(customer.id)

@@ -103,6 +103,21 @@ def test_recording_chunk_content_is_checked(client, db, lan, ready_dossier, avai
     chunks = db.session.scalars(select(CallRecordingChunk).order_by(CallRecordingChunk.seq)).all()
     assert [(c.seq, c.size) for c in chunks] == [(0, len(WEBM)), (1, 100)]
     assert storage().get(chunks[0].storage_name) == WEBM
+    video = client.get(f"/desk/calls/{call.id}/recording.webm")
+    assert video.status_code == 200 and video.data == WEBM + b"\x43\xb6" * 50
+    assert video.headers["Cache-Control"] == "no-store" and video.mimetype == "video/webm"
+    assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "dossier.recording_view")) is not None
+
+    # Retention: once the dossiers' job deleted the ID photos, the call's media go too.
+    from portal.calls import jobs
+    from portal.core.time import utcnow
+
+    call.dossier.media_purged_at = utcnow()
+    db.session.commit()
+    assert jobs.purge_call_media() == 2
+    assert all(c.deleted_at is not None for c in chunks) and not storage().exists(chunks[0].storage_name)
+    assert client.get(f"/desk/calls/{call.id}/recording.webm").status_code == 404
+    assert jobs.purge_call_media() == 0
 
 
 def test_another_agents_upload_to_a_call_is_not_found(app, client, db, lan, ready_dossier, available_agent, login,

@@ -236,6 +236,11 @@ def test_the_app_connects_with_its_token_and_hangs_up(app, client, db, lan, read
     assert fresh(sock.emit, "hangup", {}, namespace=CALL, callback=True) == {"ok": True}
     db.session.refresh(call)
     assert call.status == CallStatus.CANCELLED
+    fresh(sock.disconnect, namespace=CALL)
+    from portal.calls.notify import customer_sockets_key
+    from portal.core import redis as portal_redis
+
+    assert portal_redis.connection().hlen(customer_sockets_key(lan.id)) == 0  # the app's socket is forgotten too
 
 
 def test_waiting_customers_hear_their_place_move_and_desks_the_count(app, client, db, lan, ready_dossier, login,
