@@ -87,7 +87,8 @@ def index():
         "calls/desk.html", presence=presence.status if presence else PresenceStatus.OFFLINE,
         statuses=list(PresenceStatus), offer=queries.pending_offer(agent_id), call=live, wrap_call=wrap,
         figures=queries.figures(agent_id), reasons=FAIL_REASONS, outcomes=WRAP_UP_OUTCOMES,
-        waiting=queries.region_waiting(current_user.region_id), is_agent=current_user.role in ACTORS,
+        waiting=queries.region_waiting(current_user.region_id), callbacks=queries.callbacks(current_user.region_id),
+        is_agent=current_user.role in ACTORS,
         ice_servers=ice_servers(f"staff-{agent_id}"), **panel_context(live or wrap))
 
 

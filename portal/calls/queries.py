@@ -143,3 +143,13 @@ def queued_for(region_id: int) -> list[Call]:
 def stale_offers(now: datetime) -> list[CallOffer]:
     return list(db.session.scalars(select(CallOffer).where(CallOffer.outcome == OfferOutcome.PENDING,
                                                            CallOffer.expires_at <= now).limit(200)))
+
+
+def callbacks(region_id: int) -> list[Any]:
+    """The region's booked callbacks from half an hour ago on, soonest first (the desk lists them)."""
+    from portal.calls.models import CallbackBooking
+
+    return list(db.session.scalars(select(CallbackBooking).where(
+        CallbackBooking.region_id == region_id, CallbackBooking.cancelled_at.is_(None),
+        CallbackBooking.slot_start >= utcnow() - timedelta(minutes=30)).order_by(CallbackBooking.slot_start)
+        .limit(30)))

@@ -49,7 +49,7 @@ def test_callback_slots_are_open_half_hours_of_the_next_days(db):
 
 
 def test_outside_hours_the_customer_is_told_the_hours_and_books_a_callback(client, db, lan, ready_dossier,
-                                                                         login_customer):
+                                                                         login_customer, login):
     _week(db, 1, opens=time(0, 0), closes=time(0, 1))  # open one minute a day: closed now, almost surely
     login_customer(lan)
     dossier = ready_dossier()
@@ -70,6 +70,10 @@ def test_outside_hours_the_customer_is_told_the_hours_and_books_a_callback(clien
     row = db.session.scalar(select(CallbackBooking))
     assert row.slot_start == slot.start and row.region_id == 1 and row.dossier_id == dossier.id
     assert "Bạn đã đặt lịch gọi lại" in client.get(url + "/goi-video").get_data(as_text=True)
+    agent_client = client.application.test_client()
+    login(Role.AGENT, region=1, on=agent_client)
+    desk = agent_client.get("/desk").get_data(as_text=True)
+    assert "Lịch hẹn gọi lại" in desk and dossier.ticket.hold_code in desk
 
 
 def test_nobody_free_in_the_region_overflows_to_the_backup_after_the_delay(db, lan, ready_dossier,

@@ -207,3 +207,63 @@ def test_the_ring_timeout_is_scheduled_in_rq(db, lan, ready_dossier, available_a
 
     job = Job.fetch(scheduled[0], connection=portal_redis.connection())
     assert job.func_name == "portal.calls.jobs.expire_offer"
+
+
+def test_the_sweep_is_a_periodic_job_every_few_seconds():
+    from portal.core.jobs import PERIODIC
+
+    spec = next(s for s in PERIODIC if s["func"] is jobs.sweep_calls)
+    assert spec["interval"] <= 10
+
+
+@pytest.mark.usefixtures("committed_db")
+def test_accept_against_the_ring_timeout_at_the_same_moment_one_outcome(app, db, lan, ready_dossier,
+                                                                        available_agent):
+    """The agent clicks as the timeout fires: either the call is theirs (the timeout does nothing) or it was missed
+    (the accept is refused) — never both, never neither."""
+    agent = available_agent()
+    call = _call(db, ready_dossier(), lan)
+    offer_id, agent_id = queries.pending_offer(agent.id).id, agent.id
+    with writing_now(db):
+        db.session.execute(update(CallOffer).where(CallOffer.id == offer_id).values(expires_at=utcnow()))
+        db.session.commit()
+    barrier = threading.Barrier(2)
+    results: dict[str, object] = {}
+
+    def run(name: str) -> None:
+        from portal.auth.models import Staff
+        from portal.core.sqlite import writing
+        from portal.extensions import db as _db
+
+        with app.app_context():
+            staff = _db.session.get(Staff, agent_id)
+            _db.session.commit()
+            barrier.wait()
+            try:
+                if name == "accept":
+                    with writing():
+                        lifecycle.accept_offer(offer_id, staff)
+                        _db.session.commit()
+                    results[name] = "ok"
+                else:
+                    results[name] = jobs.expire_offer(offer_id)
+            except Conflict as exc:
+                _db.session.rollback()
+                results[name] = exc.code
+            finally:
+                _db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(name,)) for name in ("accept", "timeout")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert results in ({"accept": "ok", "timeout": False}, {"accept": "offer_expired", "timeout": True},
+                       {"accept": "call_taken", "timeout": True}), results
+    db.session.commit()
+    call = db.session.get(Call, call.id)
+    offer = db.session.get(CallOffer, offer_id)
+    if results["accept"] == "ok":
+        assert call.status == CallStatus.CONNECTED and offer.outcome == OfferOutcome.ACCEPTED
+    else:
+        assert call.agent_id is None and offer.outcome == OfferOutcome.MISSED
