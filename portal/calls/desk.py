@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from portal.calls import lifecycle, media, queries
+from portal.calls import lifecycle, media, queries, units
 from portal.calls.models import FAIL_REASONS, WRAP_UP_OUTCOMES, Call, CallSnapshot, PresenceStatus
 from portal.calls.turn import ice_servers
 from portal.core.access import allow, get_in_region_or_404
@@ -46,7 +46,7 @@ QUESTIONS = (
 
 def _ok_or_error(fn, *args: Any) -> tuple[Any, Any]:
     """Run a move and commit; a refusal rolls back and is answered as JSON (scripts) or a flash (forms)."""
-    result, exc = lifecycle.attempt(fn, *args)
+    result, exc = units.attempt(fn, *args)
     if exc is None:
         return result, None
     if wants_json():

@@ -37,6 +37,10 @@ def customer_live_call(customer_id: int) -> Call | None:
                              .order_by(Call.id.desc()).limit(1))
 
 
+def call_offers(call: Call) -> list[CallOffer]:
+    return list(db.session.scalars(select(CallOffer).where(CallOffer.call_id == call.id).order_by(CallOffer.id)))
+
+
 def pending_offer(agent_id: int) -> CallOffer | None:
     return db.session.scalar(select(CallOffer).where(CallOffer.agent_id == agent_id,
                                                      CallOffer.outcome == OfferOutcome.PENDING))

@@ -18,7 +18,7 @@ from flask import request
 from flask_login import current_user
 from flask_socketio import Namespace, disconnect, emit, join_room
 
-from portal.calls import lifecycle, notify, queries
+from portal.calls import lifecycle, notify, queries, units
 from portal.calls.models import Call, PresenceStatus
 from portal.core import redis as portal_redis
 from portal.core.realtime import StaffNamespace, same_origin
@@ -79,8 +79,8 @@ def _act(fn: Callable[..., Any], *args: Any) -> tuple[Any, dict[str, Any] | None
     """Run a move in one transaction (SQLite's write lock up front); a refusal rolls back and is the ack."""
     db.session.commit()  # end the read transaction the event began (the user's row): on SQLite it cannot upgrade
     with writing():
-        result, refusal = lifecycle.attempt(fn, *args)
-    return result, lifecycle.refuse(refusal) if refusal else None
+        result, refusal = units.attempt(fn, *args)
+    return result, units.refuse(refusal) if refusal else None
 
 
 def _int(data: Any, key: str) -> int | None:

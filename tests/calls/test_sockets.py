@@ -160,7 +160,7 @@ def test_accepting_a_taken_or_foreign_offer_over_the_socket(app, client, db, lan
                                                             login, login_customer):
     _agent, desk, _customer, call = _connected(app, client, db, lan, ready_dossier, available_agent, login,
                                                login_customer)
-    offer_id = lifecycle.call_offers(call)[0].id
+    offer_id = queries.call_offers(call)[0].id
     assert fresh(desk.emit, "accept", {"offer_id": offer_id}, namespace=DESK, callback=True)["code"] == "call_taken"
     _late, late_desk = _agent_on_desk(app, db, available_agent, login)
     assert fresh(late_desk.emit, "accept", {"offer_id": offer_id}, namespace=DESK,
