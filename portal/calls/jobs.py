@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from datetime import timedelta
+from typing import cast
 
 from flask import current_app
 from sqlalchemy import select
@@ -82,10 +83,11 @@ def _desks_gone() -> int:
     connection = portal_redis.connection()
     cutoff = time.time() - current_app.config["CALL_DESK_GRACE_SECONDS"]
     gone = 0
-    for staff_id, since in connection.hgetall(DESK_GONE).items():
+    gone_since = cast(dict[bytes, bytes], connection.hgetall(DESK_GONE))  # redis-py: sync and async in one type
+    for staff_id, since in gone_since.items():
         if float(since) > cutoff:
             continue
-        connection.hdel(DESK_GONE, staff_id)
+        connection.hdel(DESK_GONE, staff_id.decode())
         presence = db.session.get(AgentPresence, int(staff_id))
         staff = db.session.get(Staff, int(staff_id))
         if presence is not None and staff is not None and presence.status != PresenceStatus.OFFLINE:

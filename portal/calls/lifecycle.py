@@ -36,7 +36,7 @@ from portal.core.audit import audit
 from portal.core.errors import Conflict, Invalid, NotFound
 from portal.core.states import record_change, transition
 from portal.core.time import utcnow
-from portal.core.tx import after_commit
+from portal.core.tx import after_commit, rowcount
 from portal.dossiers import lifecycle as dossiers
 from portal.dossiers.models import Dossier
 from portal.extensions import db
@@ -195,7 +195,7 @@ def miss_offer(offer: CallOffer, reason: str = "timeout") -> None:
                                                         CallOffer.outcome == OfferOutcome.PENDING)
                                 .values(outcome=OfferOutcome.MISSED, decided_at=utcnow())
                                 .execution_options(synchronize_session=False))
-    if result.rowcount != 1:
+    if rowcount(result) != 1:
         raise Conflict("stale_state", _("Cuộc gọi vừa được người khác xử lý."))
     db.session.refresh(offer)
     notify.ring_cancelled(offer, reason)
@@ -224,7 +224,7 @@ def accept_offer(offer_id: int, agent: Actor) -> Call:
                                                         CallOffer.outcome == OfferOutcome.PENDING)
                                 .values(outcome=OfferOutcome.ACCEPTED, decided_at=now)
                                 .execution_options(synchronize_session=False))
-    if result.rowcount != 1:  # the timeout won: the caller rolls back
+    if rowcount(result) != 1:  # the timeout won: the caller rolls back
         raise Conflict("offer_expired", _("Cuộc gọi đã hết thời gian đổ chuông."))
     freed = _withdraw_offers(call, "taken", keep=offer.id)
     _announce_connected(call)
@@ -355,7 +355,8 @@ def _end(call: Call, agent: Actor, outcome: str, reason_code: str, note: str, to
     _wrap_up_pending(call)
     notify.to_customer(call, "ended", {"call_id": call.id, "passed": passed, "reason": told})
     notify.call_state(call)
-    notify.figures(agent.id)
+    if call.agent_id is not None:
+        notify.figures(call.agent_id)
 
 
 def wrap_up(call: Call, agent: Any, outcome: str, note: str = "") -> None:
