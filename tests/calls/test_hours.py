@@ -12,7 +12,7 @@ from portal.calls.models import BusinessHours, Call, CallbackBooking, CallStatus
 from portal.core.errors import Conflict
 from portal.core.models import AuditEntry
 from portal.core.roles import Role
-from portal.core.time import vietnam_to_utc
+from portal.core.time import vietnam_to_utc, vietnam_today
 from tests.conftest import page_csrf, writing_now
 
 
@@ -50,14 +50,16 @@ def test_callback_slots_are_open_half_hours_of_the_next_days(db):
 
 def test_outside_hours_the_customer_is_told_the_hours_and_books_a_callback(client, db, lan, ready_dossier,
                                                                          login_customer, login):
-    _week(db, 1, opens=time(0, 0), closes=time(0, 1))  # open one minute a day: closed now, almost surely
+    _week(db, 1)
+    db.session.add(Holiday(region_id=1, day=vietnam_today(), label="Nghỉ"))  # closed today, whatever the hour
+    db.session.commit()
     login_customer(lan)
     dossier = ready_dossier()
     url = f"/chonso/hoa-mang/{dossier.ticket.hold_code}"
     with writing_now(db), pytest.raises(Conflict) as closed:
         lifecycle.request_call(dossier, lan)
     db.session.rollback()
-    assert closed.value.code == "outside_hours" and "Thứ Hai 00:00–00:01" in closed.value.message
+    assert closed.value.code == "outside_hours" and "Thứ Hai 08:00–17:00" in closed.value.message
     page = client.get(url + "/goi-video").get_data(as_text=True)
     assert "Ngoài giờ làm việc" in page and "Đặt lịch gọi lại" in page
     token = page_csrf(client, url + "/goi-video")
