@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import current_app
 from flask_login import current_user
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 
 from portal.calls.models import (
     IN_CALL,
@@ -131,7 +131,9 @@ def queued_for(region_id: int) -> list[Call]:
     """Queued calls this region's agent may take: its own, and those of regions overflowing here once due."""
     from portal.calls.models import RegionCallSettings
 
-    own = select(Call).where(Call.region_id == region_id, Call.status == CallStatus.QUEUED)
+    own = select(Call).where(or_(Call.region_id == region_id, and_(Call.home_region_id == region_id,
+                                                                    Call.overflowed_at.is_not(None))),
+                             Call.status == CallStatus.QUEUED)
     now = utcnow()
     backups = db.session.scalars(select(RegionCallSettings).where(
         RegionCallSettings.backup_region_id == region_id)).all()

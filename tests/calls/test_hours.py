@@ -174,3 +174,19 @@ def test_admins_routing_rules_send_a_province_or_a_channel_to_another_region(cli
     assert call.region_id == 3 and call.home_region_id == 3
     assert queries.pending_offer(da_nang_desk.id).call_id == call.id and queries.pending_offer(hanoi_desk.id) is None
     assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "call.routing_rule_added")) is not None
+
+
+def test_an_overflowed_call_is_still_taken_by_its_home_region_when_someone_frees_up(db, lan, ready_dossier,
+                                                                                    make_staff):
+    db.session.add(RegionCallSettings(region_id=1, backup_region_id=2, overflow_after_seconds=0))
+    db.session.commit()
+    with writing_now(db):
+        call = lifecycle.request_call(ready_dossier(), lan)
+        db.session.commit()
+    assert call.region_id == 2 and call.status == CallStatus.QUEUED  # overflowed, nobody there either
+    home_agent = make_staff(Role.AGENT, 1)
+    with writing_now(db):
+        lifecycle.set_presence(home_agent, lifecycle.PresenceStatus.AVAILABLE, devices_ok=True)
+        db.session.commit()
+    db.session.refresh(call)
+    assert call.status == CallStatus.RINGING and queries.pending_offer(home_agent.id).call_id == call.id
