@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
+from portal.auth.models import Staff
 from portal.calls import hours, notify, queries, routing
 from portal.calls.models import (
     CALL_TRANSITIONS,
@@ -249,7 +250,7 @@ def decline_offer(offer_id: int, agent: Actor) -> None:
 
 # --- agents ---------------------------------------------------------------------------------------------------
 
-def presence_row(agent: Any) -> AgentPresence:
+def presence_row(agent: Staff) -> AgentPresence:
     row = db.session.get(AgentPresence, agent.id)
     if row is None:
         row = AgentPresence(staff_id=agent.id, region_id=agent.region_id, status=PresenceStatus.OFFLINE,
@@ -259,7 +260,7 @@ def presence_row(agent: Any) -> AgentPresence:
     return row
 
 
-def set_presence(agent: Any, status: PresenceStatus, devices_ok: bool = False) -> AgentPresence:
+def set_presence(agent: Staff, status: PresenceStatus, devices_ok: bool = False) -> AgentPresence:
     """Sẵn sàng / Tạm nghỉ / Ngoại tuyến; going available needs the camera and microphone checked."""
     row = presence_row(agent)
     now = utcnow()
@@ -359,7 +360,7 @@ def _end(call: Call, agent: Actor, outcome: str, reason_code: str, note: str, to
         notify.figures(call.agent_id)
 
 
-def wrap_up(call: Call, agent: Any, outcome: str, note: str = "") -> None:
+def wrap_up(call: Call, agent: Staff, outcome: str, note: str = "") -> None:
     """After the call: the agent's outcome and note; the next ring may come."""
     from portal.calls.models import WRAP_UP_OUTCOMES
 
