@@ -139,6 +139,9 @@ def approve(dossier: Dossier, reviewer: Actor) -> bool:
     dossier stays Chờ duyệt until a second, different reviewer approves. False: it already is approved."""
     if dossier.status == DossierStatus.APPROVED:
         return False
+    if four_eyes(dossier) and dossier.first_approver_id == reviewer.id:
+        raise Conflict("four_eyes_same_reviewer", _(
+            "Khu vực này cần hai người duyệt khác nhau: bạn đã duyệt lần một, hãy để đồng nghiệp duyệt lần hai."))
     _decidable(dossier, reviewer)
     step_id = dossier.step_id("ACT-11", "ESIM-10")
     now = utcnow()
@@ -159,9 +162,6 @@ def approve(dossier: Dossier, reviewer: Actor) -> bool:
             audit("dossier.review_first_approval", dossier, actor=reviewer)
             tell_after_commit(dossier, "first_approval")
             return True
-        if dossier.first_approver_id == reviewer.id:
-            raise Conflict("four_eyes_same_reviewer", _(
-                "Khu vực này cần hai người duyệt khác nhau: bạn đã duyệt lần một, hãy để đồng nghiệp duyệt lần hai."))
     _record(dossier, reviewer, Decision.APPROVED)
     move(dossier, DossierStatus.APPROVED, reviewer, _("Tổ đấu nối duyệt hồ sơ"), decided_by_id=reviewer.id,
          decided_at=now, last_reason="")
