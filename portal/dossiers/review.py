@@ -134,6 +134,25 @@ def _record(dossier: Dossier, reviewer: Actor, decision: Decision, reason_code: 
     return row
 
 
+def _first_approval(dossier: Dossier, reviewer: Actor, step_id: str) -> bool:
+    """Four eyes: the first of two approvals is recorded; the claim is let go for a second reviewer."""
+    taken = db.session.execute(
+        update(Dossier).where(Dossier.id == dossier.id, Dossier.status == DossierStatus.SUBMITTED,
+                              Dossier.first_approver_id.is_(None))
+        .values(first_approver_id=reviewer.id, reviewer_id=None, review_active_at=None)
+        .execution_options(synchronize_session=False))
+    if taken.rowcount != 1:
+        raise Conflict("stale_state", _("Hồ sơ vừa được người khác cập nhật. Vui lòng tải lại trang."))
+    for name, value in (("first_approver_id", reviewer.id), ("reviewer_id", None),
+                        ("review_active_at", None)):
+        set_committed_value(dossier, name, value)
+    _record(dossier, reviewer, Decision.FIRST_APPROVAL)
+    step(dossier, StepAction.FIRST_APPROVAL, reviewer, step_id)
+    audit("dossier.review_first_approval", dossier, actor=reviewer)
+    tell_after_commit(dossier, "first_approval")
+    return True
+
+
 def approve(dossier: Dossier, reviewer: Actor) -> bool:
     """ACT-11, ESIM-10: approved → Chờ mSale. With four eyes in the region the first approval is recorded and the
     dossier stays Chờ duyệt until a second, different reviewer approves. False: it already is approved."""
@@ -145,23 +164,8 @@ def approve(dossier: Dossier, reviewer: Actor) -> bool:
     _decidable(dossier, reviewer)
     step_id = dossier.step_id("ACT-11", "ESIM-10")
     now = utcnow()
-    if four_eyes(dossier):
-        if dossier.first_approver_id is None:
-            taken = db.session.execute(
-                update(Dossier).where(Dossier.id == dossier.id, Dossier.status == DossierStatus.SUBMITTED,
-                                      Dossier.first_approver_id.is_(None))
-                .values(first_approver_id=reviewer.id, reviewer_id=None, review_active_at=None)
-                .execution_options(synchronize_session=False))
-            if taken.rowcount != 1:
-                raise Conflict("stale_state", _("Hồ sơ vừa được người khác cập nhật. Vui lòng tải lại trang."))
-            for name, value in (("first_approver_id", reviewer.id), ("reviewer_id", None),
-                                ("review_active_at", None)):
-                set_committed_value(dossier, name, value)
-            _record(dossier, reviewer, Decision.FIRST_APPROVAL)
-            step(dossier, StepAction.FIRST_APPROVAL, reviewer, step_id)
-            audit("dossier.review_first_approval", dossier, actor=reviewer)
-            tell_after_commit(dossier, "first_approval")
-            return True
+    if four_eyes(dossier) and dossier.first_approver_id is None:
+        return _first_approval(dossier, reviewer, step_id)
     _record(dossier, reviewer, Decision.APPROVED)
     move(dossier, DossierStatus.APPROVED, reviewer, _("Tổ đấu nối duyệt hồ sơ"), decided_by_id=reviewer.id,
          decided_at=now, last_reason="")
