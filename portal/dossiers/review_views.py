@@ -33,6 +33,7 @@ def _list_context() -> dict:
     f = review_queries.parse_filters(request.args)
     rows = review_queries.tab_page(f, current_user.id)
     return {"f": f, "tabs": list(review_queries.Tab), "counts": review_queries.tab_counts(f, current_user.id),
+            "count_label": review_queries.count_label,
             "rows": rows, "holders": review_queries.holders(rows), "age_of": review_queries.age_of,
             "live": review.claim_is_live, "waiting": review_queries.waiting_count(current_user),
             "sim_types": list(review_queries.SimType), "channels": list(review_queries.Channel)}
