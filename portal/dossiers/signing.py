@@ -28,8 +28,9 @@ from portal.dossiers.moves import move, step
 from portal.dossiers.review_models import DocKind, DossierDocument, RedoPart, ReviewDecision
 from portal.dossiers.validation import FIELD_LABELS, FIELDS
 from portal.extensions import db
+from portal.media.crypto import DecryptError
 from portal.media.images import clean_image
-from portal.media.storage import storage
+from portal.media.storage import MediaNotFound, storage
 from portal.orders.sim import normalize_iccid
 
 log = logging.getLogger(__name__)
@@ -174,10 +175,14 @@ def _contract_content(dossier: Dossier, signature_png: bytes, sim_photo: bytes |
                  "signature_sha256": hashlib.sha256(signature_png).hexdigest()})
     digest = contract.data_hash(data, at)
     pictures = []
-    for kind in PhotoKind:
-        photo = dossier.photo(kind)
-        if photo is not None:
-            pictures.append((kind.label, storage().get(photo.storage_name)))
+    try:
+        for kind in PhotoKind:
+            photo = dossier.photo(kind)
+            if photo is not None:
+                pictures.append((kind.label, storage().get(photo.storage_name)))
+    except (MediaNotFound, DecryptError):
+        log.error("dossier %s: a photo could not be read for the contract", dossier.id)
+        raise Invalid("photos_missing", _("Không đọc được ảnh đã chụp: vui lòng chụp lại.")) from None
     if sim_photo is not None:
         pictures.append((DocKind.SIM_PHOTO.label, sim_photo))
     address = ", ".join(p for p in (dossier.address, dossier.ward, dossier.district, dossier.province) if p)
