@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import and_, func, or_, select
@@ -183,7 +184,9 @@ class Age:
     @property
     def text(self) -> str:
         hours, minutes = divmod(self.minutes, 60)
-        return f"{hours} h {minutes:02d} ph" if hours else f"{minutes} ph"
+        if hours:
+            return _("%(h)d giờ %(m)02d phút", h=hours, m=minutes)
+        return _("%(m)d phút", m=minutes)
 
 
 def age_of(dossier: Dossier, now: datetime | None = None) -> Age | None:

@@ -53,7 +53,7 @@ def test_a_submitted_dossier_is_in_the_regions_new_tab_with_its_age__ACT_11(clie
     html = client.get("/review/").get_data(as_text=True)
     assert ROW.findall(html) == [str(dossier.id), str(esim.id)]  # oldest first
     assert 'data-count="new">2<' in html and 'data-count="mine">0<' in html
-    assert "review-overdue" in html and "45 ph" in html and "Chưa ai nhận" in html
+    assert "review-overdue" in html and "45 phút" in html and "Chưa ai nhận" in html
     assert ROW.findall(client.get("/review/?sim=esim").get_data(as_text=True)) == [str(esim.id)]
     assert ROW.findall(client.get(f"/review/?q={dossier.ticket.hold_code.lower()}").get_data(as_text=True)) == [
         str(dossier.id)]
