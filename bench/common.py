@@ -120,3 +120,41 @@ def replace_section(key: str, body: str, path: Path = README) -> None:
 
 def ms(value: float) -> str:
     return f"{value:.1f}" if value < 100 else f"{value:.0f}"
+
+
+def open_bench_app(url: str, engine: str, sqlite_path: Path | None, rebuild: bool):
+    """The app on a benchmark database, migrated and with its reference rows; ``rebuild`` starts it empty
+    (the SQLite file deleted, or PostgreSQL's public schema dropped)."""
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    from portal.core.domains import ensure_reference_data
+    from portal.extensions import db
+
+    if engine == "sqlite":
+        sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+        if rebuild and sqlite_path.exists():
+            sqlite_path.unlink()
+    else:
+        ensure_pg_database(url.replace("postgresql+psycopg://", "postgresql://"))
+    app = make_app(url)
+    with app.app_context():
+        if engine == "postgres" and rebuild:
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        upgrade()
+        ensure_reference_data()
+        db.session.commit()
+    return app
+
+
+def page_table(heading: str, rows: list[tuple[str, str, dict]], runs: int, warmup: int) -> list[str]:
+    """The README block of a page benchmark: one row per (viewer, page), the worst p95 of a tab's first page
+    against the 100 ms target."""
+    worst = max(s["p95"] for _v, label, s in rows if label.startswith("tab"))
+    body = [heading, "", "| viewer | page | median ms | p95 ms | max ms |", "|---|---|---:|---:|---:|"]
+    body += [f"| {v} | {label} | {ms(s['median'])} | {ms(s['p95'])} | {ms(s['max'])} |" for v, label, s in rows]
+    body += ["", f"Worst p95 of a tab's first page: **{ms(worst)} ms** (target ≤ 100 ms: "
+             f"{'met' if worst <= 100 else 'NOT met'}). {runs} requests per row after {warmup} warm-up."]
+    return body

@@ -26,10 +26,10 @@ from bench.common import (  # noqa: E402
     PG_USER,
     SEED,
     engine_version,
-    ensure_pg_database,
     machine_facts,
-    make_app,
     ms,
+    open_bench_app,
+    page_table,
     replace_section,
     summary,
 )
@@ -126,30 +126,14 @@ def _analyze(db) -> None:
 
 
 def prepare(args):
-    from flask_migrate import upgrade
-    from sqlalchemy import func, select, text
+    from sqlalchemy import func, select
 
-    from portal.core.domains import ensure_reference_data
     from portal.extensions import db
     from portal.orders.models import Order
 
-    url = database_url(args)
-    if args.engine == "sqlite":
-        args.data_dir.mkdir(parents=True, exist_ok=True)
-        path = args.data_dir / f"bench-orders-{args.count}.db"
-        if args.rebuild and path.exists():
-            path.unlink()
-    else:
-        ensure_pg_database(url.replace("postgresql+psycopg://", "postgresql://"))
-    app = make_app(url)
+    app = open_bench_app(database_url(args), args.engine, args.data_dir / f"bench-orders-{args.count}.db",
+                         args.rebuild)
     with app.app_context():
-        if args.engine == "postgres" and args.rebuild:
-            with db.engine.begin() as conn:
-                conn.execute(text("DROP SCHEMA public CASCADE"))
-                conn.execute(text("CREATE SCHEMA public"))
-        upgrade()
-        ensure_reference_data()
-        db.session.commit()
         have = db.session.scalar(select(func.count()).select_from(Order))
         if have != args.count:
             if have:
@@ -223,12 +207,7 @@ def main(argv: list[str] | None = None) -> None:
             s = measure(client, "/shipping/", params, args.runs, args.warmup)
             rows.append((viewer, label, s))
             print(f"{viewer:<26} {label:<19} median {ms(s['median'])} ms  p95 {ms(s['p95'])} ms", flush=True)
-    worst = max(s["p95"] for _v, label, s in rows if label.startswith("tab"))
-    body = [f"**{version}**, {args.count:,} orders — {facts}", "",
-            "| viewer | page | median ms | p95 ms | max ms |", "|---|---|---:|---:|---:|"]
-    body += [f"| {v} | {label} | {ms(s['median'])} | {ms(s['p95'])} | {ms(s['max'])} |" for v, label, s in rows]
-    body += ["", f"Worst p95 of a tab's first page: **{ms(worst)} ms** (target ≤ 100 ms: "
-             f"{'met' if worst <= 100 else 'NOT met'}). {args.runs} requests per row after {args.warmup} warm-up."]
+    body = page_table(f"**{version}**, {args.count:,} orders — {facts}", rows, args.runs, args.warmup)
     print("\n".join(body))
     if not args.no_readme:
         replace_section(f"orders-{args.engine}", "\n".join(body))

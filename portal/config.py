@@ -116,7 +116,7 @@ def ekyc_settings(env: dict, production: bool) -> dict:
     }
 
 
-def dossier_settings(env: dict) -> dict:
+def dossier_settings(env: dict, production: bool = False) -> dict:
     """Activation dossiers (portal/dossiers, docs/dossiers.md): the per-ID limit and the retention of ID photos."""
     return {
         # Decree 163/2024/NĐ-CP: numbers registered online per ID document.
@@ -127,6 +127,20 @@ def dossier_settings(env: dict) -> dict:
         "DOSSIER_MEDIA_RETENTION_DAYS": _int(env, "DOSSIER_MEDIA_RETENTION_DAYS", 30),
         # "Xác thực thông tin" runs the eKYC check (about a second of CPU): per customer.
         "DOSSIER_VERIFY_RATE_LIMIT": env.get("DOSSIER_VERIFY_RATE_LIMIT", "10/hour"),
+        # The operator's certificate and key (PEM) that sign each subscriber contract (PAdES, pyHanko). Development:
+        # files in the instance folder, created by `make run` and the tests (portal/dossiers/contract.py); in
+        # production they must be given, else submissions are refused (fail closed).
+        "CONTRACT_SIGNING_CERT": env.get("CONTRACT_SIGNING_CERT", "" if production else
+                                         str(INSTANCE / "contract_signing_cert.pem")),
+        "CONTRACT_SIGNING_KEY": env.get("CONTRACT_SIGNING_KEY", "" if production else
+                                        str(INSTANCE / "contract_signing_key.pem")),
+        "CONTRACT_SIGNING_KEY_PASSWORD": env.get("CONTRACT_SIGNING_KEY_PASSWORD", ""),
+        # The connection team's queue (portal/dossiers/review.py): the target age of a submission, when an idle
+        # claim is free again, and the regions where two different reviewers must approve (comma-separated ids).
+        "REVIEW_TARGET_MINUTES": _int(env, "REVIEW_TARGET_MINUTES", 30),
+        "REVIEW_CLAIM_IDLE_MINUTES": _int(env, "REVIEW_CLAIM_IDLE_MINUTES", 15),
+        "REVIEW_FOUR_EYES_REGIONS": [int(x) for x in env.get("REVIEW_FOUR_EYES_REGIONS", "").split(",")
+                                     if x.strip().isdigit()],
     }
 
 
@@ -293,7 +307,7 @@ def load(env: dict | None = None) -> dict:
         "CARRIER_MAX_AMOUNT": _int(env, "CARRIER_MAX_AMOUNT", 1_000_000_000_000),
         "SHIPPING_PICKUP_ADDRESS": env.get("SHIPPING_PICKUP_ADDRESS",
                                            "Kho SIM Chọn số Online, 5 Phạm Hùng, Mỹ Đình 2, Nam Từ Liêm, Hà Nội"),
-        **dossier_settings(env),
+        **dossier_settings(env, production),
         **call_settings(env),
         "TESTING": False,
     }

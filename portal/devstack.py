@@ -69,6 +69,17 @@ def services(port: int) -> list[Service]:
     ]
 
 
+def contract_certificate(env: dict[str, str]) -> None:
+    """The operator's development certificate that signs subscriber contracts (portal/dossiers/contract.py), made
+    once in the instance folder when CONTRACT_SIGNING_CERT / _KEY do not name files of their own."""
+    from portal.dossiers.contract import ensure_development_certificate
+
+    cert = env.get("CONTRACT_SIGNING_CERT") or str(INSTANCE / "contract_signing_cert.pem")
+    key = env.get("CONTRACT_SIGNING_KEY") or str(INSTANCE / "contract_signing_key.pem")
+    if ensure_development_certificate(cert, key):
+        print(f"==> development contract-signing certificate: {cert}", flush=True)
+
+
 class Stop(Exception):
     """Ctrl-C or SIGTERM: stop everything and exit 0."""
 
@@ -209,6 +220,7 @@ def main() -> int:
         run_step("migrating the database", [PY, "-m", "flask", "--app", "wsgi", "db", "upgrade"], env)
         seeded = run_step("seeding demo data", [PY, "-m", "flask", "--app", "wsgi", "seed-demo"], env, quiet=True)
         print("    " + (seeded.splitlines() or [""])[0], flush=True)  # the logins come in the banner
+        contract_certificate(env)
         for service in stack:
             print(f"==> starting {service.name}", flush=True)
             children[service.name] = start(service, env)

@@ -21,24 +21,25 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
-from portal.core.actors import Actor, describe
+from portal.core.actors import Actor
 from portal.core.audit import audit, audit_now
 from portal.core.errors import Conflict, Invalid, NotFound, PortalError
-from portal.core.states import record_change, transition
+from portal.core.states import record_change
 from portal.core.time import utcnow
 from portal.core.tx import after_commit
 from portal.dossiers.models import (
     COUNTS_FOR_ID_LIMIT,
-    DOSSIER_TRANSITIONS,
     Dossier,
     DossierMedia,
     DossierStatus,
-    DossierStep,
     EkycCheck,
     EkycRun,
     PhotoKind,
     StepAction,
 )
+from portal.dossiers.moves import move as _move
+from portal.dossiers.moves import step as _step
+from portal.dossiers.review_models import DossierDocument
 from portal.dossiers.validation import FIELD_LABELS, DossierDetails, details_of_order
 from portal.extensions import db
 from portal.gateways import ekyc
@@ -55,25 +56,15 @@ class EkycUnavailable(PortalError):
     status = 503
 
 
-def _move(dossier: Dossier, to: DossierStatus, actor: Actor | None, reason: str = "", **values: Any) -> None:
-    transition(dossier, to, actor, DOSSIER_TRANSITIONS, reason, **values)
-
-
-def _step(dossier: Dossier, action: StepAction, actor: Actor | None, step: str = "", note: str = "") -> None:
-    """One line of the timeline: what happened, its SPEC step id, who and when."""
-    actor_id, actor_name, actor_kind = describe(actor)
-    db.session.add(DossierStep(dossier_id=dossier.id, at=utcnow(), step=step, action=action, actor_id=actor_id,
-                               actor_name=actor_name[:80], actor_kind=actor_kind, note=note[:500]))
-
-
 def _back_to_draft(dossier: Dossier, actor: Actor | None, reason: str) -> None:
-    """A change after a verification: eKYC must run again on what is there now."""
-    if dossier.status != DossierStatus.DRAFT:
+    """A change after a verification: eKYC must run again on what is there now. In REDO the reviewer asked for
+    exactly this part: the dossier stays there until the customer sends it again (``signing.submit``)."""
+    if dossier.status not in (DossierStatus.DRAFT, DossierStatus.REDO):
         _move(dossier, DossierStatus.DRAFT, actor, reason)
 
 
-def _refuse_unless_editable(dossier: Dossier) -> None:
-    if not dossier.editable:
+def _refuse_unless_editable(dossier: Dossier, part: str) -> None:
+    if not dossier.may_change(part):
         raise Conflict("dossier_not_editable", _("Hồ sơ ở trạng thái “%(s)s”: không thể sửa thông tin hoặc ảnh.",
                                                  s=dossier.status_label))
 
@@ -191,7 +182,7 @@ def open_from_hold_code(ticket: HoldTicket, customer: Actor, details: DossierDet
 def update_details(dossier: Dossier, actor: Actor, details: DossierDetails) -> list[str]:
     """ACT-4, ESIM-3: the customer confirms or corrects the registration details; returns the fields changed.
     The dossier follows the province to its region's teams (routing by the customer's address)."""
-    _refuse_unless_editable(dossier)
+    _refuse_unless_editable(dossier, "details")
     changed = [name for name, value in details.values().items() if getattr(dossier, name) != value]
     for name in changed:
         setattr(dossier, name, getattr(details, name))
@@ -211,7 +202,7 @@ def update_details(dossier: Dossier, actor: Actor, details: DossierDetails) -> l
 def add_photo(dossier: Dossier, actor: Actor, kind: PhotoKind, upload: bytes | BinaryIO) -> DossierMedia:
     """ACT-5, ESIM-4: an ID side or the portrait, judged by its content, re-encoded without metadata, stored
     encrypted under a random name; a retake replaces the earlier photo (its object is deleted after the commit)."""
-    _refuse_unless_editable(dossier)
+    _refuse_unless_editable(dossier, kind.redo_part)
     clean = clean_image(upload)
     name = storage().put(clean.data, kind.value)
     try:
@@ -369,8 +360,10 @@ def abandon(dossier: Dossier, actor: Actor | None, reason: str) -> None:
 
 def purge_media(dossier: Dossier, actor: Actor | None) -> int:
     """Checklist 34: delete the dossier's photos from the store (ID photos are sensitive); the rows stay, marked."""
-    rows = list(db.session.scalars(select(DossierMedia).where(DossierMedia.dossier_id == dossier.id,
-                                                              DossierMedia.deleted_at.is_(None))))
+    rows: list[Any] = list(db.session.scalars(select(DossierMedia).where(DossierMedia.dossier_id == dossier.id,
+                                                                         DossierMedia.deleted_at.is_(None))))
+    rows += db.session.scalars(select(DossierDocument).where(DossierDocument.dossier_id == dossier.id,
+                                                             DossierDocument.deleted_at.is_(None)))
     now = utcnow()
     for media in rows:
         storage().delete(media.storage_name)  # before the commit: a failed commit only leaves rows to mark again
@@ -384,3 +377,11 @@ def purge_media(dossier: Dossier, actor: Actor | None) -> int:
 def audit_view(dossier: Dossier, what: str, **detail: Any) -> None:
     """A staff member looked at the dossier or one of its photos (checklist 33): kept whatever the request does."""
     audit_now(f"dossier.{what}", dossier, detail=detail)
+
+
+# --- signing, review and mSale's results: named moves kept in their own modules (the contract with the
+# connections domain names them here: portal.dossiers.lifecycle.<move>) ------------------------------------------
+
+from portal.dossiers.results import connected, connection_refused, qr_issued, qr_scanned  # noqa: E402,F401
+from portal.dossiers.review import approve, ask_redo, reject  # noqa: E402,F401
+from portal.dossiers.signing import SigningInput, start_again, submit  # noqa: E402,F401

@@ -13,11 +13,13 @@ from enum import StrEnum
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, text
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.models import status_enum
 from portal.core.time import utcnow
+from portal.dossiers.ekyc_models import CHECK_LABELS, EkycCheck, EkycRun  # noqa: F401  (re-exported)
+from portal.dossiers.step_models import STEP_LABELS, DossierStep, StepAction  # noqa: F401  (re-exported)
 from portal.extensions import Model
 from portal.holds.models import HoldTicket, SimType
 from portal.orders.models import Gender, IdType, Order
@@ -30,6 +32,13 @@ class DossierStatus(StrEnum):
     READY_FOR_CALL = "ready_for_call"  # eKYC passed: the customer may video-call (E-1.5, ACT-8)
     VIDEO_FAILED = "video_failed"  # the agent failed the call with a reason: the customer may call again (ACT-8)
     VERIFIED = "verified"  # the video call passed: serial, SIM photo and signature next (ACT-9, ESIM-8)
+    SUBMITTED = "submitted"  # ACT-10/11, ESIM-9/10: signed and sent; in the connection team's review queue
+    APPROVED = "approved"  # the reviewer (two, with four eyes) approved: waiting for mSale (ACT-12, ESIM-11)
+    REJECTED = "rejected"  # the reviewer refused it (reason + note): the customer may update and resubmit
+    REDO = "redo"  # the reviewer asked for named parts again (details, photos, signature, SIM photo)
+    QR_ISSUED = "qr_issued"  # eSIM: mSale gave an activation code; the customer scans it (ESIM-13, ESIM-14)
+    CONNECTED = "connected"  # Đã hòa mạng (ACT-14, ESIM-15)
+    CONNECTION_REFUSED = "connection_refused"  # mSale refused, or the QR scan failed (ACT-16, ESIM-18)
     ABANDONED = "abandoned"  # given up, or left untouched too long: its media are deleted after retention
 
     @property
@@ -43,6 +52,13 @@ DOSSIER_STATUS_LABELS = {
     DossierStatus.READY_FOR_CALL: _l("Chờ gọi video"),
     DossierStatus.VIDEO_FAILED: _l("Xác minh video chưa đạt"),
     DossierStatus.VERIFIED: _l("Đã xác minh video"),
+    DossierStatus.SUBMITTED: _l("Chờ duyệt"),
+    DossierStatus.APPROVED: _l("Chờ mSale"),
+    DossierStatus.REJECTED: _l("Từ chối"),
+    DossierStatus.REDO: _l("Cần bổ sung"),
+    DossierStatus.QR_ISSUED: _l("Chờ quét mã QR"),
+    DossierStatus.CONNECTED: _l("Đã hòa mạng"),
+    DossierStatus.CONNECTION_REFUSED: _l("Từ chối hòa mạng"),
     DossierStatus.ABANDONED: _l("Đã bỏ dở"),
 }
 
@@ -55,6 +71,17 @@ DOSSIER_TRANSITIONS = {
                                    DossierStatus.ABANDONED},
     DossierStatus.VIDEO_FAILED: {DossierStatus.VERIFIED, DossierStatus.VIDEO_FAILED, DossierStatus.DRAFT,
                                  DossierStatus.ABANDONED},
+    # ACT-9/10, ESIM-8/9: signed and sent ("Gửi thông tin hòa mạng"; portal.dossiers.signing.submit).
+    DossierStatus.VERIFIED: {DossierStatus.SUBMITTED},
+    # The connection team's decision (portal.dossiers.review): four eyes keep it SUBMITTED after the first approval.
+    DossierStatus.SUBMITTED: {DossierStatus.APPROVED, DossierStatus.REJECTED, DossierStatus.REDO},
+    DossierStatus.REDO: {DossierStatus.SUBMITTED, DossierStatus.ABANDONED},
+    # "Cập nhật và gửi lại" (ACT-18 → 3, ESIM-20 → 2): back to the details, eKYC and the call again.
+    DossierStatus.REJECTED: {DossierStatus.DRAFT, DossierStatus.ABANDONED},
+    # mSale's results (portal.dossiers.results, called by the connections domain).
+    DossierStatus.APPROVED: {DossierStatus.CONNECTED, DossierStatus.CONNECTION_REFUSED, DossierStatus.QR_ISSUED},
+    DossierStatus.QR_ISSUED: {DossierStatus.CONNECTED, DossierStatus.CONNECTION_REFUSED},
+    DossierStatus.CONNECTION_REFUSED: {DossierStatus.DRAFT, DossierStatus.ABANDONED},
     # Reopened from the ticket (ACT-3 again): photos that outlived the retention are taken again.
     DossierStatus.ABANDONED: {DossierStatus.DRAFT},
 }
@@ -68,11 +95,21 @@ MAY_VERIFY = frozenset({DossierStatus.DRAFT, DossierStatus.EKYC_FAILED})
 MAY_CALL = frozenset({DossierStatus.READY_FOR_CALL, DossierStatus.VIDEO_FAILED})
 # Left alone this long (DOSSIER_ABANDON_DAYS), these are abandoned by the sweep (the customer has the next step).
 MAY_ABANDON = frozenset({DossierStatus.DRAFT, DossierStatus.EKYC_FAILED, DossierStatus.READY_FOR_CALL,
-                         DossierStatus.VIDEO_FAILED})
+                         DossierStatus.VIDEO_FAILED, DossierStatus.REDO, DossierStatus.REJECTED,
+                         DossierStatus.CONNECTION_REFUSED})
 # Per-ID limit (Decree 163/2024: 3 numbers per ID document online): the dossiers whose eKYC proved the ID and that
 # are still alive count. Drafts and failed checks prove nothing — counting them would let anyone who knows an ID
-# number block its holder — and abandoned ones are over. Submitted and connected dossiers join (later issues).
-COUNTS_FOR_ID_LIMIT = frozenset({DossierStatus.READY_FOR_CALL, DossierStatus.VIDEO_FAILED, DossierStatus.VERIFIED})
+# number block its holder — and abandoned, rejected or refused ones are over (until the customer resubmits).
+COUNTS_FOR_ID_LIMIT = frozenset({DossierStatus.READY_FOR_CALL, DossierStatus.VIDEO_FAILED, DossierStatus.VERIFIED,
+                                 DossierStatus.SUBMITTED, DossierStatus.REDO, DossierStatus.APPROVED,
+                                 DossierStatus.QR_ISSUED, DossierStatus.CONNECTED})
+# The customer signs and sends (ACT-9/10, ESIM-8/9): after the call passed, or again with the parts asked for.
+MAY_SUBMIT = frozenset({DossierStatus.VERIFIED, DossierStatus.REDO})
+# The connection team's queue tabs (portal.dossiers.review_queries).
+WAITING_FOR_MSALE = frozenset({DossierStatus.APPROVED, DossierStatus.QR_ISSUED})
+TURNED_DOWN = frozenset({DossierStatus.REJECTED, DossierStatus.REDO, DossierStatus.CONNECTION_REFUSED})
+# "Cập nhật và gửi lại": the customer starts again from the details (ACT-18 → 3, ESIM-20 → 2).
+MAY_RESUBMIT = frozenset({DossierStatus.REJECTED, DossierStatus.CONNECTION_REFUSED})
 # Whose photos the retention job deletes once DOSSIER_MEDIA_RETENTION_DAYS have passed since they ended
 # (the review issue's "rejected" joins: checklist 34).
 MEDIA_PURGED_WHEN = frozenset({DossierStatus.ABANDONED})
@@ -102,42 +139,14 @@ class PhotoKind(StrEnum):
         """In the customer's URLs."""
         return {PhotoKind.ID_FRONT: "mat-truoc", PhotoKind.ID_BACK: "mat-sau", PhotoKind.PORTRAIT: "chan-dung"}[self]
 
+    @property
+    def redo_part(self) -> str:
+        """The part a reviewer names to have this photo taken again (review_models.RedoPart)."""
+        return "portrait" if self == PhotoKind.PORTRAIT else "id_photos"
+
     @classmethod
     def from_slug(cls, slug: str) -> PhotoKind | None:
         return next((k for k in cls if slug in (k.slug, k.value)), None)
-
-
-class StepAction(StrEnum):
-    """What a step of the timeline did; the SPEC step id is kept beside it (ACT-5, ESIM-4, …)."""
-
-    OPENED = "opened"
-    REOPENED = "reopened"
-    DETAILS_UPDATED = "details_updated"
-    PHOTO_ADDED = "photo_added"
-    EKYC_PASSED = "ekyc_passed"
-    EKYC_FAILED = "ekyc_failed"
-    VIDEO_PASSED = "video_passed"
-    VIDEO_FAILED = "video_failed"
-    ABANDONED = "abandoned"
-    MEDIA_DELETED = "media_deleted"
-
-    @property
-    def label(self) -> str:
-        return str(STEP_LABELS[self])
-
-
-STEP_LABELS = {
-    StepAction.OPENED: _l("Mở hồ sơ kích hoạt"),
-    StepAction.REOPENED: _l("Mở lại hồ sơ kích hoạt"),
-    StepAction.DETAILS_UPDATED: _l("Cập nhật thông tin đăng ký"),
-    StepAction.PHOTO_ADDED: _l("Chụp ảnh"),
-    StepAction.EKYC_PASSED: _l("eKYC đạt: chờ gọi video"),
-    StepAction.EKYC_FAILED: _l("eKYC chưa đạt"),
-    StepAction.VIDEO_PASSED: _l("Xác minh video đạt"),
-    StepAction.VIDEO_FAILED: _l("Xác minh video chưa đạt"),
-    StepAction.ABANDONED: _l("Hồ sơ bị bỏ dở"),
-    StepAction.MEDIA_DELETED: _l("Đã xóa ảnh giấy tờ và chân dung (hết hạn lưu trữ)"),
-}
 
 
 class Dossier(Model):
@@ -149,6 +158,12 @@ class Dossier(Model):
         Index("ix_dossier_region_status_updated", "region_id", "status", "updated_at"),
         Index("ix_dossier_id_number", "id_number"),  # the per-ID limit (Decree 163/2024)
         Index("ix_dossier_status_updated", "status", "updated_at"),  # the abandon and retention sweeps
+        # The review queue's pages, oldest submission first: a region's (and head office's), a reviewer's own; the
+        # SIM type rides along so that the counts of the SIM filter need no table reads either.
+        Index("ix_dossier_region_status_submitted", "region_id", "status", "submitted_at", "sim_type"),
+        Index("ix_dossier_status_submitted", "status", "submitted_at", "sim_type"),
+        Index("ix_dossier_reviewer_status", "reviewer_id", "status"),
+        Index("ix_dossier_sim_serial", "sim_serial"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -172,7 +187,23 @@ class Dossier(Model):
     email: Mapped[str] = mapped_column(String(254), default="")
     contact_phone: Mapped[str] = mapped_column(String(10))
 
-    last_reason: Mapped[str] = mapped_column(String(500), default="")  # why eKYC or the call last failed
+    last_reason: Mapped[str] = mapped_column(String(500), default="")  # why eKYC, the call or the review failed
+
+    # Signing and submission (ACT-9/10, ESIM-8/9; portal.dossiers.signing); the artefacts are DossierDocuments.
+    sim_serial: Mapped[str | None] = mapped_column(String(20))  # ICCID of the SIM in the customer's hands
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime)  # the last submission: the queue's age
+    submissions: Mapped[int] = mapped_column(Integer, default=0)  # > 1: a resubmission (shown to the reviewer)
+    # The review (portal.dossiers.review): one reviewer's claim at a time, free again once idle.
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    review_active_at: Mapped[datetime | None] = mapped_column(DateTime)  # the claim's last activity
+    first_approver_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))  # four eyes: the first of two
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    reject_code: Mapped[str] = mapped_column(String(40), default="")
+    redo_parts: Mapped[list[str]] = mapped_column(JSON, default=list)  # RedoPart values asked for
+    # mSale's results (portal.dossiers.results; the connections domain calls them).
+    msale_ref: Mapped[str | None] = mapped_column(String(64))
+    activation_code: Mapped[str | None] = mapped_column(String(255))  # eSIM: LPA:1$<SM-DP+>$<matching id>
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime)  # abandoned (later: rejected): retention runs from it
@@ -219,6 +250,59 @@ class Dossier(Model):
     @property
     def is_esim(self) -> bool:
         return self.sim_type == SimType.ESIM
+
+    @property
+    def may_submit(self) -> bool:
+        """ACT-9/10, ESIM-8/9: the call passed (or the reviewer asked for parts again): sign and send."""
+        return self.status in MAY_SUBMIT
+
+    @property
+    def may_resubmit(self) -> bool:
+        """"Cập nhật và gửi lại": rejected by the reviewer or refused by mSale (ACT-18, ESIM-20)."""
+        return self.status in MAY_RESUBMIT
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.status == DossierStatus.SUBMITTED
+
+    @property
+    def is_redo(self) -> bool:
+        return self.status == DossierStatus.REDO
+
+    @property
+    def is_rejected(self) -> bool:
+        return self.status == DossierStatus.REJECTED
+
+    @property
+    def is_refused(self) -> bool:
+        return self.status == DossierStatus.CONNECTION_REFUSED
+
+    @property
+    def waits_for_msale(self) -> bool:
+        return self.status in WAITING_FOR_MSALE
+
+    @property
+    def is_connected(self) -> bool:
+        return self.status == DossierStatus.CONNECTED
+
+    @property
+    def is_resubmission(self) -> bool:
+        return self.submissions > 1
+
+    def may_redo(self, part: str) -> bool:
+        """In REDO, the parts the reviewer named are open again (and only those)."""
+        return self.status == DossierStatus.REDO and part in (self.redo_parts or [])
+
+    def may_change(self, part: str) -> bool:
+        """The details (``details``) or a photo (``id_photos``, ``portrait``) may be changed now."""
+        return self.editable or self.may_redo(part)
+
+    @property
+    def may_edit_details(self) -> bool:
+        return self.may_change("details")
+
+    def may_retake(self, kind: PhotoKind) -> bool:
+        return self.may_change(kind.redo_part)
 
     def photo(self, kind: PhotoKind) -> DossierMedia | None:
         return next((p for p in self.photos if p.kind == kind), None)
@@ -273,70 +357,3 @@ class DossierMedia(Model):
     @property
     def is_current(self) -> bool:
         return self.replaced_at is None and self.deleted_at is None
-
-
-class EkycRun(Model):
-    """One "Xác thực thông tin" (ACT-6/7, ESIM-5/6): which photos were checked, by which provider, the verdict."""
-
-    __tablename__ = "dossier_ekyc_run"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), index=True)
-    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    provider: Mapped[str] = mapped_column(String(20))
-    passed: Mapped[bool] = mapped_column(Boolean)
-    front_id: Mapped[int] = mapped_column(ForeignKey("dossier_media.id"))
-    back_id: Mapped[int] = mapped_column(ForeignKey("dossier_media.id"))
-    portrait_id: Mapped[int] = mapped_column(ForeignKey("dossier_media.id"))
-    duration_ms: Mapped[int] = mapped_column(Integer, default=0)
-
-    checks: Mapped[list[EkycCheck]] = relationship(order_by="EkycCheck.id")
-
-    @property
-    def failures(self) -> list[EkycCheck]:
-        return [c for c in self.checks if not c.passed]
-
-
-CHECK_LABELS = {
-    "photo_front": _l("Ảnh mặt trước"), "photo_back": _l("Ảnh mặt sau"), "photo_portrait": _l("Ảnh chân dung"),
-    "portrait_face": _l("Một khuôn mặt trong ảnh chân dung"), "card_face": _l("Khuôn mặt trên giấy tờ"),
-    "face_match": _l("So khớp khuôn mặt"), "qr": _l("Mã QR của thẻ gắn chip"), "card": _l("Thông tin đọc từ giấy tờ"),
-    "liveness": _l("Ảnh chụp người thật"), "id_number": _l("Cấu trúc số giấy tờ"),
-}
-
-
-class EkycCheck(Model):
-    """One check of a run: its name, verdict, score against its threshold, stable code and Vietnamese reason."""
-
-    __tablename__ = "dossier_ekyc_check"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("dossier_ekyc_run.id"), index=True)
-    name: Mapped[str] = mapped_column(String(30))  # photo_front, portrait_face, face_match, qr, id_number, …
-    passed: Mapped[bool] = mapped_column(Boolean)
-    code: Mapped[str] = mapped_column(String(40))
-    reason: Mapped[str] = mapped_column(String(500))
-    score: Mapped[float | None] = mapped_column(Float)
-    threshold: Mapped[float | None] = mapped_column(Float)
-    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # raw measures, what the card says
-
-    @property
-    def label(self) -> str:
-        return str(CHECK_LABELS.get(self.name, self.name))
-
-
-class DossierStep(Model):
-    """The dossier's timeline: every step with its SPEC step id, actor and time (shown to the customer and staff)."""
-
-    __tablename__ = "dossier_step"
-    __table_args__ = (Index("ix_dossier_step_dossier_at", "dossier_id", "at"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"))
-    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    step: Mapped[str] = mapped_column(String(12), default="")  # "ACT-5", "ESIM-6", "E-3.3"; "" for the system's
-    action: Mapped[StepAction] = mapped_column(status_enum(StepAction))
-    actor_id: Mapped[int | None] = mapped_column(Integer)
-    actor_name: Mapped[str] = mapped_column(String(80), default="")
-    actor_kind: Mapped[str] = mapped_column(String(16), default="system")  # customer, staff, system
-    note: Mapped[str] = mapped_column(String(500), default="")

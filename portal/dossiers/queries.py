@@ -105,9 +105,9 @@ def status_counts() -> dict[DossierStatus, int]:
 
 
 def waiting_count(user: Any) -> int:
-    """The number beside the menu entry: for agents the region's dossiers waiting for a video call (E-1.5); for
-    the connection team those verified by video (their queue comes with the review issue); none for the others."""
-    statuses = {Role.AGENT: MAY_CALL, Role.CONNECTION: {DossierStatus.VERIFIED}}.get(user.role)
+    """The number beside the menu entry: for agents the region's dossiers waiting for a video call (E-1.5); the
+    connection team's count is beside "Duyệt hồ sơ" (review_queries.waiting_count); none for the others."""
+    statuses = {Role.AGENT: MAY_CALL}.get(user.role)
     if not statuses:
         return 0
     stmt = in_region(select(func.count()).select_from(Dossier).where(Dossier.status.in_(statuses)), Dossier.region_id)

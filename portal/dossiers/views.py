@@ -14,9 +14,10 @@ from portal.core.access import customer_only
 from portal.core.errors import Invalid, NotFound, PortalError, wants_json
 from portal.core.security import body_limit
 from portal.customers.session import current_customer
-from portal.dossiers import bp, lifecycle, queries
+from portal.dossiers import bp, lifecycle, queries, signing
 from portal.dossiers.forms import DetailsForm, StartForm
 from portal.dossiers.models import Dossier, PhotoKind
+from portal.dossiers.review_models import DocKind
 from portal.dossiers.validation import FIELDS, clean_details
 from portal.dossiers.verification import VERIFY_LIMIT, customer_key, verify_now
 from portal.extensions import db, limiter
@@ -126,7 +127,8 @@ def dossier(hold_code: str):
         return render_template("dossiers/begin.html", order=order, ticket=order.ticket,
                                activation=queries.activation_of(order))
     return render_template("dossiers/dossier.html", dossier=found, ticket=found.ticket, run=queries.last_run(found),
-                           timeline=queries.timeline(found), kinds=list(PhotoKind))
+                           timeline=queries.timeline(found), kinds=list(PhotoKind),
+                           contract=signing.document(found, DocKind.CONTRACT))
 
 
 @bp.post("/hoa-mang/<hold_code>")
@@ -195,7 +197,7 @@ def capture(hold_code: str, kind: str):
     """The camera with a card-shaped guide (or an oval for the portrait), retake, and a file as the fallback."""
     found = queries.customer_dossier(hold_code, current_customer())
     photo_kind = _kind(kind)
-    if not found.editable:
+    if not found.may_retake(photo_kind):
         flash(_("Hồ sơ ở trạng thái “%(s)s”: không cần chụp lại ảnh.", s=found.status_label), "info")
         return redirect(_page(found))
     return render_template("dossiers/capture.html", dossier=found, kind=photo_kind, kinds=list(PhotoKind),

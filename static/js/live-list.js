@@ -1,10 +1,10 @@
 /*
  * A list kept live by the server: <div id="…" data-src="partial URL" data-live-namespace="/shipping"
  * data-live-event="order_moved">. When the socket says a record moved, re-read the partial for the filters on
- * screen (htmx) — no reload — and mark the rows that moved (tr[data-order]). After a reconnect the list is
- * re-read too: Socket.IO delivers at most once, the truth is in the database. A partial may carry
+ * screen (htmx) — no reload — and mark the rows that moved (tr[data-order], or tr[data-row] for an event's
+ * row_id). After a reconnect the list is re-read too: Socket.IO delivers at most once, the truth is in the database. A partial may carry
  * [data-nav-count-for="endpoint"][data-count="n"]: the count beside that menu entry follows it.
- * Used by the order board and the store pickup screen.
+ * Used by the order board, the store pickup screen and the review queue.
  */
 (function () {
   'use strict';
@@ -21,7 +21,7 @@
       var url = list.getAttribute('data-src') + window.location.search;
       window.htmx.ajax('GET', url, { target: '#' + list.id, swap: 'innerHTML' }).then(function () {
         Object.keys(moved).forEach(function (id) {
-          var row = list.querySelector('tr[data-order="' + id + '"]');
+          var row = list.querySelector('tr[data-order="' + id + '"], tr[data-row="' + id + '"]');
           if (row) {
             row.classList.add('board-row-moved');
           }
@@ -57,8 +57,9 @@
       list.setAttribute('data-live', 'online');
     });
     socket.on(list.getAttribute('data-live-event'), function (data) {
-      if (data && data.order_id) {
-        moved[data.order_id] = true;
+      var id = data && (data.order_id || data.row_id);
+      if (id) {
+        moved[id] = true;
       }
       soon();
     });

@@ -36,7 +36,7 @@ def test_a_new_domain_is_checked_by_the_patterns(tmp_path, monkeypatch):
     shutil.copy(ROOT / "mypy.ini", tmp_path / "mypy.ini")
     if (ROOT / ".mypy_cache").is_dir():  # a warm start; mypy rechecks whatever changed
         shutil.copytree(ROOT / ".mypy_cache", tmp_path / ".mypy_cache")
-    domain = tmp_path / "portal" / "calls"
+    domain = tmp_path / "portal" / "newdomain"
     domain.mkdir()
     (domain / "__init__.py").write_text("")
     # A service with an untyped actor is reported; the same in a view (not yet under the check) is not.
@@ -44,9 +44,9 @@ def test_a_new_domain_is_checked_by_the_patterns(tmp_path, monkeypatch):
     (domain / "views.py").write_text("def start(actor):\n    pass\n")
     output, status = _mypy(tmp_path, monkeypatch)
     assert status == 1, output
-    assert "portal/calls/services.py:1: error: Function is missing a type annotation for one or more parameters" \
+    assert "portal/newdomain/services.py:1: error: Function is missing a type annotation for one or more parameters" \
            in output, output
-    assert "portal/calls/views.py" not in output
+    assert "portal/newdomain/views.py" not in output
 
 
 # Who acts: the protocol (``Actor``, ``Actor | None`` where None is the system), an actor class of the domain

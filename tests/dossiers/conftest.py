@@ -15,6 +15,7 @@ from flask import current_app
 
 from portal.core.actors import SystemActor
 from portal.core.time import utcnow
+from portal.dossiers.signing import SigningInput
 from portal.extensions import db as _db
 from portal.gateways import ekyc
 from portal.gateways.ekyc_local import LocalProvider
@@ -175,3 +176,91 @@ def stored_names() -> list[str]:
     """Every object in the test's media store."""
     root = storage().backend.root  # type: ignore[attr-defined]
     return sorted(f"{p.parent.parent.name}/{p.name}" for p in root.rglob("*") if p.is_file())
+
+
+# --- signing and review (issue 13) ----------------------------------------------------------------------------
+
+@pytest.fixture(scope="session", autouse=True)
+def contract_certificate(app, tmp_path_factory):
+    """The operator's development certificate, made once for the session as `make run` makes it."""
+    from portal.dossiers.contract import ensure_development_certificate
+
+    folder = tmp_path_factory.mktemp("contract")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    assert ensure_development_certificate(cert, key)
+    app.config["CONTRACT_SIGNING_CERT"], app.config["CONTRACT_SIGNING_KEY"] = str(cert), str(key)
+    return cert
+
+
+def signature_png(ink: bool = True, size=(600, 200), background=(0, 0, 0, 0)) -> bytes:
+    """A canvas export: transparent (or ``background``) with a scribble of dark ink, or without any."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", size, background)
+    if ink:
+        draw = ImageDraw.Draw(image)
+        draw.line([(40, 150), (120, 40), (200, 160), (300, 60), (420, 140), (540, 70)], fill=(11, 31, 75, 255),
+                  width=4)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+@cache
+def sim_photo() -> bytes:
+    """A photo of a SIM card (a synthetic one: a white card with a chip and printed digits)."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (900, 600), (40, 90, 160))
+    draw = ImageDraw.Draw(image)
+    draw.rounded_rectangle((150, 100, 750, 500), 30, fill=(245, 245, 245))
+    draw.rectangle((220, 200, 360, 320), fill=(212, 175, 55))
+    draw.text((400, 250), "8984 0100 0000 0005 008", fill=(0, 0, 0))
+    return syn.jpeg(image)
+
+
+@pytest.fixture
+def verified(db, lan, delivered_order, paid_esim):
+    """``verified(sim="physical"|"esim", customer=lan)`` → a dossier whose video call passed (ACT-8 → 9, ESIM-7 → 8),
+    its eKYC run by the real local checks on the synthetic photos."""
+    from portal.dossiers import lifecycle
+    from portal.dossiers.models import PhotoKind
+
+    def make(sim: str = "physical", customer=None):
+        customer = customer or lan
+        order = delivered_order(customer) if sim == "physical" else paid_esim(customer)
+        with writing_now(db):
+            dossier = lifecycle.open_dossier(order, customer)
+            for kind, name in zip(PhotoKind, ("front", "back", "portrait"), strict=True):
+                lifecycle.add_photo(dossier, customer, kind, photo(name))
+            run = lifecycle.verify(dossier, customer)
+            assert run.passed, [c.reason for c in run.failures]
+            lifecycle.video_passed(dossier, SYSTEM)
+            _db.session.commit()
+        return dossier
+
+    return make
+
+
+@pytest.fixture
+def submitted(db, verified):
+    """``submitted(sim=…)`` → a dossier signed and sent (ACT-10, ESIM-9): in the connection team's queue."""
+    from portal.dossiers import lifecycle
+
+    def make(sim: str = "physical", customer=None):
+        dossier = verified(sim, customer)
+        with writing_now(db):
+            lifecycle.submit(dossier, _customer(dossier), SigningInput(
+                signature_png(), dossier.order.sim_serial if sim == "physical" else None,
+                sim_photo() if sim == "physical" else None))
+            _db.session.commit()
+        return dossier
+
+    return make
+
+
+def _customer(dossier):
+    from portal.customers.models import Customer
+
+    return _db.session.get(Customer, dossier.customer_id)
+
