@@ -1,0 +1,193 @@
+"""Issue 12's "Done when", in headless Chromium with fake cameras and microphones: a customer's page calls; an agent's
+desk in a second browser context rings and accepts; both reach a connected WebRTC state with video frames arriving
+(the fake camera's picture, decoded on each side); the agent captures a snapshot (stored on the dossier) and passes
+the dossier (Đã xác minh video). A second dossier's call is failed with a reason from the catalogue: the customer
+reads the reason, presses "Gọi lại", and a new call rings at the desk once the agent has wrapped up.
+
+Screenshots (look at them): test-artifacts/calls/ — the desk ringing and in a call at 1366×768, the customer's page
+at 390×844.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.core.roles import Role
+from portal.dossiers import lifecycle
+from portal.dossiers.models import Dossier, DossierStatus, PhotoKind
+from tests.conftest import CHROMIUM, CHROMIUM_FLAGS, CUSTOMER_PASSWORD, staff_page, writing_now
+from tests.dossiers.conftest import delivered_order, lan, media_root, numbers, paid_esim, photo  # noqa: F401
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "test-artifacts" / "calls"
+# Chromium's fake camera (a moving test pattern) and microphone (a beep), permission granted without asking, and
+# WebRTC between two pages of the same machine.
+CALL_FLAGS = [*CHROMIUM_FLAGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+              "--allow-loopback-in-peer-connection", "--autoplay-policy=no-user-gesture-required"]
+
+# Frames arriving on a page's remote <video>: a picture, time moving, and frames decoded by WebRTC.
+FRAMES = """async (selector) => {
+  const v = document.querySelector(selector);
+  if (!v || !v.videoWidth || v.readyState < 2) { return false; }
+  const t = v.currentTime;
+  await new Promise((r) => setTimeout(r, 400));
+  return v.currentTime > t;
+}"""
+
+
+def _ready_for_call(db, customer, order_factory) -> Dossier:
+    """A dossier whose eKYC passed (Chờ gọi video), through the dossiers' own moves with the synthetic photos."""
+    with writing_now(db):
+        dossier = lifecycle.open_dossier(order_factory(customer), customer)
+        for kind, name in zip(PhotoKind, ("front", "back", "portrait"), strict=True):
+            lifecycle.add_photo(dossier, customer, kind, photo(name))
+        lifecycle.verify(dossier, customer)
+        db.session.commit()
+    assert dossier.status == DossierStatus.READY_FOR_CALL
+    return dossier
+
+
+def _status(db, dossier_id: int) -> DossierStatus:
+    db.session.expire_all()
+    return db.session.get(Dossier, dossier_id).status
+
+
+def _snapshots(db, dossier_id: int) -> int:
+    from portal.calls.models import CallSnapshot
+
+    db.session.expire_all()
+    return db.session.scalar(select(func.count()).select_from(CallSnapshot)
+                             .where(CallSnapshot.dossier_id == dossier_id))
+
+
+class Desk:
+    """The agent's desk (1366×768)."""
+
+    def __init__(self, page, base: str):
+        self.page, self.base = page, base
+
+    def shot(self, name: str) -> None:
+        self.page.screenshot(path=str(SHOTS / f"desk-{name}.png"))
+
+    def available(self) -> None:
+        self.page.goto(f"{self.base}/desk")
+        self.page.click("[data-presence=available]")
+        self.page.wait_for_selector("#desk[data-presence=available][data-camera=on]")
+
+    def accept(self) -> None:
+        self.page.wait_for_selector("#desk-ring:not([hidden])", timeout=20_000)
+        self.page.click("[data-action=accept]")
+        self.page.wait_for_selector("#desk[data-phase=call] #desk-stage[data-rtc=connected]", timeout=30_000)
+        self.page.wait_for_function(FRAMES, arg="#desk-remote", polling=200, timeout=20_000)
+
+    def verdict(self, passed: bool, reason: str = "", note: str = "") -> None:
+        page = self.page
+        if passed:
+            for box in page.locator("#desk-checklist input").all():
+                box.check()
+        page.click("label[for=desk-pass]" if passed else "label[for=desk-fail]")
+        if reason:
+            page.select_option("#desk-reason", reason)
+        if note:
+            page.fill("#desk-note", note)
+        page.click("#desk-verdict [type=submit]")
+        page.wait_for_selector("#desk[data-phase=wrapup]")
+
+    def wrap_up(self, note: str) -> None:
+        self.page.fill("#desk-wrapup-note", note)
+        self.page.click("#desk-wrapup [type=submit]")
+        self.page.wait_for_selector("#desk[data-phase=idle]")
+
+
+class Customer:
+    """The customer's phone-sized call page."""
+
+    def __init__(self, page, base: str):
+        self.page, self.base = page, base
+
+    def shot(self, name: str) -> None:
+        self.page.screenshot(path=str(SHOTS / f"customer-{name}.png"), full_page=True)
+
+    def sign_in(self, phone: str) -> None:
+        self.page.goto(f"{self.base}/chonso/dang-nhap")
+        self.page.fill("#phone", phone)
+        self.page.fill("#password", CUSTOMER_PASSWORD)
+        self.page.click("button[type=submit]")
+        self.page.wait_for_load_state()
+
+    def call(self, hold_code: str) -> None:
+        self.page.goto(f"{self.base}/chonso/hoa-mang/{hold_code}/goi-video")
+        self.page.click("#call [data-action=call]:visible")
+        self.page.wait_for_selector("#call[data-phase=waiting]")
+
+    def connected(self) -> None:
+        self.page.wait_for_selector("#call[data-phase=call] #call-stage[data-rtc=connected]", timeout=30_000)
+        self.page.wait_for_function(FRAMES, arg="#call-remote", polling=200, timeout=20_000)
+
+
+def test_a_customer_calls_the_agent_passes_then_fails_another_and_the_customer_calls_again(
+        db, lan, delivered_order, paid_esim, make_staff, live):  # noqa: F811
+    agent = make_staff(Role.AGENT, region=1, username="vc_desk")
+    first = _ready_for_call(db, lan, delivered_order)
+    second = _ready_for_call(db, lan, paid_esim)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for old in SHOTS.glob("*.png"):
+        old.unlink()
+    from playwright.sync_api import sync_playwright
+
+    console: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CALL_FLAGS)
+        desk = Desk(staff_page(browser, live, agent.username, console), live)
+        phone = browser.new_context(viewport={"width": 390, "height": 844}, locale="vi-VN").new_page()
+        phone.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+        me = Customer(phone, live)
+        me.sign_in(lan.phone)
+        desk.available()
+        desk.shot("1-available")
+
+        # --- the first dossier: ring, accept, video both ways, a snapshot, passed ---------------------------------
+        me.call(first.ticket.hold_code)
+        phone.wait_for_function("() => document.querySelector('[data-queue=position]').textContent.trim() === '1'")
+        desk.page.wait_for_selector("#desk-ring:not([hidden])", timeout=20_000)
+        assert lan.full_name in desk.page.inner_text("#desk-ring")
+        desk.shot("2-ringing")
+        me.shot("1-waiting")
+        desk.accept()
+        me.connected()
+        assert phone.inner_text("[data-call=agent]").strip()  # the agent's first name
+        desk.page.click("[data-action=snapshot]")
+        desk.page.wait_for_selector("#desk-snapshots figure[data-snapshot-id]")
+        assert _snapshots(db, first.id) == 1
+        assert first.full_name in desk.page.inner_text("#desk-dossier")
+        desk.page.wait_for_function("() => document.querySelector('#desk-dossier .pv-image').naturalWidth > 0")
+        desk.shot("3-in-call")
+        me.shot("2-in-call")
+        desk.verdict(passed=True, note="Khách trả lời đúng, giấy tờ gốc khớp")
+        phone.wait_for_selector("#call[data-phase=ended][data-passed=yes]", timeout=15_000)
+        assert "Xác minh video thành công" in phone.inner_text("#call")
+        me.shot("3-passed")
+        assert _status(db, first.id) == DossierStatus.VERIFIED
+        desk.shot("4-wrap-up")
+        desk.wrap_up("Đã xác minh")
+
+        # --- the second: failed with a reason; the customer reads it and calls again --------------------------------
+        me.call(second.ticket.hold_code)
+        desk.accept()
+        me.connected()
+        desk.verdict(passed=False, reason="face_mismatch", note="Người gọi không phải người trên giấy tờ")
+        phone.wait_for_selector("#call[data-phase=ended][data-passed=no]", timeout=15_000)
+        result = phone.inner_text("#call")
+        assert "Xác minh video chưa đạt" in result and "Khuôn mặt không khớp" in result
+        me.shot("4-failed")
+        assert _status(db, second.id) == DossierStatus.VIDEO_FAILED
+        desk.wrap_up("Không đạt: khuôn mặt không khớp")
+        phone.click("#call [data-action=call]:visible")  # "Gọi lại" (ACT-8 repeat)
+        phone.wait_for_selector("#call[data-phase=waiting]")
+        desk.page.wait_for_selector("#desk-ring:not([hidden])", timeout=20_000)
+        assert lan.full_name in desk.page.inner_text("#desk-ring")
+        browser.close()
+    assert not [m for m in console if "Content Security Policy" in m], console
