@@ -130,6 +130,11 @@
     root.dataset.passed = data.passed === true ? "yes" : data.passed === false ? "no" : "none";
     el.resultTitle.textContent = data.passed === true ? text.passed : data.passed === false ? text.failed : text.ended;
     el.reason.textContent = data.reason || "";
+    const badge = document.querySelector(".dz-status");  // the dossier's status in the heading, as it now is
+    if (badge && typeof data.passed === "boolean") {
+      badge.textContent = data.passed ? text.statusVerified : text.statusFailed;
+      badge.className = "badge dz-status dz-status-" + (data.passed ? "verified" : "video_failed");
+    }
   }
 
   function showDropped(data) {

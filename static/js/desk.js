@@ -438,6 +438,7 @@
     const failing = passed && passed.value === "0";
     form.querySelector(".desk-fail").hidden = !failing;
     form.querySelector("[name=reason]").required = failing;
+    form.querySelector("[name=note]").required = failing && form.querySelector("[name=reason]").value === "other";
     const ready = !state.call || (checklistDone() && state.call.snapshots > 0);
     const pass = form.querySelector("[name=passed][value='1']");
     pass.disabled = !ready;
@@ -477,7 +478,8 @@
     const button = el.wrapUp.querySelector("[type=submit]");
     button.disabled = true;
     try {
-      await rtc.post(url("wrapUp", state.wrapUpCallId), new FormData(el.wrapUp), text.wrapUpFailed);
+      const answer = await rtc.post(url("wrapUp", state.wrapUpCallId), new FormData(el.wrapUp), text.wrapUpFailed);
+      showFigures(answer.figures);
       state.wrapUpCallId = null;
       el.dossier.replaceChildren();
       phase("idle");

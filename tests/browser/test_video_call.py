@@ -50,15 +50,20 @@ def _ready_for_call(db, customer, order_factory) -> Dossier:
     return dossier
 
 
+def _fresh(db) -> None:
+    """End the test's read transaction: the next query sees what the live server committed since."""
+    db.session.rollback()
+
+
 def _status(db, dossier_id: int) -> DossierStatus:
-    db.session.expire_all()
+    _fresh(db)
     return db.session.get(Dossier, dossier_id).status
 
 
 def _snapshots(db, dossier_id: int) -> int:
     from portal.calls.models import CallSnapshot
 
-    db.session.expire_all()
+    _fresh(db)
     return db.session.scalar(select(func.count()).select_from(CallSnapshot)
                              .where(CallSnapshot.dossier_id == dossier_id))
 
