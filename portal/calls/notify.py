@@ -12,6 +12,7 @@ from typing import Any
 from portal.calls.models import Call, CallOffer
 from portal.core import redis as portal_redis
 from portal.core.realtime import emit_after_commit
+from portal.core.sqlite import reading
 from portal.core.tx import after_commit
 from portal.extensions import db, socketio
 
@@ -74,7 +75,9 @@ def queue_changed(region_id: int) -> None:
 def _emit_queue(region_id: int) -> None:
     from portal.calls.queries import queue_positions
 
-    with db.engine.connect() as conn:
+    # A read on a connection of its own: after the commit the request's session may already hold SQLite's write
+    # lock again (a later callback's query, in a request that writes), and a BEGIN IMMEDIATE here would wait for it.
+    with reading(), db.engine.connect() as conn:
         for data in queue_positions(conn, region_id):
             socketio.emit("queue", data, namespace=CALL, to=f"call:{data['call_id']}")
 

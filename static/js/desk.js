@@ -295,8 +295,8 @@
     state.call = { id: callId, link: null, recorder: null, snapshots: 0, startedAt: Date.now(), recording: false };
     root.dataset.callId = callId;
     phase("call");
-    el.snapshots.replaceChildren();
     el.verdict.reset();
+    state.call.snapshots = el.snapshots.children.length;  // a reload mid-call: the server rendered them
     if (!panel() || panel().dataset.dossierCall !== String(callId)) { await loadDossier(callId); }
     state.call.recording = Boolean(panel() && panel().dataset.recording === "1");
     showChecklist();
@@ -316,6 +316,7 @@
     state.call = null;
     delete root.dataset.callId;
     el.remote.srcObject = null;
+    el.snapshots.replaceChildren();
   }
 
   // The call's clock, shown while a call is open.
@@ -544,6 +545,9 @@
   // --- the page as rendered --------------------------------------------------------------------------------------
   showPresence(state.presence);
   showFigures(cfg.figures);
+  if (cfg.offer && !cfg.call) {
+    showRing(cfg.offer);  // the socket's `ring` says the same on connect; the same offer shows once
+  }
   if (cfg.call && cfg.call.status === "connected") {
     openCall(cfg.call.id);
   } else if (state.wrapUpCallId) {

@@ -4,10 +4,11 @@
 (function () {
   "use strict";
 
-  // The page's settings, rendered by the server as JSON (not a script: the CSP allows none inline).
+  // The page's settings, rendered by the server as JSON in the data-json attribute of an element (no inline
+  // script: the CSP allows none).
   function config(id) {
     const node = document.getElementById(id);
-    return node ? JSON.parse(node.textContent) : null;
+    return node && node.dataset.json ? JSON.parse(node.dataset.json) : null;
   }
 
   // Camera and microphone. Resolves to the stream, or rejects with a message for the person (from `text`).
