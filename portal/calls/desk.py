@@ -16,7 +16,7 @@ from portal.calls import lifecycle, media, queries
 from portal.calls.models import FAIL_REASONS, WRAP_UP_OUTCOMES, Call, CallSnapshot, PresenceStatus
 from portal.calls.turn import ice_servers
 from portal.core.access import allow, get_in_region_or_404
-from portal.core.errors import Invalid, NotFound, PortalError, wants_json
+from portal.core.errors import Invalid, NotFound, wants_json
 from portal.core.roles import Role
 from portal.core.security import body_limit
 from portal.dossiers import lifecycle as dossiers
@@ -45,16 +45,13 @@ QUESTIONS = (
 
 def _ok_or_error(fn, *args: Any) -> tuple[Any, Any]:
     """Run a move and commit; a refusal rolls back and is answered as JSON (scripts) or a flash (forms)."""
-    try:
-        result = fn(*args)
-        db.session.commit()
+    result, exc = lifecycle.attempt(fn, *args)
+    if exc is None:
         return result, None
-    except PortalError as exc:
-        db.session.rollback()
-        if wants_json():
-            return None, (jsonify(error={"code": exc.code, "message": exc.message}), exc.status)
-        flash(exc.message, "danger")
-        return None, redirect(url_for("desk.index"))
+    if wants_json():
+        return None, (jsonify(error={"code": exc.code, "message": exc.message}), exc.status)
+    flash(exc.message, "danger")
+    return None, redirect(url_for("desk.index"))
 
 
 def _my_call(call_id: int) -> Call:

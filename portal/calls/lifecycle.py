@@ -363,6 +363,17 @@ def wrap_up(call: Call, agent: Any, outcome: str, note: str = "") -> None:
         dispatch(row.region_id)
 
 
+def attempt(fn: Any, *args: Any) -> tuple[Any, PortalError | None]:
+    """Run a move and commit (one unit of work of a view or a socket event); a refusal rolls back and is returned."""
+    try:
+        result = fn(*args)
+        db.session.commit()
+        return result, None
+    except PortalError as exc:
+        db.session.rollback()
+        return None, exc
+
+
 def refuse(exc: PortalError) -> dict[str, Any]:
     """A socket ack for a refusal."""
     return {"ok": False, "code": exc.code, "message": exc.message}

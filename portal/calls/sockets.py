@@ -20,7 +20,6 @@ from flask_socketio import Namespace, disconnect, emit, join_room
 from portal.calls import lifecycle, notify, queries
 from portal.calls.models import Call, PresenceStatus
 from portal.core import redis as portal_redis
-from portal.core.errors import PortalError
 from portal.core.realtime import StaffNamespace, same_origin
 from portal.core.roles import Role
 from portal.core.sqlite import writing
@@ -78,13 +77,8 @@ def _act(fn: Callable[..., Any], *args: Any) -> tuple[Any, dict[str, Any] | None
     """Run a move in one transaction (SQLite's write lock up front); a refusal rolls back and is the ack."""
     db.session.commit()  # end the read transaction the event began (the user's row): on SQLite it cannot upgrade
     with writing():
-        try:
-            result = fn(*args)
-            db.session.commit()
-            return result, None
-        except PortalError as exc:
-            db.session.rollback()
-            return None, lifecycle.refuse(exc)
+        result, refusal = lifecycle.attempt(fn, *args)
+    return result, lifecycle.refuse(refusal) if refusal else None
 
 
 def _int(data: Any, key: str) -> int | None:
