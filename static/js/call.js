@@ -206,15 +206,12 @@
   if (live && !live.live && live.passed !== null && live.passed !== undefined) {
     showEnded(live);  // the last call's verdict: passed → the next step; failed → why, and "Gọi lại"
   } else if (live && live.live) {
-    state.callId = live.id;
-    if (live.status === "dropped") {
-      showDropped(live);
-    } else {
-      phase(live.status === "connected" ? "call" : "waiting");
-      showQueue({ call_id: live.id, status: live.status, position: live.position, eta_seconds: live.eta_seconds });
-      camera().catch((error) => say(error.message, "danger"));
-      connect();
-    }
+    state.callId = live.id;  // a reload (or a second tab): connecting again resumes a dropped call by itself
+    phase(["connected", "dropped"].includes(live.status) ? "call" : "waiting");
+    showQueue({ call_id: live.id, status: live.status, position: live.position, eta_seconds: live.eta_seconds });
+    if (live.status === "dropped") { el.note.textContent = text.resuming; }
+    camera().catch((error) => say(error.message, "danger"));
+    connect();
   } else {
     phase("start");
   }

@@ -418,18 +418,21 @@
     const form = new FormData();
     form.append("seq", String(seq));
     form.append("chunk", blob, "chunk-" + seq + ".webm");
+    let lastError = "";
     for (let attempt = 0; attempt < 3; attempt += 1) {
       try {
         await rtc.post(url("recording", callId), form, text.recordingFailed);
         el.rec.dataset.chunks = String(seq + 1);
         return;
       } catch (error) {
+        lastError = error.message;
         if (error.status && error.status < 500) { break; }  // refused: retrying will not help
         await new Promise((resolve) => window.setTimeout(resolve, 1000 * (attempt + 1)));
       }
     }
     uploads.failed += 1;
-    say(text.recordingFailed, "warning");
+    el.rec.dataset.failed = String(uploads.failed);
+    say(lastError || text.recordingFailed, "warning");
   }
 
   // --- verdict, then wrap-up ----------------------------------------------------------------------------------------

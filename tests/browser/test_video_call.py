@@ -60,6 +60,17 @@ def _status(db, dossier_id: int) -> DossierStatus:
     return db.session.get(Dossier, dossier_id).status
 
 
+def _recording(db, dossier_id: int) -> list[tuple[int, bytes]]:
+    """(seq, first bytes) of each stored recording chunk of the dossier's calls, in order."""
+    from portal.calls.models import Call, CallRecordingChunk
+    from portal.media.storage import storage
+
+    _fresh(db)
+    chunks = db.session.scalars(select(CallRecordingChunk).join(Call, Call.id == CallRecordingChunk.call_id)
+                                .where(Call.dossier_id == dossier_id).order_by(CallRecordingChunk.seq))
+    return [(c.seq, storage().get(c.storage_name)[:4]) for c in chunks]
+
+
 def _snapshots(db, dossier_id: int) -> int:
     from portal.calls.models import CallSnapshot
 
@@ -135,7 +146,12 @@ class Customer:
 
 def test_a_customer_calls_the_agent_passes_then_fails_another_and_the_customer_calls_again(
         db, lan, delivered_order, paid_esim, make_staff, live):  # noqa: F811
+    from portal.calls.models import RegionCallSettings
+
     agent = make_staff(Role.AGENT, region=1, username="vc_desk")
+    with writing_now(db):
+        db.session.add(RegionCallSettings(region_id=1, recording=True))  # the desk records (MediaRecorder chunks)
+        db.session.commit()
     first = _ready_for_call(db, lan, delivered_order)
     second = _ready_for_call(db, lan, paid_esim)
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -171,11 +187,15 @@ def test_a_customer_calls_the_agent_passes_then_fails_another_and_the_customer_c
         desk.page.wait_for_function("() => document.querySelector('#desk-dossier .pv-image').naturalWidth > 0")
         desk.shot("3-in-call")
         me.shot("2-in-call")
-        desk.verdict(passed=True, note="Khách trả lời đúng, giấy tờ gốc khớp")
+        assert desk.page.is_visible("#desk-rec")  # recording, in 3 s chunks
+        desk.verdict(passed=True, note="Khách trả lời đúng, giấy tờ gốc khớp")  # waits for the last chunk
         phone.wait_for_selector("#call[data-phase=ended][data-passed=yes]", timeout=15_000)
         assert "Xác minh video thành công" in phone.inner_text("#call")
         me.shot("3-passed")
         assert _status(db, first.id) == DossierStatus.VERIFIED
+        chunks = _recording(db, first.id)
+        assert chunks and [seq for seq, _ in chunks] == list(range(len(chunks)))
+        assert chunks[0][1] == bytes.fromhex("1A45DFA3")  # WebM (EBML) from the first chunk
         desk.shot("4-wrap-up")
         desk.wrap_up("Đã xác minh")
 
@@ -183,6 +203,10 @@ def test_a_customer_calls_the_agent_passes_then_fails_another_and_the_customer_c
         me.call(second.ticket.hold_code)
         desk.accept()
         me.connected()
+        phone.reload()  # the customer's page drops mid-call: its socket comes back, the call resumes, the desk redials
+        me.connected()
+        desk.page.wait_for_function(FRAMES, arg="#desk-remote", polling=200, timeout=20_000)
+        assert desk.page.get_attribute("#desk-stage", "data-rtc") == "connected"
         desk.verdict(passed=False, reason="face_mismatch", note="Người gọi không phải người trên giấy tờ")
         phone.wait_for_selector("#call[data-phase=ended][data-passed=no]", timeout=15_000)
         result = phone.inner_text("#call")
