@@ -199,6 +199,7 @@ def miss_offer(offer: CallOffer, reason: str = "timeout") -> None:
         raise Conflict("stale_state", _("Cuộc gọi vừa được người khác xử lý."))
     db.session.refresh(offer)
     notify.ring_cancelled(offer, reason)
+    notify.figures(offer.agent_id)
     try_offer(call)
 
 
@@ -341,6 +342,7 @@ def finish(call: Call, agent: Actor, passed: bool, reason_code: str = "", note: 
     _wrap_up_pending(call)
     notify.to_customer(call, "ended", {"call_id": call.id, "passed": passed, "reason": told})
     notify.call_state(call)
+    notify.figures(agent.id)
 
 
 def wrap_up(call: Call, agent: Any, outcome: str, note: str = "") -> None:

@@ -31,17 +31,6 @@ def writing():
         _write_intent.reset(token)
 
 
-@contextmanager
-def reading():
-    """Transactions begun inside this block are plain reads, even in a request that writes: for a read on a
-    connection of its own while the request's own transaction may hold the write lock (after-commit callbacks)."""
-    token = _write_intent.set(False)
-    try:
-        yield
-    finally:
-        _write_intent.reset(token)
-
-
 def configure(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection, _record) -> None:

@@ -505,6 +505,17 @@
   });
   socket.on("presence", (data) => { if (data && data.status) { showPresence(data.status); } });
   socket.on("figures", showFigures);
+  socket.on("waiting", (data) => {  // customers waiting in the region: the bar and the menu's badge
+    if (!data || typeof data.count !== "number") { return; }
+    const figure = root.querySelector("[data-figure=waiting]");
+    figure.textContent = data.count;
+    figure.dataset.count = String(data.count);
+    const badge = document.querySelector("[data-nav-count='desk.index']");
+    if (badge) {
+      badge.textContent = data.count;
+      badge.hidden = data.count === 0;
+    }
+  });
   socket.on("call_state", (data) => {
     if (!data) { return; }
     const mine = state.call && state.call.id === data.call_id;

@@ -236,3 +236,26 @@ def test_the_app_connects_with_its_token_and_hangs_up(app, client, db, lan, read
     assert fresh(sock.emit, "hangup", {}, namespace=CALL, callback=True) == {"ok": True}
     db.session.refresh(call)
     assert call.status == CallStatus.CANCELLED
+
+
+def test_waiting_customers_hear_their_place_move_and_desks_the_count(app, client, db, lan, ready_dossier, login,
+                                                                     login_customer, make_customer, make_staff):
+    first_dossier = ready_dossier()
+    first = _request(db, first_dossier, lan)
+    second_customer = make_customer()
+    second = _request(db, ready_dossier(second_customer), second_customer)
+    agent = make_staff(Role.AGENT, 1)  # on the desk but paused: hears the count, is not rung
+    agent_client = app.test_client()
+    login(staff=agent, on=agent_client)
+    desk = desk_socket(app, agent_client)
+    second_client = app.test_client()
+    login_customer(second_customer, on=second_client)
+    waiting = call_socket(app, second_client)
+    assert received(waiting, CALL, "queue")[-1]["position"] == 2
+    with writing_now(db):
+        lifecycle.cancel_call(db.session.get(Call, first.id), lan)
+        db.session.commit()
+    moved = received(waiting, CALL, "queue")
+    assert moved[-1] == {"call_id": second.id, "status": "queued", "position": 1, "eta_seconds": moved[-1][
+        "eta_seconds"]}
+    assert received(desk, DESK, "waiting")[-1] == {"region_id": 1, "count": 1}
