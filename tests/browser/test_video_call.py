@@ -220,3 +220,36 @@ def test_a_customer_calls_the_agent_passes_then_fails_another_and_the_customer_c
         assert lan.full_name in desk.page.inner_text("#desk-ring")
         browser.close()
     assert not [m for m in console if "Content Security Policy" in m], console
+
+
+def test_without_the_camera_the_agent_stays_away_and_the_customer_is_told_how_to_allow_it(
+        db, lan, delivered_order, make_staff, live):  # noqa: F811
+    """Camera and microphone refused (no permission granted): the desk says what to do and does not go available;
+    the customer's page says the same, and no call is asked for."""
+    from portal.calls.models import Call
+
+    agent = make_staff(Role.AGENT, region=1, username="vc_nocam")
+    dossier = _ready_for_call(db, lan, delivered_order)
+    from playwright.sync_api import sync_playwright
+
+    console: list[str] = []
+    with sync_playwright() as p:  # fake devices, but nobody answers the permission prompt: refused
+        browser = p.chromium.launch(executable_path=CHROMIUM,
+                                    args=[*CHROMIUM_FLAGS, "--use-fake-device-for-media-stream"])
+        desk = staff_page(browser, live, agent.username, console)
+        desk.goto(f"{live}/desk")
+        desk.click("[data-presence=available]")
+        desk.wait_for_selector("#desk[data-camera=denied]")
+        assert "Trình duyệt đang chặn camera hoặc micro" in desk.inner_text("#desk-message")
+        assert desk.get_attribute("#desk", "data-presence") == "offline"
+        phone = Customer(browser.new_context(viewport={"width": 390, "height": 844}, locale="vi-VN").new_page(),
+                         live)
+        phone.sign_in(lan.phone)
+        phone.page.goto(f"{live}/chonso/hoa-mang/{dossier.ticket.hold_code}/goi-video")
+        phone.page.click("#call [data-action=call]:visible")
+        phone.page.wait_for_selector("#call-message:not([hidden])")
+        assert "Bạn chưa cho phép dùng camera và micro" in phone.page.inner_text("#call-message")
+        assert phone.page.get_attribute("#call", "data-phase") == "start"
+        browser.close()
+    _fresh(db)
+    assert db.session.scalar(select(func.count()).select_from(Call)) == 0
