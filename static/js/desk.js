@@ -463,7 +463,7 @@
       signal("bye", {});
       state.wrapUpCallId = call.id;
       closeCall();
-      openWrapUp();
+      openWrapUp(form.get("passed") === "1" ? "verified" : "");
     } catch (error) {
       say(error.message, "danger");
     } finally {
@@ -471,9 +471,11 @@
     }
   });
 
-  function openWrapUp() {
+  function openWrapUp(outcome) {
     phase("wrapup");
     el.wrapUp.reset();
+    const choice = el.wrapUp.querySelector("[name=outcome]");
+    if (outcome && choice.querySelector("option[value='" + outcome + "']")) { choice.value = outcome; }
     el.stageNote.textContent = text.wrapUpFirst;
     el.wrapUp.querySelector("select, textarea").focus();
   }

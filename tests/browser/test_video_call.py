@@ -112,7 +112,9 @@ class Desk:
         page.click("#desk-verdict [type=submit]")
         page.wait_for_selector("#desk[data-phase=wrapup]")
 
-    def wrap_up(self, note: str) -> None:
+    def wrap_up(self, note: str, outcome: str = "") -> None:
+        if outcome:
+            self.page.select_option("#desk-outcome", outcome)
         self.page.fill("#desk-wrapup-note", note)
         self.page.click("#desk-wrapup [type=submit]")
         self.page.wait_for_selector("#desk[data-phase=idle]")
@@ -197,6 +199,7 @@ def test_a_customer_calls_the_agent_passes_then_fails_another_and_the_customer_c
         assert chunks and [seq for seq, _ in chunks] == list(range(len(chunks)))
         assert chunks[0][1] == bytes.fromhex("1A45DFA3")  # WebM (EBML) from the first chunk
         desk.shot("4-wrap-up")
+        assert desk.page.input_value("#desk-outcome") == "verified"  # chosen from the verdict
         desk.wrap_up("Đã xác minh")
 
         # --- the second: failed with a reason; the customer reads it and calls again --------------------------------
@@ -213,7 +216,7 @@ def test_a_customer_calls_the_agent_passes_then_fails_another_and_the_customer_c
         assert "Xác minh video chưa đạt" in result and "Khuôn mặt không khớp" in result
         me.shot("4-failed")
         assert _status(db, second.id) == DossierStatus.VIDEO_FAILED
-        desk.wrap_up("Không đạt: khuôn mặt không khớp")
+        desk.wrap_up("Không đạt: khuôn mặt không khớp", outcome="follow_up")
         phone.click("#call [data-action=call]:visible")  # "Gọi lại" (ACT-8 repeat)
         phone.wait_for_selector("#call[data-phase=waiting]")
         desk.page.wait_for_selector("#desk-ring:not([hidden])", timeout=20_000)
