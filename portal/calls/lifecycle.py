@@ -33,7 +33,7 @@ from portal.calls.models import (
 )
 from portal.core.actors import Actor
 from portal.core.audit import audit
-from portal.core.errors import Conflict, Invalid, NotFound, PortalError
+from portal.core.errors import Conflict, Invalid, NotFound
 from portal.core.states import record_change, transition
 from portal.core.time import utcnow
 from portal.core.tx import after_commit
@@ -66,12 +66,13 @@ def request_call(dossier: Dossier, customer: Actor, channel: str = "web") -> Cal
     if not dossier.may_call:
         raise Conflict("not_ready_for_call", _("Hồ sơ chưa sẵn sàng để gọi video: vui lòng hoàn tất xác thực "
                                                "thông tin (eKYC) trước."))
-    if not hours.is_open(dossier.region_id):
+    region_id = routing.region_for(dossier)
+    if not hours.is_open(region_id):
         raise OutsideHours("outside_hours", _("Ngoài giờ làm việc của tổng đài video. Giờ làm việc: %(h)s.",
-                                              h=hours.hours_text(dossier.region_id)))
+                                              h=hours.hours_text(region_id)))
     now = utcnow()
-    call = Call(dossier_id=dossier.id, customer_id=dossier.customer_id, region_id=dossier.region_id,
-                home_region_id=dossier.region_id, status=CallStatus.QUEUED, channel=channel[:10], requested_at=now,
+    call = Call(dossier_id=dossier.id, customer_id=dossier.customer_id, region_id=region_id,
+                home_region_id=region_id, status=CallStatus.QUEUED, channel=channel[:10], requested_at=now,
                 updated_at=now)
     try:
         with db.session.begin_nested():
@@ -92,9 +93,11 @@ def request_call(dossier: Dossier, customer: Actor, channel: str = "web") -> Cal
 def cancel_call(call: Call, customer: Actor) -> None:
     """The customer hangs up: a waiting call is cancelled; a call in progress counts as dropped (resumable)."""
     if call.is_waiting:
-        _withdraw_offers(call, "cancelled")
+        freed = _withdraw_offers(call, "cancelled")
         _move(call, CallStatus.CANCELLED, customer, _("Khách gác máy"), outcome="cancelled", ended_at=utcnow())
         notify.queue_changed(call.region_id)
+        if freed:
+            dispatch(call.region_id)  # the agent rung for it may take the next caller
     elif call.is_connected:
         drop(call, customer)
 
@@ -171,17 +174,14 @@ def _schedule_timeout(offer_id: int, seconds: int) -> None:
         log.warning("ring timeout of offer %s not scheduled; the sweep will expire it", offer_id)
 
 
-def _withdraw_offers(call: Call, reason: str, keep: int | None = None) -> None:
-    offers = [o for o in call_offers(call) if o.is_pending and o.id != keep]
+def _withdraw_offers(call: Call, reason: str, keep: int | None = None) -> bool:
+    """Stop ringing the call at other desks; True if any agent was freed (then ``dispatch`` their region)."""
+    offers = [o for o in queries.call_offers(call) if o.is_pending and o.id != keep]
     for offer in offers:
         offer.outcome, offer.decided_at = OfferOutcome.WITHDRAWN, utcnow()
         notify.ring_cancelled(offer, reason)
-
-
-def call_offers(call: Call) -> list[CallOffer]:
-    from sqlalchemy import select
-
-    return list(db.session.scalars(select(CallOffer).where(CallOffer.call_id == call.id).order_by(CallOffer.id)))
+    db.session.flush()
+    return bool(offers)
 
 
 def miss_offer(offer: CallOffer, reason: str = "timeout") -> None:
@@ -226,9 +226,11 @@ def accept_offer(offer_id: int, agent: Actor) -> Call:
                                 .execution_options(synchronize_session=False))
     if result.rowcount != 1:  # the timeout won: the caller rolls back
         raise Conflict("offer_expired", _("Cuộc gọi đã hết thời gian đổ chuông."))
-    _withdraw_offers(call, "taken", keep=offer.id)
+    freed = _withdraw_offers(call, "taken", keep=offer.id)
     _announce_connected(call)
     notify.queue_changed(call.region_id)
+    if freed:
+        dispatch(call.region_id)
     return call
 
 
@@ -308,11 +310,13 @@ def abandon_dropped(call: Call) -> None:
 
 
 def expire_waiting(call: Call) -> None:
-    _withdraw_offers(call, "timeout")
+    freed = _withdraw_offers(call, "timeout")
     _move(call, CallStatus.EXPIRED, None, _("Quá thời gian chờ"), outcome="expired", ended_at=utcnow())
     notify.to_customer(call, "ended", {"call_id": call.id, "passed": None,
                                        "reason": _("Hiện chưa có nhân viên rảnh. Vui lòng gọi lại sau.")})
     notify.queue_changed(call.region_id)
+    if freed:
+        dispatch(call.region_id)
 
 
 def _own_call(call: Call, agent: Actor) -> None:
@@ -327,6 +331,10 @@ def finish(call: Call, agent: Actor, passed: bool, reason_code: str = "", note: 
     if not call.in_call:
         raise Conflict("call_not_in_progress", _("Cuộc gọi không còn diễn ra."))
     note = " ".join((note or "").split())[:500]
+    if not call.dossier.may_call:  # the customer changed details or photos during the call: eKYC must run again
+        told = _("Hồ sơ đã thay đổi trong lúc gọi: vui lòng xác thực thông tin lại rồi gọi lại.")
+        _end(call, agent, "void", "dossier_changed", note, told, None)
+        return
     if passed:
         dossiers.video_passed(call.dossier, agent)
         reason_code, told = "", _("Xác minh video đạt. Bước tiếp theo: ký hợp đồng.")
@@ -337,8 +345,13 @@ def finish(call: Call, agent: Actor, passed: bool, reason_code: str = "", note: 
             raise Invalid("note_required", _("Vui lòng ghi rõ lý do."))
         told = str(FAIL_REASON_LABELS[reason_code]) + (f": {note}" if reason_code in NOTE_REQUIRED else "")
         dossiers.video_failed(call.dossier, agent, told)
-    _move(call, CallStatus.ENDED, agent, told, outcome="passed" if passed else "failed", reason_code=reason_code,
-          note=note, ended_at=utcnow(), resumable_until=None)
+    _end(call, agent, "passed" if passed else "failed", reason_code, note, told, passed)
+
+
+def _end(call: Call, agent: Actor, outcome: str, reason_code: str, note: str, told: str,
+         passed: bool | None) -> None:
+    _move(call, CallStatus.ENDED, agent, told, outcome=outcome, reason_code=reason_code, note=note,
+          ended_at=utcnow(), resumable_until=None)
     _wrap_up_pending(call)
     notify.to_customer(call, "ended", {"call_id": call.id, "passed": passed, "reason": told})
     notify.call_state(call)
@@ -363,19 +376,3 @@ def wrap_up(call: Call, agent: Any, outcome: str, note: str = "") -> None:
     audit("call.wrapped_up", call, actor=agent, detail={"outcome": outcome})
     if row.is_available:
         dispatch(row.region_id)
-
-
-def attempt(fn: Any, *args: Any) -> tuple[Any, PortalError | None]:
-    """Run a move and commit (one unit of work of a view or a socket event); a refusal rolls back and is returned."""
-    try:
-        result = fn(*args)
-        db.session.commit()
-        return result, None
-    except PortalError as exc:
-        db.session.rollback()
-        return None, exc
-
-
-def refuse(exc: PortalError) -> dict[str, Any]:
-    """A socket ack for a refusal."""
-    return {"ok": False, "code": exc.code, "message": exc.message}

@@ -37,6 +37,10 @@ def customer_live_call(customer_id: int) -> Call | None:
                              .order_by(Call.id.desc()).limit(1))
 
 
+def call_offers(call: Call) -> list[CallOffer]:
+    return list(db.session.scalars(select(CallOffer).where(CallOffer.call_id == call.id).order_by(CallOffer.id)))
+
+
 def pending_offer(agent_id: int) -> CallOffer | None:
     return db.session.scalar(select(CallOffer).where(CallOffer.agent_id == agent_id,
                                                      CallOffer.outcome == OfferOutcome.PENDING))
@@ -143,3 +147,13 @@ def queued_for(region_id: int) -> list[Call]:
 def stale_offers(now: datetime) -> list[CallOffer]:
     return list(db.session.scalars(select(CallOffer).where(CallOffer.outcome == OfferOutcome.PENDING,
                                                            CallOffer.expires_at <= now).limit(200)))
+
+
+def callbacks(region_id: int) -> list[Any]:
+    """The region's booked callbacks from half an hour ago on, soonest first (the desk lists them)."""
+    from portal.calls.models import CallbackBooking
+
+    return list(db.session.scalars(select(CallbackBooking).where(
+        CallbackBooking.region_id == region_id, CallbackBooking.cancelled_at.is_(None),
+        CallbackBooking.slot_start >= utcnow() - timedelta(minutes=30)).order_by(CallbackBooking.slot_start)
+        .limit(30)))

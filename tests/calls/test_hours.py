@@ -49,7 +49,7 @@ def test_callback_slots_are_open_half_hours_of_the_next_days(db):
 
 
 def test_outside_hours_the_customer_is_told_the_hours_and_books_a_callback(client, db, lan, ready_dossier,
-                                                                         login_customer):
+                                                                         login_customer, login):
     _week(db, 1, opens=time(0, 0), closes=time(0, 1))  # open one minute a day: closed now, almost surely
     login_customer(lan)
     dossier = ready_dossier()
@@ -70,6 +70,10 @@ def test_outside_hours_the_customer_is_told_the_hours_and_books_a_callback(clien
     row = db.session.scalar(select(CallbackBooking))
     assert row.slot_start == slot.start and row.region_id == 1 and row.dossier_id == dossier.id
     assert "Bạn đã đặt lịch gọi lại" in client.get(url + "/goi-video").get_data(as_text=True)
+    agent_client = client.application.test_client()
+    login(Role.AGENT, region=1, on=agent_client)
+    desk = agent_client.get("/desk").get_data(as_text=True)
+    assert "Lịch hẹn gọi lại" in desk and dossier.ticket.hold_code in desk
 
 
 def test_nobody_free_in_the_region_overflows_to_the_backup_after_the_delay(db, lan, ready_dossier,
@@ -149,3 +153,22 @@ def test_admins_set_hours_holidays_and_overflow(app, client, db, login):
     supervisor = app.test_client()
     login(Role.SUPERVISOR, region=1, on=supervisor)
     assert supervisor.get("/admin/calls/").status_code == 403
+
+
+def test_admins_routing_rules_send_a_province_or_a_channel_to_another_region(client, db, lan, ready_dossier,
+                                                                            available_agent, login):
+    login(Role.ADMIN, region=0)
+    token = page_csrf(client, "/admin/calls/")
+    assert client.post("/admin/calls/rules", data={"csrf_token": token, "province": "", "channel": "",
+                                                   "region_id": 3, "priority": 10}).status_code == 422
+    assert client.post("/admin/calls/rules", data={"csrf_token": token, "province": "Hà Nội", "channel": "",
+                                                   "region_id": 3, "priority": 10}).status_code == 302
+    assert "Hà Nội" in client.get("/admin/calls/").get_data(as_text=True)
+    hanoi_desk = available_agent(region=1)
+    da_nang_desk = available_agent(region=3)
+    with writing_now(db):
+        call = lifecycle.request_call(ready_dossier(), lan)  # LAN lives in Hà Nội (region 1)
+        db.session.commit()
+    assert call.region_id == 3 and call.home_region_id == 3
+    assert queries.pending_offer(da_nang_desk.id).call_id == call.id and queries.pending_offer(hanoi_desk.id) is None
+    assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "call.routing_rule_added")) is not None

@@ -103,6 +103,21 @@ def test_recording_chunk_content_is_checked(client, db, lan, ready_dossier, avai
     chunks = db.session.scalars(select(CallRecordingChunk).order_by(CallRecordingChunk.seq)).all()
     assert [(c.seq, c.size) for c in chunks] == [(0, len(WEBM)), (1, 100)]
     assert storage().get(chunks[0].storage_name) == WEBM
+    video = client.get(f"/desk/calls/{call.id}/recording.webm")
+    assert video.status_code == 200 and video.data == WEBM + b"\x43\xb6" * 50
+    assert video.headers["Cache-Control"] == "no-store" and video.mimetype == "video/webm"
+    assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "dossier.recording_view")) is not None
+
+    # Retention: once the dossiers' job deleted the ID photos, the call's media go too.
+    from portal.calls import jobs
+    from portal.core.time import utcnow
+
+    call.dossier.media_purged_at = utcnow()
+    db.session.commit()
+    assert jobs.purge_call_media() == 2
+    assert all(c.deleted_at is not None for c in chunks) and not storage().exists(chunks[0].storage_name)
+    assert client.get(f"/desk/calls/{call.id}/recording.webm").status_code == 404
+    assert jobs.purge_call_media() == 0
 
 
 def test_another_agents_upload_to_a_call_is_not_found(app, client, db, lan, ready_dossier, available_agent, login,
@@ -130,3 +145,38 @@ def test_turn_rest_credentials_as_coturn_checks_them(app, client, db, login):
     assert servers[0] == {"urls": "stun:stun.example.vn:3478"}
     assert servers[1]["urls"] == ["turn:turn.example.vn:3478?transport=udp", "turns:turn.example.vn:5349"]
     assert servers[1]["username"].endswith(f":staff-{agent.id}")
+
+
+def test_an_overflowed_calls_agent_sees_the_id_photos_through_the_call_others_do_not(
+        app, client, db, lan, ready_dossier, available_agent, login, media_root):
+    from portal.dossiers import lifecycle as dossiers
+    from portal.dossiers.models import PhotoKind
+    from tests.dossiers.conftest import photo
+
+    db.session.add(RegionCallSettings(region_id=1, backup_region_id=2, overflow_after_seconds=0))
+    db.session.commit()
+    dossier = ready_dossier()
+    with writing_now(db):
+        front = dossiers.add_photo(dossier, lan, PhotoKind.ID_FRONT, photo("front"))
+        db.session.commit()  # (the photo sends the dossier back to a draft: eKYC again; the call is asked before)
+    backup_agent = available_agent(region=2)
+    with writing_now(db):
+        from portal.core.states import transition
+        from portal.dossiers.models import DOSSIER_TRANSITIONS, DossierStatus
+
+        transition(dossier, DossierStatus.READY_FOR_CALL, None, DOSSIER_TRANSITIONS, "eKYC (kiểm thử)")
+        call = lifecycle.request_call(dossier, lan)
+        lifecycle.accept_offer(queries.pending_offer(backup_agent.id).id, backup_agent)
+        db.session.commit()
+    assert call.region_id == 2
+    login(staff=backup_agent)
+    desk = client.get("/desk").get_data(as_text=True)
+    url = f"/desk/calls/{call.id}/photos/{front.id}"
+    assert url in desk
+    image = client.get(url)
+    assert image.status_code == 200 and image.headers["Cache-Control"] == "no-store"
+    seen = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "dossier.photo_view"))
+    assert seen.actor_id == backup_agent.id and seen.detail["call_id"] == call.id
+    stranger = app.test_client()
+    login(Role.AGENT, region=2, on=stranger)
+    assert stranger.get(url).status_code == 404  # another agent of the backup region: not their call

@@ -88,7 +88,7 @@ def test_the_sweep_expires_offers_too_and_a_lone_agent_is_rung_again(db, lan, re
     db.session.commit()
     assert jobs.sweep_calls()["missed"] == 1
     db.session.refresh(call)
-    offers = lifecycle.call_offers(call)
+    offers = queries.call_offers(call)
     assert [o.outcome for o in offers] == [OfferOutcome.MISSED, OfferOutcome.PENDING]
     assert offers[1].agent_id == agent.id and call.status == CallStatus.RINGING
 
@@ -155,7 +155,7 @@ def test_two_agents_accepting_at_once_exactly_one_wins(app, db, lan, ready_dossi
         db.session.add(CallOffer(call_id=call.id, agent_id=late.id, offered_at=utcnow(),
                                  expires_at=first.expires_at))
         db.session.commit()
-    offers = {o.agent_id: o.id for o in lifecycle.call_offers(call)}
+    offers = {o.agent_id: o.id for o in queries.call_offers(call)}
     db.session.commit()
     barrier = threading.Barrier(2)
     results: dict[int, str] = {}
@@ -190,7 +190,7 @@ def test_two_agents_accepting_at_once_exactly_one_wins(app, db, lan, ready_dossi
     won = next(agent_id for agent_id, r in results.items() if r == "ok")
     call = db.session.get(Call, call.id)
     assert call.agent_id == won and call.status == CallStatus.CONNECTED
-    outcomes = sorted(o.outcome.value for o in lifecycle.call_offers(call))
+    outcomes = sorted(o.outcome.value for o in queries.call_offers(call))
     assert outcomes == ["accepted", "withdrawn"]
 
 
@@ -207,3 +207,95 @@ def test_the_ring_timeout_is_scheduled_in_rq(db, lan, ready_dossier, available_a
 
     job = Job.fetch(scheduled[0], connection=portal_redis.connection())
     assert job.func_name == "portal.calls.jobs.expire_offer"
+
+
+def test_the_sweep_is_a_periodic_job_every_few_seconds():
+    from portal.core.jobs import PERIODIC
+
+    spec = next(s for s in PERIODIC if s["func"] is jobs.sweep_calls)
+    assert spec["interval"] <= 10
+
+
+@pytest.mark.usefixtures("committed_db")
+def test_accept_against_the_ring_timeout_at_the_same_moment_one_outcome(app, db, lan, ready_dossier,
+                                                                        available_agent):
+    """The agent clicks as the timeout fires: either the call is theirs (the timeout does nothing) or it was missed
+    (the accept is refused) — never both, never neither."""
+    agent = available_agent()
+    call = _call(db, ready_dossier(), lan)
+    offer_id, agent_id = queries.pending_offer(agent.id).id, agent.id
+    with writing_now(db):
+        db.session.execute(update(CallOffer).where(CallOffer.id == offer_id).values(expires_at=utcnow()))
+        db.session.commit()
+    barrier = threading.Barrier(2)
+    results: dict[str, object] = {}
+
+    def run(name: str) -> None:
+        from portal.auth.models import Staff
+        from portal.core.sqlite import writing
+        from portal.extensions import db as _db
+
+        with app.app_context():
+            staff = _db.session.get(Staff, agent_id)
+            _db.session.commit()
+            barrier.wait()
+            try:
+                if name == "accept":
+                    with writing():
+                        lifecycle.accept_offer(offer_id, staff)
+                        _db.session.commit()
+                    results[name] = "ok"
+                else:
+                    results[name] = jobs.expire_offer(offer_id)
+            except Conflict as exc:
+                _db.session.rollback()
+                results[name] = exc.code
+            finally:
+                _db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(name,)) for name in ("accept", "timeout")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert results in ({"accept": "ok", "timeout": False}, {"accept": "offer_expired", "timeout": True},
+                       {"accept": "call_taken", "timeout": True}), results
+    db.session.commit()
+    call = db.session.get(Call, call.id)
+    offer = db.session.get(CallOffer, offer_id)
+    if results["accept"] == "ok":
+        assert call.status == CallStatus.CONNECTED and offer.outcome == OfferOutcome.ACCEPTED
+    else:
+        assert call.agent_id is None and offer.outcome == OfferOutcome.MISSED
+
+
+def test_a_hang_up_while_ringing_frees_the_agent_for_the_next_caller(db, lan, ready_dossier, available_agent,
+                                                                     make_customer):
+    agent = available_agent()
+    first = _call(db, ready_dossier(), lan)
+    other = make_customer()
+    second = _call(db, ready_dossier(other), other)
+    assert first.status == CallStatus.RINGING and second.status == CallStatus.QUEUED
+    with writing_now(db):
+        lifecycle.cancel_call(first, lan)
+        db.session.commit()
+    db.session.refresh(second)
+    assert first.status == CallStatus.CANCELLED and second.status == CallStatus.RINGING
+    assert queries.pending_offer(agent.id).call_id == second.id
+
+
+def test_a_dossier_changed_during_the_call_ends_it_void_and_asks_for_ekyc_again(db, lan, ready_dossier,
+                                                                                available_agent):
+    from portal.core.states import transition
+    from portal.dossiers.models import DOSSIER_TRANSITIONS
+
+    agent = available_agent()
+    dossier = ready_dossier()
+    call = _call(db, dossier, lan)
+    with writing_now(db):
+        lifecycle.accept_offer(queries.pending_offer(agent.id).id, agent)
+        transition(dossier, DossierStatus.DRAFT, lan, DOSSIER_TRANSITIONS, "Khách sửa thông tin")
+        lifecycle.finish(call, agent, True)
+        db.session.commit()
+    assert call.status == CallStatus.ENDED and call.outcome == "void" and call.reason_code == "dossier_changed"
+    assert dossier.status == DossierStatus.DRAFT and queries.wrap_up_call(agent.id).id == call.id

@@ -160,7 +160,7 @@ def test_accepting_a_taken_or_foreign_offer_over_the_socket(app, client, db, lan
                                                             login, login_customer):
     _agent, desk, _customer, call = _connected(app, client, db, lan, ready_dossier, available_agent, login,
                                                login_customer)
-    offer_id = lifecycle.call_offers(call)[0].id
+    offer_id = queries.call_offers(call)[0].id
     assert fresh(desk.emit, "accept", {"offer_id": offer_id}, namespace=DESK, callback=True)["code"] == "call_taken"
     _late, late_desk = _agent_on_desk(app, db, available_agent, login)
     assert fresh(late_desk.emit, "accept", {"offer_id": offer_id}, namespace=DESK,
@@ -236,6 +236,11 @@ def test_the_app_connects_with_its_token_and_hangs_up(app, client, db, lan, read
     assert fresh(sock.emit, "hangup", {}, namespace=CALL, callback=True) == {"ok": True}
     db.session.refresh(call)
     assert call.status == CallStatus.CANCELLED
+    fresh(sock.disconnect, namespace=CALL)
+    from portal.calls.notify import customer_sockets_key
+    from portal.core import redis as portal_redis
+
+    assert portal_redis.connection().hlen(customer_sockets_key(lan.id)) == 0  # the app's socket is forgotten too
 
 
 def test_waiting_customers_hear_their_place_move_and_desks_the_count(app, client, db, lan, ready_dossier, login,
@@ -259,3 +264,22 @@ def test_waiting_customers_hear_their_place_move_and_desks_the_count(app, client
     assert moved[-1] == {"call_id": second.id, "status": "queued", "position": 1, "eta_seconds": moved[-1][
         "eta_seconds"]}
     assert received(desk, DESK, "waiting")[-1] == {"region_id": 1, "count": 1}
+
+
+def test_an_agent_who_closed_every_desk_tab_goes_offline_after_the_grace(app, db, available_agent, login):
+    from portal.calls.sockets import DESK_GONE
+    from portal.core import redis as portal_redis
+
+    agent, desk = _agent_on_desk(app, db, available_agent, login)
+    fresh(desk.disconnect, namespace=DESK)
+    connection = portal_redis.connection()
+    assert connection.hget(DESK_GONE, str(agent.id)) is not None
+    assert jobs.sweep_calls()["offline"] == 0  # within the grace: a reconnect keeps the presence
+    connection.hset(DESK_GONE, str(agent.id), "0")
+    assert jobs.sweep_calls()["offline"] == 1
+    db.session.expire_all()
+    assert not queries.presence_of(agent.id).is_available
+    agent_client = app.test_client()
+    login(staff=agent, on=agent_client)
+    desk_socket(app, agent_client)
+    assert connection.hget(DESK_GONE, str(agent.id)) is None
