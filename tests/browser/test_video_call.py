@@ -38,6 +38,27 @@ FRAMES = """async (selector) => {
 }"""
 
 
+STATE = """() => ['desk', 'desk-stage', 'call', 'call-stage', 'desk-message', 'call-message', 'call-note']
+  .map((id) => document.getElementById(id)).filter(Boolean)
+  .map((n) => n.id + ' ' + JSON.stringify(Object.assign({}, n.dataset)) + ' ' + (n.hidden ? '' : n.textContent.trim()))
+  .join('\\n')"""
+
+
+def _why(pages, logs: Path) -> str:
+    """What the pages showed and what the live processes logged, for a failure's message."""
+    seen = []
+    for page in pages:
+        try:
+            seen.append(page.evaluate(STATE))
+        except Exception as exc:  # noqa: BLE001 (a closed page says so)
+            seen.append(repr(exc))
+    for name in ("web.log", "worker.log"):
+        lines = (logs / name).read_text(errors="replace").splitlines() if (logs / name).exists() else []
+        seen.append(f"--- {name}\n" + "\n".join(line[:300] for line in lines
+                                                if " ERROR " in line or " WARNING " in line or "Error" in line)[-4000:])
+    return "\n".join(seen)
+
+
 def _ready_for_call(db, customer, order_factory) -> Dossier:
     """A dossier whose eKYC passed (Chờ gọi video), through the dossiers' own moves with the synthetic photos."""
     with writing_now(db):
@@ -147,7 +168,7 @@ class Customer:
 
 
 def test_a_customer_calls_the_agent_passes_then_fails_another_and_the_customer_calls_again(
-        db, lan, delivered_order, paid_esim, make_staff, live):  # noqa: F811
+        db, lan, delivered_order, paid_esim, make_staff, live, tmp_path):  # noqa: F811
     from portal.calls.models import RegionCallSettings
 
     agent = make_staff(Role.AGENT, region=1, username="vc_desk")
@@ -168,61 +189,70 @@ def test_a_customer_calls_the_agent_passes_then_fails_another_and_the_customer_c
         phone = browser.new_context(viewport={"width": 390, "height": 844}, locale="vi-VN").new_page()
         phone.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
         me = Customer(phone, live)
-        me.sign_in(lan.phone)
-        desk.available()
-        desk.shot("1-available")
-
-        # --- the first dossier: ring, accept, video both ways, a snapshot, passed ---------------------------------
-        me.call(first.ticket.hold_code)
-        phone.wait_for_function("() => document.querySelector('[data-queue=position]').textContent.trim() === '1'")
-        desk.page.wait_for_selector("#desk-ring:not([hidden])", timeout=20_000)
-        assert lan.full_name in desk.page.inner_text("#desk-ring")
-        desk.shot("2-ringing")
-        me.shot("1-waiting")
-        desk.accept()
-        me.connected()
-        assert phone.inner_text("[data-call=agent]").strip()  # the agent's first name
-        desk.page.click("[data-action=snapshot]")
-        desk.page.wait_for_selector("#desk-snapshots figure[data-snapshot-id]")
-        assert _snapshots(db, first.id) == 1
-        assert first.full_name in desk.page.inner_text("#desk-dossier")
-        desk.page.wait_for_function("() => document.querySelector('#desk-dossier .pv-image').naturalWidth > 0")
-        desk.shot("3-in-call")
-        me.shot("2-in-call")
-        assert desk.page.is_visible("#desk-rec")  # recording, in 3 s chunks
-        desk.verdict(passed=True, note="Khách trả lời đúng, giấy tờ gốc khớp")  # waits for the last chunk
-        phone.wait_for_selector("#call[data-phase=ended][data-passed=yes]", timeout=15_000)
-        assert "Xác minh video thành công" in phone.inner_text("#call")
-        me.shot("3-passed")
-        assert _status(db, first.id) == DossierStatus.VERIFIED
-        chunks = _recording(db, first.id)
-        assert chunks and [seq for seq, _ in chunks] == list(range(len(chunks)))
-        assert chunks[0][1] == bytes.fromhex("1A45DFA3")  # WebM (EBML) from the first chunk
-        desk.shot("4-wrap-up")
-        assert desk.page.input_value("#desk-outcome") == "verified"  # chosen from the verdict
-        desk.wrap_up("Đã xác minh")
-
-        # --- the second: failed with a reason; the customer reads it and calls again --------------------------------
-        me.call(second.ticket.hold_code)
-        desk.accept()
-        me.connected()
-        phone.reload()  # the customer's page drops mid-call: its socket comes back, the call resumes, the desk redials
-        me.connected()
-        desk.page.wait_for_function(FRAMES, arg="#desk-remote", polling=200, timeout=20_000)
-        assert desk.page.get_attribute("#desk-stage", "data-rtc") == "connected"
-        desk.verdict(passed=False, reason="face_mismatch", note="Người gọi không phải người trên giấy tờ")
-        phone.wait_for_selector("#call[data-phase=ended][data-passed=no]", timeout=15_000)
-        result = phone.inner_text("#call")
-        assert "Xác minh video chưa đạt" in result and "Khuôn mặt không khớp" in result
-        me.shot("4-failed")
-        assert _status(db, second.id) == DossierStatus.VIDEO_FAILED
-        desk.wrap_up("Không đạt: khuôn mặt không khớp", outcome="follow_up")
-        phone.click("#call [data-action=call]:visible")  # "Gọi lại" (ACT-8 repeat)
-        phone.wait_for_selector("#call[data-phase=waiting]")
-        desk.page.wait_for_selector("#desk-ring:not([hidden])", timeout=20_000)
-        assert lan.full_name in desk.page.inner_text("#desk-ring")
+        try:
+            _two_calls(db, desk, me, lan, first, second)
+        except Exception as exc:
+            raise AssertionError(f"{exc}\n{_why([desk.page, phone], tmp_path)}") from exc
         browser.close()
     assert not [m for m in console if "Content Security Policy" in m], console
+
+
+def _two_calls(db, desk: Desk, me: Customer, holder, first: Dossier, second: Dossier) -> None:
+    """The two calls of the test above, as the two pages see them."""
+    phone = me.page
+    me.sign_in(holder.phone)
+    desk.available()
+    desk.shot("1-available")
+
+    # --- the first dossier: ring, accept, video both ways, a snapshot, passed ---------------------------------
+    me.call(first.ticket.hold_code)
+    phone.wait_for_function("() => document.querySelector('[data-queue=position]').textContent.trim() === '1'")
+    desk.page.wait_for_selector("#desk-ring:not([hidden])", timeout=20_000)
+    assert holder.full_name in desk.page.inner_text("#desk-ring")
+    desk.shot("2-ringing")
+    me.shot("1-waiting")
+    desk.accept()
+    me.connected()
+    assert phone.inner_text("[data-call=agent]").strip()  # the agent's first name
+    desk.page.click("[data-action=snapshot]")
+    desk.page.wait_for_selector("#desk-snapshots figure[data-snapshot-id]")
+    assert _snapshots(db, first.id) == 1
+    assert first.full_name in desk.page.inner_text("#desk-dossier")
+    desk.page.wait_for_function("() => document.querySelector('#desk-dossier .pv-image').naturalWidth > 0")
+    desk.shot("3-in-call")
+    me.shot("2-in-call")
+    assert desk.page.is_visible("#desk-rec")  # recording, in 3 s chunks
+    desk.verdict(passed=True, note="Khách trả lời đúng, giấy tờ gốc khớp")  # waits for the last chunk
+    phone.wait_for_selector("#call[data-phase=ended][data-passed=yes]", timeout=15_000)
+    assert "Xác minh video thành công" in phone.inner_text("#call")
+    me.shot("3-passed")
+    assert _status(db, first.id) == DossierStatus.VERIFIED
+    chunks = _recording(db, first.id)
+    assert chunks and [seq for seq, _ in chunks] == list(range(len(chunks)))
+    assert chunks[0][1] == bytes.fromhex("1A45DFA3")  # WebM (EBML) from the first chunk
+    desk.shot("4-wrap-up")
+    assert desk.page.input_value("#desk-outcome") == "verified"  # chosen from the verdict
+    desk.wrap_up("Đã xác minh")
+
+    # --- the second: failed with a reason; the customer reads it and calls again --------------------------------
+    me.call(second.ticket.hold_code)
+    desk.accept()
+    me.connected()
+    phone.reload()  # the customer's page drops mid-call: its socket comes back, the call resumes, the desk redials
+    me.connected()
+    desk.page.wait_for_function(FRAMES, arg="#desk-remote", polling=200, timeout=20_000)
+    assert desk.page.get_attribute("#desk-stage", "data-rtc") == "connected"
+    desk.verdict(passed=False, reason="face_mismatch", note="Người gọi không phải người trên giấy tờ")
+    phone.wait_for_selector("#call[data-phase=ended][data-passed=no]", timeout=15_000)
+    result = phone.inner_text("#call")
+    assert "Xác minh video chưa đạt" in result and "Khuôn mặt không khớp" in result
+    me.shot("4-failed")
+    assert _status(db, second.id) == DossierStatus.VIDEO_FAILED
+    desk.wrap_up("Không đạt: khuôn mặt không khớp", outcome="follow_up")
+    phone.click("#call [data-action=call]:visible")  # "Gọi lại" (ACT-8 repeat)
+    phone.wait_for_selector("#call[data-phase=waiting]")
+    desk.page.wait_for_selector("#desk-ring:not([hidden])", timeout=20_000)
+    assert holder.full_name in desk.page.inner_text("#desk-ring")
 
 
 def test_without_the_camera_the_agent_stays_away_and_the_customer_is_told_how_to_allow_it(
