@@ -105,6 +105,9 @@
     }
   };
 
+  // After a reload nothing has been clicked yet: the first click or key anywhere on the page allows the tone.
+  ["pointerdown", "keydown"].forEach((type) => document.addEventListener(type, () => tone.unlock(), { once: true }));
+
   // --- camera and microphone -----------------------------------------------------------------------------------
   const camera = rtc.preview(el.local, root, text);
   async function devices() {
