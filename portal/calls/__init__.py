@@ -14,6 +14,13 @@ customer_bp = Blueprint("calls", __name__, url_prefix="/chonso")
 
 from portal.calls import admin, api, desk, jobs, models, queries, sockets, views  # noqa: E402,F401
 
+
+@customer_bp.app_template_global()
+def video_calls_of(dossier):
+    """The dossier page's video-call card (staff): its calls with their snapshots and recordings."""
+    return queries.calls_of_dossier(dossier.id)
+
+
 DOMAIN = Domain(
     blueprints=(customer_bp, desk.bp, admin.bp, api.bp),
     namespaces=(sockets.DESK, sockets.CALL),

@@ -16,8 +16,8 @@ from portal.extensions import db
 bp = api_blueprint("calls_app", __name__)
 
 
-def _own(customer, call_id: int) -> Call:
-    call = db.session.get(Call, call_id)
+def _own(customer, call_id: str) -> Call:
+    call = db.session.get(Call, int(call_id)) if call_id.isdigit() and len(call_id) < 12 else None
     if call is None or call.customer_id != customer.id:
         from flask_babel import gettext as _
 
@@ -34,15 +34,15 @@ def request_call(customer, hold_code: str):
     return response
 
 
-@bp.get("/calls/<int:call_id>")
+@bp.get("/calls/<call_id>")
 @customer_api
-def get_call(customer, call_id: int):
+def get_call(customer, call_id: str):
     return jsonify(call_json(_own(customer, call_id)))
 
 
-@bp.delete("/calls/<int:call_id>")
+@bp.delete("/calls/<call_id>")
 @customer_api
-def cancel_call(customer, call_id: int):
+def cancel_call(customer, call_id: str):
     call = _own(customer, call_id)
     lifecycle.cancel_call(call, customer)
     db.session.commit()

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import current_app
 from flask_login import current_user
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 
 from portal.calls.models import (
     IN_CALL,
@@ -131,7 +131,9 @@ def queued_for(region_id: int) -> list[Call]:
     """Queued calls this region's agent may take: its own, and those of regions overflowing here once due."""
     from portal.calls.models import RegionCallSettings
 
-    own = select(Call).where(Call.region_id == region_id, Call.status == CallStatus.QUEUED)
+    own = select(Call).where(or_(Call.region_id == region_id, and_(Call.home_region_id == region_id,
+                                                                    Call.overflowed_at.is_not(None))),
+                             Call.status == CallStatus.QUEUED)
     now = utcnow()
     backups = db.session.scalars(select(RegionCallSettings).where(
         RegionCallSettings.backup_region_id == region_id)).all()
@@ -157,3 +159,17 @@ def callbacks(region_id: int) -> list[Any]:
         CallbackBooking.region_id == region_id, CallbackBooking.cancelled_at.is_(None),
         CallbackBooking.slot_start >= utcnow() - timedelta(minutes=30)).order_by(CallbackBooking.slot_start)
         .limit(30)))
+
+
+def calls_of_dossier(dossier_id: int) -> list[Any]:
+    """Every call of a dossier, newest first, with its snapshots and whether a recording can be played."""
+    from portal.calls.models import CallRecordingChunk, CallSnapshot
+
+    calls = list(db.session.scalars(select(Call).where(Call.dossier_id == dossier_id).order_by(Call.id.desc())))
+    shots = db.session.scalars(select(CallSnapshot).where(CallSnapshot.dossier_id == dossier_id,
+                                                          CallSnapshot.deleted_at.is_(None))).all()
+    recorded = set(db.session.scalars(select(CallRecordingChunk.call_id).where(
+        CallRecordingChunk.call_id.in_([c.id for c in calls]), CallRecordingChunk.seq == 0,
+        CallRecordingChunk.deleted_at.is_(None))))
+    return [{"call": c, "snapshots": [s for s in shots if s.call_id == c.id], "recorded": c.id in recorded}
+            for c in calls]

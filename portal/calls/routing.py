@@ -47,8 +47,15 @@ def candidates(call: Call, region_id: int, skip_tried: bool = True) -> list[int]
 
 
 def pick_agents(call: Call) -> list[int]:
-    """Agents to try in order: those not yet rung for this call, else (everyone missed it) anyone available."""
-    return candidates(call, call.region_id) or candidates(call, call.region_id, skip_tried=False)
+    """Agents to try in order: those not yet rung for this call, else (everyone missed it) anyone available. An
+    overflowed call may still be taken by its home region, whose agents come first."""
+    regions = [call.home_region_id, call.region_id] if call.overflowed_at else [call.region_id]
+    for skip_tried in (True, False):
+        for region_id in regions:
+            found = candidates(call, region_id, skip_tried)
+            if found:
+                return found
+    return []
 
 
 def settings_of(region_id: int) -> RegionCallSettings | None:

@@ -12,7 +12,7 @@ from portal.calls.models import BusinessHours, Call, CallbackBooking, CallStatus
 from portal.core.errors import Conflict
 from portal.core.models import AuditEntry
 from portal.core.roles import Role
-from portal.core.time import vietnam_to_utc
+from portal.core.time import vietnam_to_utc, vietnam_today
 from tests.conftest import page_csrf, writing_now
 
 
@@ -50,14 +50,16 @@ def test_callback_slots_are_open_half_hours_of_the_next_days(db):
 
 def test_outside_hours_the_customer_is_told_the_hours_and_books_a_callback(client, db, lan, ready_dossier,
                                                                          login_customer, login):
-    _week(db, 1, opens=time(0, 0), closes=time(0, 1))  # open one minute a day: closed now, almost surely
+    _week(db, 1)
+    db.session.add(Holiday(region_id=1, day=vietnam_today(), label="Nghỉ"))  # closed today, whatever the hour
+    db.session.commit()
     login_customer(lan)
     dossier = ready_dossier()
     url = f"/chonso/hoa-mang/{dossier.ticket.hold_code}"
     with writing_now(db), pytest.raises(Conflict) as closed:
         lifecycle.request_call(dossier, lan)
     db.session.rollback()
-    assert closed.value.code == "outside_hours" and "Thứ Hai 00:00–00:01" in closed.value.message
+    assert closed.value.code == "outside_hours" and "Thứ Hai 08:00–17:00" in closed.value.message
     page = client.get(url + "/goi-video").get_data(as_text=True)
     assert "Ngoài giờ làm việc" in page and "Đặt lịch gọi lại" in page
     token = page_csrf(client, url + "/goi-video")
@@ -172,3 +174,19 @@ def test_admins_routing_rules_send_a_province_or_a_channel_to_another_region(cli
     assert call.region_id == 3 and call.home_region_id == 3
     assert queries.pending_offer(da_nang_desk.id).call_id == call.id and queries.pending_offer(hanoi_desk.id) is None
     assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "call.routing_rule_added")) is not None
+
+
+def test_an_overflowed_call_is_still_taken_by_its_home_region_when_someone_frees_up(db, lan, ready_dossier,
+                                                                                    make_staff):
+    db.session.add(RegionCallSettings(region_id=1, backup_region_id=2, overflow_after_seconds=0))
+    db.session.commit()
+    with writing_now(db):
+        call = lifecycle.request_call(ready_dossier(), lan)
+        db.session.commit()
+    assert call.region_id == 2 and call.status == CallStatus.QUEUED  # overflowed, nobody there either
+    home_agent = make_staff(Role.AGENT, 1)
+    with writing_now(db):
+        lifecycle.set_presence(home_agent, lifecycle.PresenceStatus.AVAILABLE, devices_ok=True)
+        db.session.commit()
+    db.session.refresh(call)
+    assert call.status == CallStatus.RINGING and queries.pending_offer(home_agent.id).call_id == call.id

@@ -180,3 +180,13 @@ def test_an_overflowed_calls_agent_sees_the_id_photos_through_the_call_others_do
     stranger = app.test_client()
     login(Role.AGENT, region=2, on=stranger)
     assert stranger.get(url).status_code == 404  # another agent of the backup region: not their call
+
+
+def test_the_dossier_page_shows_its_calls_snapshots_and_recording(client, db, lan, ready_dossier, available_agent,
+                                                                   login, media_root):
+    agent, call = _in_call(db, lan, ready_dossier, available_agent, recording=True)
+    login(staff=agent)
+    shot = _post(client, f"/desk/calls/{call.id}/snapshot", {"image": (io.BytesIO(_png()), "s.png")}).get_json()
+    _post(client, f"/desk/calls/{call.id}/recording", {"chunk": (io.BytesIO(WEBM), "c.webm")}, seq="0")
+    page = client.get(f"/dossiers/{call.dossier_id}").get_data(as_text=True)
+    assert "Cuộc gọi video" in page and shot["url"] in page and f"/desk/calls/{call.id}/recording.webm" in page

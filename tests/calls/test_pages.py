@@ -123,3 +123,20 @@ def test_supervisors_read_the_desk_and_only_agents_act(client, db, login):
     assert "chế độ chỉ đọc" in client.get("/desk").get_data(as_text=True)
     token = page_csrf(client, "/desk")
     assert client.post("/desk/presence", data={"csrf_token": token, "status": "available"}).status_code == 403
+
+
+def test_the_app_cannot_read_another_customers_call(client, db, lan, ready_dossier, make_customer):
+    from portal.appapi.tokens import issue_token
+
+    dossier = ready_dossier()
+    with writing_now(db):
+        from portal.calls import lifecycle
+
+        call = lifecycle.request_call(dossier, lan)
+        _row, token = issue_token(make_customer(), "test")
+        db.session.commit()
+    auth = {"Authorization": f"Bearer {token}"}
+    for path in (f"/api/app/v1/calls/{call.id}", "/api/app/v1/calls/abc"):
+        response = client.get(path, headers=auth)
+        assert response.status_code == 404 and response.get_json()["error"]["code"] == "call_not_found"
+    assert client.delete(f"/api/app/v1/calls/{call.id}", headers=auth).status_code == 404

@@ -7,7 +7,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from portal.calls import jobs, lifecycle, queries
 from portal.calls.models import AgentPresence, Call, CallOffer, CallStatus, OfferOutcome, PresenceStatus
@@ -299,3 +299,38 @@ def test_a_dossier_changed_during_the_call_ends_it_void_and_asks_for_ekyc_again(
         db.session.commit()
     assert call.status == CallStatus.ENDED and call.outcome == "void" and call.reason_code == "dossier_changed"
     assert dossier.status == DossierStatus.DRAFT and queries.wrap_up_call(agent.id).id == call.id
+
+
+@pytest.mark.usefixtures("committed_db")
+def test_two_tabs_asking_at_the_same_moment_make_one_call(app, db, lan, ready_dossier):
+    from portal.dossiers.models import Dossier
+
+    dossier_id, customer_id = ready_dossier().id, lan.id
+    db.session.commit()
+    barrier = threading.Barrier(2)
+    calls: list[int] = []
+
+    def ask() -> None:
+        from portal.core.sqlite import writing
+        from portal.customers.models import Customer
+        from portal.extensions import db as _db
+
+        with app.app_context():
+            barrier.wait()
+            try:
+                with writing():
+                    call = lifecycle.request_call(_db.session.get(Dossier, dossier_id),
+                                                  _db.session.get(Customer, customer_id))
+                    _db.session.commit()
+                    calls.append(call.id)
+            finally:
+                _db.session.remove()
+
+    threads = [threading.Thread(target=ask) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    db.session.commit()
+    assert len(calls) == 2 and calls[0] == calls[1]
+    assert db.session.scalar(select(func.count(Call.id))) == 1
