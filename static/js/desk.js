@@ -112,7 +112,33 @@
   const camera = rtc.preview(el.local, root, text);
   async function devices() {
     state.stream = await camera();
+    listen(state.stream);
     return state.stream;
+  }
+
+  // The microphone's level under the agent's own picture: the check shows that sound, too, is coming in.
+  let meter = null;
+  function listen(stream) {
+    const Context = window.AudioContext || window.webkitAudioContext;
+    const bar = root.querySelector("[data-mic=level]");
+    if (!Context || !bar || !stream.getAudioTracks().length || (meter && meter.stream === stream)) { return; }
+    if (meter) { meter.context.close().catch(() => {}); }
+    const context = new Context();
+    const analyser = context.createAnalyser();
+    analyser.fftSize = 512;
+    context.createMediaStreamSource(stream).connect(analyser);
+    const samples = new Uint8Array(analyser.fftSize);
+    meter = { stream: stream, context: context };
+    const mine = meter;
+    const tick = () => {
+      if (meter !== mine) { return; }
+      analyser.getByteTimeDomainData(samples);
+      let peak = 0;
+      samples.forEach((v) => { peak = Math.max(peak, Math.abs(v - 128)); });
+      bar.style.width = Math.min(100, Math.round(peak / 128 * 160)) + "%";
+      window.setTimeout(tick, 100);
+    };
+    context.resume().catch(() => {}).then(tick);
   }
 
   // --- presence --------------------------------------------------------------------------------------------------
@@ -146,6 +172,7 @@
       if (status !== "available" && !state.call) {  // on a break or away: the camera's light goes off
         rtc.stop(state.stream);
         state.stream = null;
+        if (meter) { meter.context.close().catch(() => {}); meter = null; }
         el.local.srcObject = null;
         root.dataset.camera = "off";
       }

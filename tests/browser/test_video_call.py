@@ -113,6 +113,9 @@ class Desk:
         self.page.goto(f"{self.base}/desk")
         self.page.click("[data-presence=available]")
         self.page.wait_for_selector("#desk[data-presence=available][data-camera=on]")
+        # the microphone check: the fake microphone's beep moves the level under the agent's picture
+        self.page.wait_for_function("() => parseFloat(document.querySelector('[data-mic=level]').style.width) > 0",
+                                    polling=100, timeout=10_000)
 
     def accept(self) -> None:
         self.page.wait_for_selector("#desk-ring:not([hidden])", timeout=20_000)
