@@ -415,7 +415,9 @@ def _live_env(app, tmp_path: Path, port: int) -> dict[str, str]:
     """The environment of a live process: the test's database and Redis, its own instance folder."""
     return {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "REDIS_URL": app.config["REDIS_URL"],
             "SECRET_KEY": "live-test-secret", "HOST": "127.0.0.1", "PORT": str(port),
-            "PORTAL_INSTANCE": str(tmp_path), "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
+            "PORTAL_INSTANCE": str(tmp_path), "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1",
+            # the test's media store and keys: photos a test stores directly, the live server can read (and back)
+            "MEDIA_ROOT": app.config["MEDIA_ROOT"], "MEDIA_ENCRYPTION_KEYS": app.config["MEDIA_ENCRYPTION_KEYS"]}
 
 
 @contextlib.contextmanager
