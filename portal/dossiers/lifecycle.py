@@ -356,6 +356,43 @@ def video_failed(dossier: Dossier, agent: Actor, reason: str) -> None:
     _step(dossier, StepAction.VIDEO_FAILED, agent, dossier.step_id("ACT-8", "ESIM-7"), reason)
 
 
+# --- mSale's results (ACT-12..16, ESIM-11..13, 18; called by portal.connections) ------------------------------
+# Branch ``review`` writes these too (the contract's signatures); at the merge theirs is kept.
+
+def connected(dossier: Dossier, actor: Actor | None, msale_ref: str) -> bool:
+    """ACT-13 → 14: mSale connected the line → Đã hòa mạng; False (no-op) if it already is, with that reference."""
+    if dossier.status == DossierStatus.CONNECTED and dossier.msale_ref == msale_ref:
+        return False
+    if dossier.status not in (DossierStatus.APPROVED, DossierStatus.QR_ISSUED):
+        raise Conflict("not_approved", _("Hồ sơ không ở trạng thái chờ mSale."))
+    _move(dossier, DossierStatus.CONNECTED, actor, _("mSale đã hòa mạng"), msale_ref=msale_ref, last_reason="")
+    _step(dossier, StepAction.CONNECTED, actor, dossier.step_id("ACT-14", "ESIM-15"), msale_ref)
+    return True
+
+
+def connection_refused(dossier: Dossier, actor: Actor | None, reason: str) -> bool:
+    """ACT-16, ESIM-18: mSale refused the connection (or the eSIM's QR code failed) → Từ chối hòa mạng + reason."""
+    reason = " ".join((reason or "").split())[:500] or _("mSale từ chối hòa mạng")
+    if dossier.status == DossierStatus.CONNECTION_REFUSED and dossier.last_reason == reason:
+        return False
+    if dossier.status not in (DossierStatus.APPROVED, DossierStatus.QR_ISSUED):
+        raise Conflict("not_approved", _("Hồ sơ không ở trạng thái chờ mSale."))
+    _move(dossier, DossierStatus.CONNECTION_REFUSED, actor, reason, last_reason=reason)
+    _step(dossier, StepAction.CONNECTION_REFUSED, actor, dossier.step_id("ACT-16", "ESIM-18"), reason)
+    return True
+
+
+def qr_issued(dossier: Dossier, actor: Actor | None, activation_code: str) -> bool:
+    """ESIM-13: mSale issued the eSIM's activation code → Chờ quét mã QR; False (no-op) if already, same code."""
+    if dossier.status == DossierStatus.QR_ISSUED and dossier.activation_code == activation_code:
+        return False
+    if dossier.status != DossierStatus.APPROVED:
+        raise Conflict("not_approved", _("Hồ sơ không ở trạng thái chờ mSale."))
+    _move(dossier, DossierStatus.QR_ISSUED, actor, _("mSale đã cấp mã QR eSIM"), activation_code=activation_code)
+    _step(dossier, StepAction.QR_ISSUED, actor, "ESIM-13")
+    return True
+
+
 # --- ending -------------------------------------------------------------------------------------------------
 
 def abandon(dossier: Dossier, actor: Actor | None, reason: str) -> None:

@@ -31,6 +31,12 @@ class DossierStatus(StrEnum):
     VIDEO_FAILED = "video_failed"  # the agent failed the call with a reason: the customer may call again (ACT-8)
     VERIFIED = "verified"  # the video call passed: serial, SIM photo and signature next (ACT-9, ESIM-8)
     ABANDONED = "abandoned"  # given up, or left untouched too long: its media are deleted after retention
+    # After the review (issue 13; branch ``review`` owns these and the moves into them — ``msale`` added the minimum
+    # it calls: approved → connected / connection_refused / qr_issued, and qr_issued → connected / refused).
+    APPROVED = "approved"  # "Chờ mSale": approved by the connection team, pushed to mSale (ACT-11, ESIM-10)
+    CONNECTED = "connected"  # "Đã hòa mạng" (ACT-14, ESIM-15)
+    CONNECTION_REFUSED = "connection_refused"  # "Từ chối hòa mạng" + mSale's reason (ACT-16, ESIM-18)
+    QR_ISSUED = "qr_issued"  # "Chờ quét mã QR": mSale issued the eSIM's activation code (ESIM-13)
 
     @property
     def label(self) -> str:
@@ -44,6 +50,10 @@ DOSSIER_STATUS_LABELS = {
     DossierStatus.VIDEO_FAILED: _l("Xác minh video chưa đạt"),
     DossierStatus.VERIFIED: _l("Đã xác minh video"),
     DossierStatus.ABANDONED: _l("Đã bỏ dở"),
+    DossierStatus.APPROVED: _l("Chờ mSale"),
+    DossierStatus.CONNECTED: _l("Đã hòa mạng"),
+    DossierStatus.CONNECTION_REFUSED: _l("Từ chối hòa mạng"),
+    DossierStatus.QR_ISSUED: _l("Chờ quét mã QR"),
 }
 
 # The one transition table of the dossiers domain (signing, submission, review and mSale extend it).
@@ -57,6 +67,9 @@ DOSSIER_TRANSITIONS = {
                                  DossierStatus.ABANDONED},
     # Reopened from the ticket (ACT-3 again): photos that outlived the retention are taken again.
     DossierStatus.ABANDONED: {DossierStatus.DRAFT},
+    # mSale's answers (portal.connections calls the moves; ESIM-14: the customer's scan of the QR code).
+    DossierStatus.APPROVED: {DossierStatus.CONNECTED, DossierStatus.CONNECTION_REFUSED, DossierStatus.QR_ISSUED},
+    DossierStatus.QR_ISSUED: {DossierStatus.CONNECTED, DossierStatus.CONNECTION_REFUSED},
 }
 # The customer may still change details and photos (ACT-4, ACT-5; after a failed call too, ACT-8 → 5). A change
 # after a verification sends the dossier back to DRAFT: eKYC must run again on what is now there.
@@ -120,6 +133,9 @@ class StepAction(StrEnum):
     VIDEO_FAILED = "video_failed"
     ABANDONED = "abandoned"
     MEDIA_DELETED = "media_deleted"
+    CONNECTED = "connected"
+    CONNECTION_REFUSED = "connection_refused"
+    QR_ISSUED = "qr_issued"
 
     @property
     def label(self) -> str:
@@ -137,6 +153,9 @@ STEP_LABELS = {
     StepAction.VIDEO_FAILED: _l("Xác minh video chưa đạt"),
     StepAction.ABANDONED: _l("Hồ sơ bị bỏ dở"),
     StepAction.MEDIA_DELETED: _l("Đã xóa ảnh giấy tờ và chân dung (hết hạn lưu trữ)"),
+    StepAction.CONNECTED: _l("Đã hòa mạng"),
+    StepAction.CONNECTION_REFUSED: _l("Từ chối hòa mạng"),
+    StepAction.QR_ISSUED: _l("mSale đã cấp mã QR eSIM"),
 }
 
 
@@ -173,6 +192,8 @@ class Dossier(db.Model):
     contact_phone: Mapped[str] = mapped_column(String(10))
 
     last_reason: Mapped[str] = mapped_column(String(500), default="")  # why eKYC or the call last failed
+    msale_ref: Mapped[str | None] = mapped_column(String(40))  # mSale's reference of the connection (issue 13)
+    activation_code: Mapped[str | None] = mapped_column(String(255))  # eSIM: LPA:1$<SM-DP+>$<matching id>
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime)  # abandoned (later: rejected): retention runs from it
@@ -215,6 +236,18 @@ class Dossier(db.Model):
     @property
     def is_abandoned(self) -> bool:
         return self.status == DossierStatus.ABANDONED
+
+    @property
+    def is_connected(self) -> bool:
+        return self.status == DossierStatus.CONNECTED
+
+    @property
+    def connection_refused(self) -> bool:
+        return self.status == DossierStatus.CONNECTION_REFUSED
+
+    @property
+    def qr_issued(self) -> bool:
+        return self.status == DossierStatus.QR_ISSUED
 
     @property
     def is_esim(self) -> bool:
