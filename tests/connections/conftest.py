@@ -12,9 +12,16 @@ from portal.core.states import transition
 from portal.dossiers import lifecycle
 from portal.dossiers.models import Dossier, DossierStatus
 from tests.conftest import writing_now
-from tests.customers.conftest import outbox  # noqa: F401
-from tests.dossiers.conftest import checks_once, delivered_order, lan, media_root, numbers, paid_esim  # noqa: F401
-from tests.gateways.msale_fixtures import MSALE_SECRET, einvoice_box, msale_box  # noqa: F401
+from tests.customers import conftest as customers
+from tests.dossiers import conftest as dossiers
+from tests.gateways import msale_fixtures
+from tests.gateways.msale_fixtures import MSALE_SECRET
+
+# Fixtures of other folders this one uses.
+outbox = customers.outbox
+checks_once, media_root, numbers = dossiers.checks_once, dossiers.media_root, dossiers.numbers
+lan, delivered_order, paid_esim = dossiers.lan, dossiers.delivered_order, dossiers.paid_esim
+msale_box, einvoice_box = msale_fixtures.msale_box, msale_fixtures.einvoice_box
 
 REVIEWER = SystemActor("Tổ đấu nối (kiểm thử)")
 # What branch review's ``lifecycle.approve`` does to the status; its four-eyes rules are not ours to test.

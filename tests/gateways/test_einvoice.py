@@ -6,7 +6,7 @@ import pytest
 import requests
 
 from portal.gateways.einvoice import EinvoiceClient, EinvoiceError, InvoiceLine, InvoiceRequest
-from tests.gateways.msale_fixtures import EINVOICE_SECRET, einvoice_box  # noqa: F401
+from tests.gateways.msale_fixtures import EINVOICE_SECRET
 
 REQUEST = InvoiceRequest("DH26120200001", "Nguyễn Thị Lan", "lan@example.vn", "Số 5 Phạm Hùng, Hà Nội",
                          (InvoiceLine("Số thuê bao 0903686801", 1, 500_000), InvoiceLine("Phí SIM", 1, 25_000)))

@@ -19,7 +19,7 @@ from portal.gateways.msale import (
     read_callback,
 )
 from portal.gateways.signing import CallbackRefused, sign
-from tests.gateways.msale_fixtures import MSALE_SECRET, msale_box  # noqa: F401
+from tests.gateways.msale_fixtures import MSALE_SECRET
 
 LAN = Subscriber("Nguyễn Thị Lan", "cccd", "001190012345", "1990-05-17", "female", "Số 5 Phạm Hùng, Hà Nội", "Hà Nội")
 

@@ -1,3 +1,7 @@
 """Invoices fixtures: a paid eSIM order (the orders domain's own ``pay`` move) and the sandbox provider."""
-from tests.dossiers.conftest import checks_once, lan, media_root, numbers, paid_esim  # noqa: F401
-from tests.gateways.msale_fixtures import einvoice_box  # noqa: F401
+from tests.dossiers import conftest as dossiers
+from tests.gateways import msale_fixtures
+
+checks_once, lan, media_root, numbers, paid_esim = (dossiers.checks_once, dossiers.lan, dossiers.media_root,
+                                                    dossiers.numbers, dossiers.paid_esim)
+einvoice_box = msale_fixtures.einvoice_box
