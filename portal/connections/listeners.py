@@ -36,5 +36,5 @@ def _tell_the_customer(_sender: type, obj: Dossier, event: StatusEvent, **_kw: A
     """mSale's result (or the customer's own QR verdict): an e-mail, once per move."""
     from portal.connections.notices import mail_connection_result
 
-    if event.to_status in TOLD:
+    if event.to_status in TOLD and (obj.email or (obj.order is not None and obj.order.email)):
         enqueue_after_commit(mail_connection_result, obj.id, event.change_id, event.to_status)
