@@ -172,7 +172,7 @@ def run(args: argparse.Namespace) -> dict:
                                           start_new_session=True)
 
     result: dict = {"engine": args.engine, "count": args.count, "workers": args.workers, "kill": args.kill,
-                    "delay": args.delay}
+                    "delay": args.delay, "facts": machine_facts()}
     try:
         with app.app_context():
             ensure_reference_data()
@@ -240,7 +240,7 @@ def report(r: dict) -> str:
           and r["sandbox"]["dossiers"] == r["count"])
     kill = f", worker1 SIGKILLed at {s(r['killed_at_s'])}" if r["kill"] else ""
     return "\n".join([
-        f"`python -m bench.msale --engine {r['engine']}{' --kill' if r['kill'] else ''}` — {machine_facts()}",
+        f"`python -m bench.msale --engine {r['engine']}{' --kill' if r['kill'] else ''}` — {r['facts']}",
         "",
         f"{r['count']} approved dossiers (10 % eSIM), {r['workers']} RQ workers (real processes), sandbox delay "
         f"{r['delay']} s{kill}.",

@@ -12,6 +12,13 @@ bp = Blueprint("connections", __name__, url_prefix="/msale")
 
 from portal.connections import jobs, listeners, models, notices, views, webhook  # noqa: E402,F401
 
+
+@bp.app_template_global()
+def esim_qr_data_uri(activation_code: str) -> str:
+    """The customer's dossier page shows the eSIM's QR code in-app (ESIM-13), as the e-mail does."""
+    return notices.qr_data_uri(activation_code)
+
+
 DOMAIN = Domain(blueprints=(bp,), nav=(
     NavItem(39, "connections.index", _l("Hòa mạng mSale"), OVERSIGHT,
             _l("Hồ sơ chờ mSale quá lâu và các lần gửi mSale bị lỗi."), "idcard", count=views.flagged_count),

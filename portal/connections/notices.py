@@ -4,6 +4,7 @@ connected, refused with the reason, or — for an eSIM — the activation code w
 """
 from __future__ import annotations
 
+import base64
 import html
 import io
 import logging
@@ -28,6 +29,11 @@ def qr_png(activation_code: str) -> bytes:
     buffer = io.BytesIO()
     segno.make(activation_code, error="m", micro=False).save(buffer, kind="png", scale=8, border=4)
     return buffer.getvalue()
+
+
+def qr_data_uri(activation_code: str) -> str:
+    """The same QR code as a data: URL for a page (the CSP allows data: images)."""
+    return "data:image/png;base64," + base64.b64encode(qr_png(activation_code)).decode()
 
 
 def _recipient(dossier: Dossier) -> str:

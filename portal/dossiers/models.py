@@ -238,6 +238,10 @@ class Dossier(db.Model):
         return self.status == DossierStatus.ABANDONED
 
     @property
+    def is_verified(self) -> bool:
+        return self.status == DossierStatus.VERIFIED
+
+    @property
     def is_connected(self) -> bool:
         return self.status == DossierStatus.CONNECTED
 

@@ -75,3 +75,13 @@ def test_connected_and_refused_are_told_once__ACT_15_ACT_17(committed_db, client
     assert any("từ chối hòa mạng" in s for s in subjects)
     refusal = next(m for m in mails if "từ chối" in m["subject"])
     assert "Cơ sở dữ liệu quốc gia" in refusal["body"] and not refusal["inline"]
+
+
+def test_the_customer_page_shows_the_qr_and_the_code_in_app__ESIM_13(db, client, approved, msale_box, lan,
+                                                                      login_customer):
+    dossier = _result_by_callback(db, client, approved, msale_box, esim=True)
+    login_customer(lan)
+    page = client.get(f"/chonso/hoa-mang/{dossier.ticket.hold_code}").get_data(as_text=True)
+    assert dossier.activation_code in page and 'id="ma-qr-esim"' in page
+    data_uri = page.split('src="data:image/png;base64,', 1)[1].split('"', 1)[0]
+    assert _decode(base64.b64decode(data_uri)) == [dossier.activation_code]
