@@ -99,3 +99,18 @@ def test_a_partial_refund_adjusts_and_a_full_one_cancels(db, lan, paid_esim, ein
     rest = _refund(db, order, invoice.total)
     assert jobs.adjust_invoice(order.id, rest.id) == "cancelled"
     assert _invoice(db, order).status == InvoiceStatus.CANCELLED
+
+
+def test_cash_on_delivery_is_invoiced_when_the_cash_is_collected__SHIP_20(db, lan, delivered_order, einvoice_box):
+    order = delivered_order(lan)  # cash on delivery: paid by the courier's delivery (SHIP-20..23)
+    assert jobs.issue_invoice(order.id) == "00000001"
+    invoice = _invoice(db, order)
+    assert invoice.status == InvoiceStatus.ISSUED and invoice.total == order.total
+
+
+def test_an_unpaid_order_gets_no_invoice(db, lan, numbers, media_root):
+    from portal.orders import services as orders
+    from tests.dossiers.conftest import lan_form
+
+    order, _ = orders.place_order(lan_form(number="0903686819"), lan, "web", "n-unpaid")  # COD, not yet paid
+    assert _invoice(db, order) is None
