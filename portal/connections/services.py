@@ -117,6 +117,10 @@ def apply_result(submission: MsaleSubmission, result: MsaleStatus, source: str) 
         _move(submission, SubmissionStatus.ACCEPTED, source, msale_ref=ref, next_poll_at=_next_poll())
         return True
     dossier = submission.dossier
+    if result.state == "connected" and dossier.is_esim and not result.activation_code:
+        log.warning("msale %s: an eSIM connected without an activation code (%s); asked again by the poll",
+                    submission.idempotency_key, source)
+        return False
     if result.state == "connected":
         _move(submission, SubmissionStatus.CONNECTED, source, msale_ref=ref, next_poll_at=None, last_error="")
         _settle_dossier(dossier, lambda: lifecycle.qr_issued(dossier, MSALE, result.activation_code)

@@ -105,3 +105,11 @@ def test_a_callback_before_the_push_recorded_the_acceptance_still_counts(db, cli
     assert _reload(db, dossier).status == DossierStatus.CONNECTED
     assert jobs.push_to_msale(submission.id) is None
     assert len(msale_box.all()) == 1
+
+
+def test_an_esim_connected_without_its_activation_code_waits_for_a_proper_answer(db, client, approved, msale_box):
+    dossier, submission = _pushed(db, approved, msale_box, esim=True)
+    body = json.loads(msale_box.callback_body(msale_box.get(submission.idempotency_key)))
+    body["activation_code"] = ""
+    assert post_callback(client, body).json["applied"] is False
+    assert _reload(db, dossier).status == DossierStatus.APPROVED
