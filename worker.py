@@ -3,12 +3,13 @@ and a cron loop for the periodic jobs the domains register with ``@periodic``.""
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 import time
 
 from redis import Redis
-from rq import Worker
+from rq import SimpleWorker, Worker
 from rq.cron import CronScheduler
 
 from portal import create_app
@@ -57,8 +58,11 @@ if __name__ == "__main__":
     queues = sys.argv[1:] or app.config["RQ_QUEUES"]
     stop = threading.Event()
     threading.Thread(target=cron_loop, args=(stop,), daemon=True, name="cron").start()
+    # RQ_WORKER_FORK=0: run each job in this process (RQ's SimpleWorker) instead of a forked work horse per job —
+    # no fork and no new database connection per job (bench/msale.py); a job that hangs then holds the worker.
+    worker_class = SimpleWorker if os.environ.get("RQ_WORKER_FORK", "1") == "0" else PortalWorker
     try:
-        PortalWorker(queues, connection=connection).work(with_scheduler=True, logging_level="INFO")
+        worker_class(queues, connection=connection).work(with_scheduler=True, logging_level="INFO")
     finally:
         stop.set()
         time.sleep(0.1)

@@ -17,6 +17,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = Path(os.environ.get("PORTAL_INSTANCE", ROOT / "instance"))
 
+# How often the worker's cron loop runs the mSale poll (portal.connections.jobs.poll_msale): read at import, as
+# the periodic jobs are registered then.
+MSALE_POLL_INTERVAL_SECONDS = int(os.environ.get("MSALE_POLL_INTERVAL_SECONDS", "60"))
 REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "MEDIA_ENCRYPTION_KEYS")
 
 # The outbox sandbox's own credentials (portal.gateways.outbox_sandbox, started by make run): development's
@@ -156,6 +159,35 @@ def call_settings(env: dict) -> dict:
         "TURN_SECRET": env.get("TURN_SECRET", ""),  # coturn's static-auth-secret (TURN REST credentials)
         "TURN_URLS": env.get("TURN_URLS", ""),  # comma-separated turn:/turns: URLs
         "TURN_TTL": _int(env, "TURN_TTL", 3600),
+    }
+
+
+def msale_settings(env: dict, production: bool) -> dict:
+    """mSale (portal/gateways/msale.py, docs/msale.md) and the e-invoice provider (portal/gateways/einvoice.py,
+    docs/einvoice.md): by default their sandboxes on PORT+5 and PORT+6 (make run starts them). Without a secret
+    both refuse every callback (fail closed); production has no defaults."""
+    port = _int(env, "PORT", 5000)
+    dev_secret = "" if production else "sandbox-msale-secret"
+    return {
+        "MSALE_URL": env.get("MSALE_URL", "" if production else f"http://127.0.0.1:{port + 5}"),
+        "MSALE_PARTNER": env.get("MSALE_PARTNER", "" if production else "CHONSO"),
+        # One shared secret signs both ways: our requests to mSale and its result callbacks.
+        "MSALE_SECRET": env.get("MSALE_SECRET", dev_secret),
+        # Where mSale posts its results (make run exports it; otherwise PUBLIC_ORIGIN + /msale/callback).
+        "MSALE_CALLBACK_URL": env.get("MSALE_CALLBACK_URL", ""),
+        "MSALE_TIMEOUT_SECONDS": _float(env, "MSALE_TIMEOUT_SECONDS", 10.0),
+        "MSALE_CALLBACK_TOLERANCE_SECONDS": _int(env, "MSALE_CALLBACK_TOLERANCE_SECONDS", 300),
+        # A submission without a result after this long is asked for by the poll job (ACT-12, ESIM-11) …
+        "MSALE_POLL_AFTER_SECONDS": _int(env, "MSALE_POLL_AFTER_SECONDS", 120),
+        # … and a dossier waiting on mSale longer than this is flagged to supervisors.
+        "MSALE_FLAG_MINUTES": _int(env, "MSALE_FLAG_MINUTES", 30),
+        # Backoff between the push job's tries (seconds); then the failed-jobs page.
+        "MSALE_RETRY_INTERVALS": [int(x) for x in env.get("MSALE_RETRY_INTERVALS", "10,30,60,300,900").split(",")],
+        "EINVOICE_URL": env.get("EINVOICE_URL", "" if production else f"http://127.0.0.1:{port + 6}"),
+        "EINVOICE_SELLER_TAX_CODE": env.get("EINVOICE_SELLER_TAX_CODE", "" if production else "0100686209"),
+        "EINVOICE_SECRET": env.get("EINVOICE_SECRET", "" if production else "sandbox-einvoice-secret"),
+        "EINVOICE_TIMEOUT_SECONDS": _float(env, "EINVOICE_TIMEOUT_SECONDS", 10.0),
+        "EINVOICE_TEMPLATE": env.get("EINVOICE_TEMPLATE", "1C26TMB"),  # ký hiệu hóa đơn (Circular 78/2021)
     }
 
 
@@ -309,5 +341,6 @@ def load(env: dict | None = None) -> dict:
                                            "Kho SIM Chọn số Online, 5 Phạm Hùng, Mỹ Đình 2, Nam Từ Liêm, Hà Nội"),
         **dossier_settings(env, production),
         **call_settings(env),
+        **msale_settings(env, production),
         "TESTING": False,
     }

@@ -45,6 +45,8 @@ def services(port: int) -> list[Service]:
     ready_url=f"http://{HOST}:{port + 1}/healthz", exports={"MSALE_URL": f"http://{HOST}:{port + 1}"})``."""
     # The carrier sandbox signs its callbacks with a secret the web process shares (kept if already set).
     ghn_secret = os.environ.get("GHN_WEBHOOK_SECRET") or secrets.token_urlsafe(32)
+    msale_secret = os.environ.get("MSALE_SECRET") or secrets.token_urlsafe(32)  # both ways: requests and callbacks
+    einvoice_secret = os.environ.get("EINVOICE_SECRET") or secrets.token_urlsafe(32)
     outbox = f"http://{HOST}:{port + 1}"
     return [
         # PUBLIC_ORIGIN: the links in e-mails the worker sends (it has no request to take the host from).
@@ -66,6 +68,15 @@ def services(port: int) -> list[Service]:
         # eKYC API sandbox (FPT.AI's shape) backed by the local provider; used when EKYC_PROVIDER=api.
         Service("ekyc", [PY, "-m", "portal.gateways.ekyc_sandbox", "--port", str(port + 4)],
                 ready_url=f"http://{HOST}:{port + 4}/healthz", exports={"EKYC_URL": f"http://{HOST}:{port + 4}"}),
+        # mSale (docs/msale.md): its queue page; connects or refuses after MSALE_SANDBOX_DELAY_SECONDS.
+        Service("msale", [PY, "-m", "portal.gateways.msale_sandbox", "--port", str(port + 5)],
+                ready_url=f"http://{HOST}:{port + 5}/healthz",
+                exports={"MSALE_URL": f"http://{HOST}:{port + 5}", "MSALE_SECRET": msale_secret,
+                         "MSALE_CALLBACK_URL": f"http://{HOST}:{port}/msale/callback"}),
+        # E-invoice provider (docs/einvoice.md): its page lists the invoices it issued.
+        Service("einvoice", [PY, "-m", "portal.gateways.einvoice_sandbox", "--port", str(port + 6)],
+                ready_url=f"http://{HOST}:{port + 6}/healthz",
+                exports={"EINVOICE_URL": f"http://{HOST}:{port + 6}", "EINVOICE_SECRET": einvoice_secret}),
     ]
 
 
@@ -193,8 +204,9 @@ def banner(port: int) -> None:
     print(f"  SMS / e-mail outbox:        http://{HOST}:{port + 1}/outbox", flush=True)
     print(f"  Sandbox bank (VNPay):       http://{HOST}:{port + 2}/  (payments, refunds)", flush=True)
     print(f"  Carrier sandbox (GHN):      http://{HOST}:{port + 3}/  (its simulator moves parcels)", flush=True)
-    print(f"  eKYC API sandbox:           http://{HOST}:{port + 4}/  (EKYC_PROVIDER=api; default: local)\n",
-          flush=True)
+    print(f"  eKYC API sandbox:           http://{HOST}:{port + 4}/  (EKYC_PROVIDER=api; default: local)", flush=True)
+    print(f"  mSale sandbox:              http://{HOST}:{port + 5}/  (its connection queue)", flush=True)
+    print(f"  E-invoice sandbox:          http://{HOST}:{port + 6}/  (invoices issued)\n", flush=True)
     print_demo_logins()
     print(f"\n  Ctrl-C stops everything started here.\n{line}", flush=True)
 

@@ -445,7 +445,7 @@ def _running(stack: list, env: dict[str, str], logs: Path) -> Iterator[None]:
 
 
 def _free_ports(count: int) -> int:
-    """A port P with P .. P+count-1 all free (make run's layout: web, outbox, bank, carrier, ekyc)."""
+    """A port P with P .. P+count-1 all free (make run's layout: web, outbox, bank, carrier, ekyc, msale, einvoice)."""
     for _ in range(50):
         base = _free_port()
         try:
@@ -490,7 +490,7 @@ def live_stack(app, committed_db, tmp_path):
     exported env vars) on the test's database and Redis. A new sandbox joins by its line in devstack.services()."""
     from portal.devstack import services
 
-    port = _free_ports(5)
+    port = _free_ports(7)
     stack = services(port)
     env = _live_env(app, tmp_path, port)
     for service in stack:

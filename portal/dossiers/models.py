@@ -282,6 +282,11 @@ class Dossier(Model):
         return self.status in WAITING_FOR_MSALE
 
     @property
+    def awaits_qr_scan(self) -> bool:
+        """ESIM-13/14: mSale gave the activation code; the customer scans it and says how it went."""
+        return self.status == DossierStatus.QR_ISSUED and bool(self.activation_code)
+
+    @property
     def is_connected(self) -> bool:
         return self.status == DossierStatus.CONNECTED
 

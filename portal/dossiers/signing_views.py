@@ -91,6 +91,22 @@ def start_again(hold_code: str):
     return redirect(url_for("dossiers.details", hold_code=found.ticket.hold_code), 303)
 
 
+@bp.post("/hoa-mang/<hold_code>/quet-ma-qr")
+@customer_only
+def qr_scanned(hold_code: str):
+    """ESIM-14..18: "Quét mã QR thành công" → Đã hòa mạng; "Quét mã QR thất bại" with the reason → Từ chối hòa mạng."""
+    customer = current_customer()
+    found = queries.customer_dossier(hold_code, customer)
+    ok = request.form.get("ok") == "1"
+    try:
+        lifecycle.qr_scanned(found, customer, ok, request.form.get("reason", ""))
+        db.session.commit()
+    except PortalError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+    return redirect(url_for("dossiers.dossier", hold_code=found.ticket.hold_code), 303)
+
+
 @bp.get("/hoa-mang/<hold_code>/hop-dong.pdf")
 @customer_only
 def contract(hold_code: str):

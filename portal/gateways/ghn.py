@@ -11,12 +11,9 @@ webhooks: ``X-Carrier-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<r
 from __future__ import annotations
 
 import calendar
-import hashlib
-import hmac
 import json
 import logging
 import math
-import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -24,7 +21,9 @@ from typing import Any, Protocol
 import requests
 from flask import current_app
 
-from portal.core.digits import is_ascii_digits
+from portal.gateways.signing import CallbackRefused, sign, verify
+
+__all__ = ["CallbackRefused", "sign"]  # the shared signing (portal.gateways.signing), as the carrier's callbacks use it
 
 log = logging.getLogger(__name__)
 
@@ -168,14 +167,6 @@ def carrier() -> Carrier:
 
 # --- status callbacks into the portal ----------------------------------------------------------------------------
 
-class CallbackRefused(Exception):
-    """A callback we do not apply; ``authentic`` once its signature held (then the refusal is worth auditing)."""
-
-    def __init__(self, status: int, code: str, message: str, authentic: bool = False, **detail: Any):
-        super().__init__(message)
-        self.status, self.code, self.message, self.authentic, self.detail = status, code, message, authentic, detail
-
-
 @dataclass(frozen=True)
 class CarrierCallback:
     """A status callback whose signature, timestamp and fields were checked: what the shipping service applies."""
@@ -188,37 +179,6 @@ class CarrierCallback:
     cod_amount: int | None
     signed_at: int  # the signature's timestamp (Unix seconds)
     payload: dict[str, Any]  # the body, amounts as whole numbers: the duplicate key and the stored record read it
-
-
-def _mac(secret: str, timestamp: str, body: bytes) -> str:
-    return hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
-
-
-def sign(body: bytes, secret: str, timestamp: int | None = None) -> str:
-    """The ``X-Carrier-Signature`` header of a callback sent now (or at ``timestamp``)."""
-    signed_at = str(int(time.time()) if timestamp is None else timestamp)
-    return f"t={signed_at},v1={_mac(secret, signed_at, body)}"
-
-
-def _signed_at(body: bytes, header: str | None, secret: str | None) -> int:
-    """The timestamp under a valid signature; fail closed: no secret, no header or any doubt is a refusal."""
-    refused = CallbackRefused(401, "bad_signature", "signature missing, wrong, or no secret configured; "
-                              f"{SIGNATURE_HEADER} must be t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<body>\">")
-    if not secret or not header or len(header) > 1000:
-        raise refused
-    timestamps, macs = [], []
-    for item in header.split(","):
-        key, _eq, value = item.strip().partition("=")
-        if key == "t":
-            timestamps.append(value)
-        elif key == "v1":
-            macs.append(value.lower())
-    if len(timestamps) != 1 or not (is_ascii_digits(timestamps[0]) and len(timestamps[0]) <= 12):
-        raise refused
-    expected = _mac(secret, timestamps[0], body)
-    if not any(hmac.compare_digest(expected, given) for given in macs if given.isascii()):
-        raise refused
-    return int(timestamps[0])
 
 
 def _amount(payload: dict[str, Any], name: str, bound: int) -> int | None:
@@ -250,11 +210,7 @@ def _finite(value: Any) -> bool:
 def read_callback(body: bytes, header: str | None, secret: str | None, *, tolerance: int,
                   max_amount: int) -> CarrierCallback:
     """Check a status callback: signature (401), timestamp within ``tolerance`` seconds (401), body (400)."""
-    signed_at = _signed_at(body, header, secret)
-    age = int(time.time()) - signed_at  # negative: signed in the future
-    if abs(age) > tolerance:
-        raise CallbackRefused(401, "timestamp_outside_window", f"signed {age} seconds ago; the window is "
-                              f"{tolerance} seconds either way", True, signed_at=signed_at, age_seconds=age)
+    signed_at = verify(body, header, secret, SIGNATURE_HEADER, tolerance)
     try:
         payload = json.loads(body)
     except (ValueError, RecursionError):

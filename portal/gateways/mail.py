@@ -6,6 +6,7 @@ Protocol (Mailgun "messages" API):
     Authorization: Basic base64("api:" + MAIL_API_KEY)
     Content-Type: application/x-www-form-urlencoded (or multipart/form-data)
     from=Chọn số Online <no-reply@...>&to=khach@example.com&subject=...&text=...&html=...
+    inline=<file> (multipart only, repeatable): a picture the html shows as <img src="cid:<file name>">
 
     → 200 {"id": "<20261125153000.1.ABCD@domain>", "message": "Queued. Thank you."}
     → 401 "Forbidden"                                   wrong key
@@ -21,6 +22,8 @@ which keeps an idempotency record around this client.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 import requests
@@ -50,9 +53,20 @@ class MailError(Exception):
         self.maybe_sent = maybe_sent
 
 
+@dataclass(frozen=True)
+class InlineImage:
+    """A picture inside the HTML body: Mailgun's ``inline`` file, shown where the HTML says ``cid:<filename>``."""
+
+    filename: str  # e.g. "esim-qr.png"; the HTML refers to it as <img src="cid:esim-qr.png">
+    data: bytes
+    content_type: str = "image/png"
+
+
 class MailGateway(Protocol):
-    def send(self, to: str, subject: str, text: str, html: str | None = None, key: str | None = None) -> str:
-        """Send one message (``key``: sent as the X-Portal-Message-Key header); returns the provider's id."""
+    def send(self, to: str, subject: str, text: str, html: str | None = None, key: str | None = None,
+             inline: Sequence[InlineImage] = ()) -> str:
+        """Send one message (``key``: sent as the X-Portal-Message-Key header; ``inline``: pictures the HTML shows
+        by ``cid:<filename>``); returns the provider's id."""
 
 
 class MailgunClient:
@@ -62,14 +76,18 @@ class MailgunClient:
         self.url = f"{base_url.rstrip('/')}/v3/{domain}/messages"
         self.api_key, self.sender, self.timeout = api_key, sender, timeout
 
-    def send(self, to: str, subject: str, text: str, html: str | None = None, key: str | None = None) -> str:
+    def send(self, to: str, subject: str, text: str, html: str | None = None, key: str | None = None,
+             inline: Sequence[InlineImage] = ()) -> str:
         data = {"from": self.sender, "to": to, "subject": subject, "text": text}
         if html:
             data["html"] = html
         if key:
             data[f"h:{KEY_HEADER}"] = key  # Mailgun's custom header: the provider's logs show it
         try:
-            response = requests.post(self.url, auth=("api", self.api_key), data=data, timeout=self.timeout)
+            # With inline pictures the request is multipart/form-data (Mailgun's ``inline`` parameter).
+            files = [("inline", (i.filename, i.data, i.content_type)) for i in inline] or None
+            response = requests.post(self.url, auth=("api", self.api_key), data=data, files=files,
+                                     timeout=self.timeout)
         except requests.RequestException as exc:
             log.warning("mail to %s: %s", _masked(to), type(exc).__name__)
             raise MailError(0, type(exc).__name__, maybe_sent=not _never_connected(exc)) from None

@@ -8,6 +8,7 @@ Run ``python -m portal.gateways.outbox_sandbox --port N`` (``make run`` starts i
 - ``POST /v3/<domain>/messages``: Mailgun's messages API (see portal.gateways.mail): HTTP basic auth
   ``api:<key>`` (401 "Forbidden" when wrong), the domain (404), ``from``/``to``/``subject``/``text`` or ``html``
   (400 when missing).
+  Inline pictures (``inline`` files of a multipart request, shown by ``cid:`` in the html) are kept and shown.
 - ``GET /outbox``: the messages, newest first (Vietnamese page for people); ``?to=`` filters.
 - ``GET /outbox.json?to=<phone or e-mail>``: the same for tests, newest first.
 
@@ -18,6 +19,7 @@ clients read (SMS_API_KEY, SMS_SECRET_KEY, SMS_BRANDNAME, MAIL_API_KEY, MAIL_DOM
 from __future__ import annotations
 
 import argparse
+import base64
 import hmac
 import os
 import re
@@ -40,7 +42,10 @@ PHONE = re.compile(r"0[0-9]{9}")
 SCHEMA = """CREATE TABLE IF NOT EXISTS message (
   id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, recipient TEXT NOT NULL, sender TEXT NOT NULL,
   subject TEXT NOT NULL DEFAULT '', body TEXT NOT NULL, html TEXT, provider_id TEXT NOT NULL,
-  request_id TEXT, created_at TEXT NOT NULL)"""
+  request_id TEXT, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS inline_file (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, message_id INTEGER NOT NULL, filename TEXT NOT NULL,
+  content_type TEXT NOT NULL, data BLOB NOT NULL)"""
 
 
 @dataclass(frozen=True)
@@ -66,7 +71,7 @@ class Store:
         self.lock = threading.Lock()
         path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as conn:
-            conn.execute(SCHEMA)
+            conn.executescript(SCHEMA)
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=10)
@@ -74,7 +79,7 @@ class Store:
         return conn
 
     def add(self, kind: str, recipient: str, sender: str, body: str, subject: str = "", html: str | None = None,
-            request_id: str | None = None) -> str:
+            request_id: str | None = None, inline: list[tuple[str, str, bytes]] | None = None) -> str:
         """Store a message; a repeated (kind, request_id) returns the first one's provider id."""
         with self.lock, self._connect() as conn:
             if request_id:
@@ -83,10 +88,14 @@ class Store:
                 if row:
                     return row["provider_id"]
             provider_id = uuid.uuid4().hex
-            conn.execute("INSERT INTO message (kind, recipient, sender, subject, body, html, provider_id, request_id,"
-                         " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                         (kind, recipient, sender, subject, body, html, provider_id, request_id,
-                          datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")))
+            cursor = conn.execute(
+                "INSERT INTO message (kind, recipient, sender, subject, body, html, provider_id, request_id,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (kind, recipient, sender, subject, body, html, provider_id, request_id,
+                 datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")))
+            for filename, content_type, data in inline or ():
+                conn.execute("INSERT INTO inline_file (message_id, filename, content_type, data) VALUES (?, ?, ?, ?)",
+                             (cursor.lastrowid, filename, content_type, data))
             return provider_id
 
     def list(self, to: str | None = None, limit: int = 200) -> list[dict]:
@@ -94,8 +103,12 @@ class Store:
         if to:
             query, args = query + " WHERE recipient = ?", [to.strip()]
         with self._connect() as conn:
-            rows = conn.execute(query + " ORDER BY id DESC LIMIT ?", [*args, limit]).fetchall()
-        return [dict(r) for r in rows]
+            rows = [dict(r) for r in conn.execute(query + " ORDER BY id DESC LIMIT ?", [*args, limit]).fetchall()]
+            for row in rows:  # inline pictures (the eSIM's QR code), as base64 for JSON and data: URLs on the page
+                row["inline"] = [{"filename": f["filename"], "content_type": f["content_type"],
+                                  "data": base64.b64encode(f["data"]).decode()} for f in conn.execute(
+                    "SELECT * FROM inline_file WHERE message_id = ? ORDER BY id", (row["id"],))]
+        return rows
 
 
 def _same(given: str | None, expected: str) -> bool:
@@ -138,8 +151,10 @@ def create_sandbox(db_path: Path, credentials: Credentials | None = None, sms_de
                 return jsonify(message=f"'{field}' parameter is missing"), 400
         if not (form.get("text") or form.get("html")):
             return jsonify(message="Need at least one of 'text' or 'html' parameters specified"), 400
+        inline = [(f.filename or "inline", f.mimetype or "application/octet-stream", f.read())
+                  for f in request.files.getlist("inline")]
         message_id = store.add("email", form["to"], form["from"], form.get("text", ""), subject=form["subject"],
-                               html=form.get("html"))
+                               html=form.get("html"), inline=inline)
         return jsonify(id=f"<{message_id}@{domain}>", message="Queued. Thank you.")
 
     @app.get("/outbox.json")
@@ -183,6 +198,9 @@ PAGE = """<!doctype html>
   · {{ m.created_at[:19].replace("T", " ") }} UTC</div>
  {% if m.subject %}<div><strong>{{ m.subject }}</strong></div>{% endif %}
  <div class="body">{{ m.body }}</div>
+ {% for f in m.inline %}<figure class="inline"><img src="data:{{ f.content_type }};base64,{{ f.data }}"
+  alt="{{ f.filename }}" width="220"><figcaption class="meta">{{ f.filename }} (ảnh trong e-mail)</figcaption></figure>
+ {% endfor %}
 </article>
 {% else %}
 <p>Chưa có tin nào{% if to %} gửi tới {{ to }}{% endif %}.</p>

@@ -25,13 +25,14 @@ SQLite that transaction holds the write lock that the record's own transaction n
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.core.time import utcnow
 from portal.extensions import db
-from portal.gateways.mail import MailError, mail_gateway
+from portal.gateways.mail import InlineImage, MailError, mail_gateway
 from portal.notify.models import SentMessage, SentMessageStatus
 
 log = logging.getLogger(__name__)
@@ -78,14 +79,17 @@ def _settle(key: str, status: SentMessageStatus, **values) -> None:
                      .values(status=status, updated_at=now, **values))
 
 
-def send_mail_once(key: str, to: str, subject: str, text: str, html: str | None = None) -> str | None:
-    """Send an e-mail once per ``key``; returns the provider's id, or None if it was sent before."""
+def send_mail_once(key: str, to: str, subject: str, text: str, html: str | None = None,
+                   inline: Sequence[InlineImage] = ()) -> str | None:
+    """Send an e-mail once per ``key``; returns the provider's id, or None if it was sent before. ``inline``:
+    pictures the HTML shows by ``cid:<filename>`` (the eSIM's QR code)."""
     db.session.commit()  # end the caller's transaction: the record needs a transaction (and SQLite's lock) of its own
     if not _claim(key, to, subject):
         log.info("mail %s: sent before, skipped", key)
         return None
     try:
-        provider_id = mail_gateway().send(to, subject, text, html, key=key)
+        extra = {"inline": list(inline)} if inline else {}  # gateways without pictures keep their signature
+        provider_id = mail_gateway().send(to, subject, text, html, key=key, **extra)
     except MailError as exc:
         if not exc.maybe_sent:  # refused, or never reached: the next try may send
             _settle(key, FAILED, error=str(exc)[:300])
