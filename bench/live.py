@@ -46,6 +46,21 @@ def server_env(url: str, port: int, **extra: str) -> dict[str, str]:
             "PYTHONPATH": str(ROOT), **extra}
 
 
+def add_args(parser) -> None:
+    parser.add_argument("--database", default=DEFAULT_DATABASE, help=f"PostgreSQL database ({DEFAULT_DATABASE})")
+    parser.add_argument("--no-write", action="store_true", help="print the table, leave bench/README.md alone")
+
+
+def set_up(args) -> tuple[str, str, object]:
+    """The database (prepared), the machine's facts before the run, and the app in this process."""
+    from bench.common import machine_facts
+
+    url = database_url(args.database)
+    facts = machine_facts()
+    prepare_database(url)
+    return url, facts, make_app(url)
+
+
 def prepare_database(url: str) -> None:
     """Create, migrate and seed (idempotent) the benchmark's database, as ``make run`` does its own."""
     ensure_pg_database(url)
@@ -102,6 +117,17 @@ def customer_cookie(app, customer) -> str:
     _row, token = tokens.issue(WEB_SESSIONS, customer.id, remember=False, ip="127.0.0.1", user_agent="bench")
     db.session.commit()
     return f"{app.config['CUSTOMER_COOKIE_NAME']}={token}"
+
+
+def http_session(*cookies: str) -> requests.Session:
+    """A browser's HTTP session carrying ``cookies`` ("name=value", as the helpers above make them) in its jar,
+    so that cookies the server sets later (the Flask session's) join them as a browser's would."""
+    session = requests.Session()
+    for cookie in cookies:
+        if cookie:
+            name, value = cookie.split("=", 1)
+            session.cookies.set(name, value)
+    return session
 
 
 @dataclass
@@ -197,9 +223,9 @@ class Spec:
 def _hold(specs: list[Spec], events: tuple[str, ...], conn, reports) -> None:
     """A child process: connect every spec (websocket transport), say how many, then wait for commands.
 
-    Commands: ("echo", n, namespace) → n acknowledged ``ping`` round trips per socket in turn, answered with the
-    times; ("close",) → disconnect all and exit. Every event in ``events`` is put on ``reports`` as
-    (event, tag, monotonic time of arrival, data).
+    Commands: ("call", n, event, data, namespace) → n rounds of ``event`` with an acknowledgement, every socket
+    that opened ``namespace`` in turn, answered with the round trips (ms) and the acks; ("close",) → disconnect all
+    and exit. Every event in ``events`` is put on ``reports`` as (event, tag, monotonic time of arrival, data).
     """
     import socketio
 
@@ -219,17 +245,18 @@ def _hold(specs: list[Spec], events: tuple[str, ...], conn, reports) -> None:
     conn.send(("connected", len(clients), failures[:5]))
     while True:
         command = conn.recv()
-        if command[0] == "echo":
-            _, rounds, namespace = command
+        if command[0] == "call":
+            _, rounds, event, data, namespace = command
             times: list[float] = []
+            acks: list = []
             for _round in range(rounds):
                 for spec, client in clients:
                     if namespace not in spec.namespaces:
                         continue
                     start = time.perf_counter()
-                    client.call("ping", {}, namespace=namespace, timeout=10)
+                    acks.append(client.call(event, data, namespace=namespace, timeout=10))
                     times.append((time.perf_counter() - start) * 1000)
-            conn.send(("echo", times))
+            conn.send(("call", times, acks))
         elif command[0] == "close":
             for _spec, client in clients:
                 with contextlib.suppress(Exception):
@@ -266,13 +293,21 @@ class Clients:
             self.connected += count
             self.failures += failures
 
-    def echo(self, rounds: int, namespace: str) -> list[float]:
-        """Acknowledged ``ping`` round trips (ms), every socket in turn, the processes one after the other."""
+    def call(self, event: str, data, namespace: str, rounds: int = 1) -> tuple[list[float], list]:
+        """``event`` with an ack from every socket on ``namespace`` in turn, the processes one after the other:
+        the round trips (ms) and the acks."""
         times: list[float] = []
+        acks: list = []
         for _process, pipe in self.children:
-            pipe.send(("echo", rounds, namespace))
-            times += pipe.recv()[1]
-        return times
+            pipe.send(("call", rounds, event, data, namespace))
+            _tag, part_times, part_acks = pipe.recv()
+            times += part_times
+            acks += part_acks
+        return times, acks
+
+    def echo(self, rounds: int = 1, namespace: str = "/staff") -> list[float]:
+        """Round trips (ms) of the staff sockets' ``ping`` (NotifyNamespace: an ack after the session check)."""
+        return self.call("ping", {}, namespace, rounds)[0]
 
     def close(self) -> None:
         for _process, pipe in self.children:

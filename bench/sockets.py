@@ -25,10 +25,8 @@ import argparse
 import statistics
 import time
 
-import requests
-
 from bench import live
-from bench.common import machine_facts, ms, percentile, replace_section
+from bench.common import ms, percentile, replace_section
 
 PAGES = ("/shipping/", "/login")
 STORE = "CH-HN-01"  # a demo store of region 1 (seed-demo)
@@ -94,12 +92,7 @@ def ensure_customers(count: int) -> list:
 
 def page_times(base: str, cookies: dict[str, str], rounds: int) -> dict[str, list[float]]:
     """``rounds`` GETs of each page in turn, one at a time, each page on its own kept-alive connection (ms)."""
-    sessions = {}
-    for path in PAGES:
-        session = requests.Session()
-        if cookies[path]:
-            session.headers["Cookie"] = cookies[path]
-        sessions[path] = session
+    sessions = {path: live.http_session(cookies[path]) for path in PAGES}
     times: dict[str, list[float]] = {p: [] for p in PAGES}
     for _ in range(rounds):
         for path in PAGES:
@@ -129,7 +122,7 @@ def one_rep(args, url: str, app) -> dict:
             time.sleep(args.settle)
             rss1, threads1 = sockets_at.worker_memory()
             loaded = page_times(pages.url, cookies, args.pages)
-            echo = clients.echo(1, "/staff") if clients.connected else []
+            echo = clients.echo() if clients.connected else []
             pages_rss = pages.worker_memory()[0] if pages is not sockets_at else None
         finally:
             clients.close()
@@ -151,14 +144,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--layout", choices=("one", "split"), default="one",
                         help="one: pages and sockets on one process; split: pages on one, sockets on another")
     parser.add_argument("--stack-kb", type=int, default=1024, help="WEB_THREAD_STACK_KB of the server (0: system)")
-    parser.add_argument("--database", default=live.DEFAULT_DATABASE)
-    parser.add_argument("--no-write", action="store_true", help="print the table, leave bench/README.md alone")
+    live.add_args(parser)
     args = parser.parse_args(argv)
-
-    url = live.database_url(args.database)
-    facts = machine_facts()
-    live.prepare_database(url)
-    app = live.make_app(url)
+    url, facts, app = live.set_up(args)
     reps = []
     for rep in range(args.reps):
         result = one_rep(args, url, app)
