@@ -14,7 +14,8 @@ from portal.extensions import babel, csrf, db, limiter, login_manager, migrate, 
 # (portal.core.domains). Blueprints register and reference data is inserted in this order.
 DOMAINS = ("portal.org", "portal.home", "portal.auth", "portal.audit", "portal.admin", "portal.holds",
            "portal.numbers", "portal.notify", "portal.partners", "portal.customers", "portal.appapi",
-           "portal.promotions", "portal.orders", "portal.payments", "portal.shipping", "portal.dossiers")
+           "portal.promotions", "portal.orders", "portal.payments", "portal.shipping", "portal.dossiers",
+           "portal.calls")
 
 
 def _locale() -> str:

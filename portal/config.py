@@ -130,6 +130,20 @@ def dossier_settings(env: dict) -> dict:
     }
 
 
+def call_settings(env: dict) -> dict:
+    """The video-call desk (portal/calls, docs/calls.md): ring timeout, waits, the resume window, ICE/TURN."""
+    return {
+        "CALL_RING_SECONDS": _int(env, "CALL_RING_SECONDS", 20),  # an unanswered ring goes to the next agent
+        "CALL_MAX_WAIT_SECONDS": _int(env, "CALL_MAX_WAIT_SECONDS", 900),  # then the waiting call expires
+        "CALL_RESUME_SECONDS": _int(env, "CALL_RESUME_SECONDS", 120),  # a dropped call may be resumed this long
+        "CALL_DEFAULT_HANDLE_SECONDS": _int(env, "CALL_DEFAULT_HANDLE_SECONDS", 240),  # the wait estimate's start
+        "CALL_ICE_SERVERS": env.get("CALL_ICE_SERVERS", "[]"),  # JSON list of RTCIceServer; [] = the LAN only
+        "TURN_SECRET": env.get("TURN_SECRET", ""),  # coturn's static-auth-secret (TURN REST credentials)
+        "TURN_URLS": env.get("TURN_URLS", ""),  # comma-separated turn:/turns: URLs
+        "TURN_TTL": _int(env, "TURN_TTL", 3600),
+    }
+
+
 def _database_url(env: dict) -> str:
     url = env.get("DATABASE_URL") or f"sqlite:///{INSTANCE / 'portal.db'}"
     # Heroku-style URLs and plain postgresql:// both go through psycopg 3.
@@ -282,5 +296,6 @@ def load(env: dict | None = None) -> dict:
         "SHIPPING_PICKUP_ADDRESS": env.get("SHIPPING_PICKUP_ADDRESS",
                                            "Kho SIM Chọn số Online, 5 Phạm Hùng, Mỹ Đình 2, Nam Từ Liêm, Hà Nội"),
         **dossier_settings(env),
+        **call_settings(env),
         "TESTING": False,
     }

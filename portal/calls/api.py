@@ -1,0 +1,52 @@
+"""The app's video call (E-1.5, ESIM-7) under /api/app/v1: ask for the call of a dossier (by its hold code, as the
+dossiers' endpoints name it), read it, hang up. The same moves and JSON shape as the website; the live part (queue,
+accepted, signalling) goes over the ``/call`` socket with ``auth={"token": …}``."""
+from __future__ import annotations
+
+from flask import jsonify
+
+from portal.appapi import api_blueprint, customer_api
+from portal.calls import lifecycle
+from portal.calls.models import Call
+from portal.calls.views import call_json, request_for
+from portal.core.errors import NotFound
+from portal.dossiers import queries as dossier_queries
+from portal.extensions import db
+
+bp = api_blueprint("calls_app", __name__)
+
+
+def _own(customer, call_id: int) -> Call:
+    call = db.session.get(Call, call_id)
+    if call is None or call.customer_id != customer.id:
+        from flask_babel import gettext as _
+
+        raise NotFound("call_not_found", _("Không tìm thấy cuộc gọi này."))
+    return call
+
+
+@bp.post("/dossiers/<hold_code>/calls")
+@customer_api
+def request_call(customer, hold_code: str):
+    call = request_for(dossier_queries.customer_dossier(hold_code, customer), customer, "app")
+    response = jsonify(call_json(call))
+    response.status_code = 201
+    return response
+
+
+@bp.get("/calls/<int:call_id>")
+@customer_api
+def get_call(customer, call_id: int):
+    return jsonify(call_json(_own(customer, call_id)))
+
+
+@bp.delete("/calls/<int:call_id>")
+@customer_api
+def cancel_call(customer, call_id: int):
+    call = _own(customer, call_id)
+    lifecycle.cancel_call(call, customer)
+    db.session.commit()
+    return jsonify(call_json(call))
+
+
+from portal.calls import api_doc  # noqa: E402,F401  (the OpenAPI description of the endpoints above)

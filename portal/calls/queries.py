@@ -1,0 +1,145 @@
+"""Reading calls: a dossier's live call, the customer's place in the queue and estimated wait, an agent's pending
+offer and live call, the agent's figures for the day, the region's waiting count (the nav badge)."""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from flask_login import current_user
+from sqlalchemy import and_, func, select
+
+from portal.calls.models import (
+    IN_CALL,
+    LIVE,
+    WAITING,
+    AgentPresence,
+    Call,
+    CallOffer,
+    CallStatus,
+    OfferOutcome,
+    PresenceStatus,
+)
+from portal.core.time import VIETNAM, utcnow
+from portal.extensions import db
+
+
+def live_call_of(dossier_id: int) -> Call | None:
+    return db.session.scalar(select(Call).where(Call.dossier_id == dossier_id, Call.status.in_(LIVE)))
+
+
+def last_call_of(dossier_id: int) -> Call | None:
+    return db.session.scalar(select(Call).where(Call.dossier_id == dossier_id).order_by(Call.id.desc()).limit(1))
+
+
+def customer_live_call(customer_id: int) -> Call | None:
+    return db.session.scalar(select(Call).where(Call.customer_id == customer_id, Call.status.in_(LIVE))
+                             .order_by(Call.id.desc()).limit(1))
+
+
+def pending_offer(agent_id: int) -> CallOffer | None:
+    return db.session.scalar(select(CallOffer).where(CallOffer.agent_id == agent_id,
+                                                     CallOffer.outcome == OfferOutcome.PENDING))
+
+
+def agent_live_call(agent_id: int) -> Call | None:
+    return db.session.scalar(select(Call).where(Call.agent_id == agent_id, Call.status.in_(IN_CALL))
+                             .order_by(Call.id.desc()).limit(1))
+
+
+def wrap_up_call(agent_id: int) -> Call | None:
+    presence = db.session.get(AgentPresence, agent_id)
+    return db.session.get(Call, presence.wrap_up_call_id) if presence and presence.wrap_up_call_id else None
+
+
+def presence_of(agent_id: int) -> AgentPresence | None:
+    return db.session.get(AgentPresence, agent_id)
+
+
+def _average_handle(conn, region_id: int) -> float:
+    """Seconds from answer to end of the region's last 20 ended calls (the setting until there are some)."""
+    rows = conn.execute(select(Call.answered_at, Call.ended_at).where(
+        Call.region_id == region_id, Call.status == CallStatus.ENDED, Call.answered_at.is_not(None))
+        .order_by(Call.ended_at.desc()).limit(20)).all()
+    if not rows:
+        return float(current_app.config["CALL_DEFAULT_HANDLE_SECONDS"])
+    return sum((end - start).total_seconds() for start, end in rows) / len(rows)
+
+
+def queue_positions(conn, region_id: int) -> list[dict[str, Any]]:
+    """The ``queue`` message of every waiting call of the region: place (1 = next) and estimated wait."""
+    calls = conn.execute(select(Call.id, Call.status).where(Call.region_id == region_id, Call.status.in_(WAITING))
+                         .order_by(Call.requested_at, Call.id)).all()
+    if not calls:
+        return []
+    agents = conn.scalar(select(func.count()).select_from(AgentPresence).where(
+        AgentPresence.region_id == region_id, AgentPresence.status != PresenceStatus.OFFLINE)) or 0
+    handle = _average_handle(conn, region_id)
+    out = []
+    for place, (call_id, status) in enumerate(calls, start=1):
+        eta = 0 if status == CallStatus.RINGING else int(handle * place / max(agents, 1))
+        out.append({"call_id": call_id, "status": status.value if hasattr(status, "value") else status,
+                    "position": place, "eta_seconds": eta})
+    return out
+
+
+def queue_state(call: Call) -> dict[str, Any]:
+    """The JSON answer and the ``queue`` message for one call."""
+    if call.is_waiting:
+        for row in queue_positions(db.session.connection(), call.region_id):
+            if row["call_id"] == call.id:
+                return row
+    return {"call_id": call.id, "status": call.status.value, "position": 0, "eta_seconds": 0}
+
+
+def _today_start_utc() -> datetime:
+    local_midnight = datetime.now(VIETNAM).replace(hour=0, minute=0, second=0, microsecond=0)
+    return local_midnight.astimezone(UTC).replace(tzinfo=None)
+
+
+def figures(agent_id: int) -> dict[str, Any]:
+    """The agent's own day (Vietnam time): calls answered, average handle time of those ended, rings missed."""
+    since = _today_start_utc()
+    answered = db.session.execute(select(Call.answered_at, Call.ended_at).where(
+        Call.agent_id == agent_id, Call.answered_at >= since)).all()
+    handled = [(end - start).total_seconds() for start, end in answered if end is not None]
+    missed = db.session.scalar(select(func.count(CallOffer.id)).where(
+        CallOffer.agent_id == agent_id, CallOffer.outcome == OfferOutcome.MISSED, CallOffer.offered_at >= since)) or 0
+    return {"calls": len(answered), "avg_handle_seconds": int(sum(handled) / len(handled)) if handled else 0,
+            "missed": missed}
+
+
+def waiting_count(user: Any = None) -> int:
+    """The nav badge: calls waiting in the agent's region (head office: all)."""
+    user = user or current_user
+    stmt = select(func.count(Call.id)).where(Call.status.in_(WAITING))
+    if not user.is_head_office:
+        stmt = stmt.where(Call.region_id == user.region_id)
+    return db.session.scalar(stmt) or 0
+
+
+def region_waiting(region_id: int) -> list[Call]:
+    return list(db.session.scalars(select(Call).where(Call.region_id == region_id, Call.status.in_(WAITING))
+                                   .order_by(Call.requested_at).limit(50)))
+
+
+def queued_for(region_id: int) -> list[Call]:
+    """Queued calls this region's agent may take: its own, and those of regions overflowing here once due."""
+    from portal.calls.models import RegionCallSettings
+
+    own = select(Call).where(Call.region_id == region_id, Call.status == CallStatus.QUEUED)
+    now = utcnow()
+    backups = db.session.scalars(select(RegionCallSettings).where(
+        RegionCallSettings.backup_region_id == region_id)).all()
+    overdue = [and_(Call.home_region_id == s.region_id,
+                    Call.requested_at <= now - timedelta(seconds=s.overflow_after_seconds)) for s in backups]
+    calls = list(db.session.scalars(own.order_by(Call.requested_at).limit(20)))
+    for cond in overdue:
+        calls += db.session.scalars(select(Call).where(cond, Call.status == CallStatus.QUEUED,
+                                                       Call.overflowed_at.is_(None)).limit(20))
+    return sorted(calls, key=lambda c: c.requested_at)
+
+
+def stale_offers(now: datetime) -> list[CallOffer]:
+    return list(db.session.scalars(select(CallOffer).where(CallOffer.outcome == OfferOutcome.PENDING,
+                                                           CallOffer.expires_at <= now).limit(200)))
