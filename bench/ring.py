@@ -85,7 +85,7 @@ def ready_dossiers(count: int) -> list[tuple[object, str]]:
 
     Made once through the real moves (order placed, delivered at the door, dossier opened) and then moved to
     READY_FOR_CALL directly, as the calls tests do; reused by later runs, their live calls cancelled first."""
-    from sqlalchemy import select
+    from sqlalchemy import select, text
 
     from portal.auth.services import password_hasher
     from portal.calls import lifecycle as calls
@@ -131,6 +131,11 @@ def ready_dossiers(count: int) -> list[tuple[object, str]]:
             calls.cancel_call(live_call, customer)
             db.session.commit()
         out.append((customer, dossier.ticket.hold_code))
+    # Fresh statistics, as autovacuum keeps them in a running system: each run adds thousands of offers, and a
+    # planner that believes the tables empty walks every pending offer once per agent.
+    for table in ("call", "call_offer", "call_agent_presence"):
+        db.session.execute(text(f"ANALYZE {table}"))
+    db.session.commit()
     return out
 
 
