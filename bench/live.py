@@ -150,6 +150,13 @@ class Server:
             raise RuntimeError(f"gunicorn on {self.port} has {len(children)} workers, expected 1")
         return children[0].pid
 
+    def worker_cpu(self) -> float:
+        """CPU seconds (user + system) the worker has used so far."""
+        import psutil
+
+        times = psutil.Process(self.worker_pid()).cpu_times()
+        return times.user + times.system
+
     def worker_memory(self) -> tuple[int, int]:
         """The worker's resident set (bytes) and thread count."""
         import psutil
