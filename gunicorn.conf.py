@@ -37,6 +37,9 @@ keepalive = 5
 graceful_timeout = 5
 # Never restart a worker by request count: it would drop every socket it holds.
 max_requests = 0
+# gunicorn's control socket (for gunicornc) has one default path per user: several web processes on a machine
+# would take it from each other. Nothing here uses it.
+control_socket_disable = True
 accesslog = os.environ.get("WEB_ACCESS_LOG") or None  # "-": stdout
 errorlog = "-"
 

@@ -51,6 +51,7 @@ def test_threads_are_the_sockets_plus_the_pages_in_one_gthread_worker(monkeypatc
     assert default["threads"] == 1000 + 32
     assert default["bind"] == "127.0.0.1:5000"
     assert default["max_requests"] == 0  # a restart would drop every socket
+    assert default["control_socket_disable"] is True  # several gunicorns on one machine would share its path
     sized = _settings(monkeypatch, WEB_SOCKETS="2000", WEB_PAGE_THREADS="64", HOST="0.0.0.0", PORT="8000")
     assert sized["threads"] == 2064
     assert sized["worker_connections"] > sized["threads"]  # kept-alive page connections besides
