@@ -136,6 +136,7 @@ def call_settings(env: dict) -> dict:
         "CALL_RING_SECONDS": _int(env, "CALL_RING_SECONDS", 20),  # an unanswered ring goes to the next agent
         "CALL_MAX_WAIT_SECONDS": _int(env, "CALL_MAX_WAIT_SECONDS", 900),  # then the waiting call expires
         "CALL_RESUME_SECONDS": _int(env, "CALL_RESUME_SECONDS", 120),  # a dropped call may be resumed this long
+        "CALL_DESK_GRACE_SECONDS": _int(env, "CALL_DESK_GRACE_SECONDS", 60),  # every desk tab closed → offline
         "CALL_DEFAULT_HANDLE_SECONDS": _int(env, "CALL_DEFAULT_HANDLE_SECONDS", 240),  # the wait estimate's start
         "CALL_ICE_SERVERS": env.get("CALL_ICE_SERVERS", "[]"),  # JSON list of RTCIceServer; [] = the LAN only
         "TURN_SECRET": env.get("TURN_SECRET", ""),  # coturn's static-auth-secret (TURN REST credentials)

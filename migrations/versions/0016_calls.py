@@ -1,8 +1,8 @@
-"""calls: video calls, offers, agent presence, snapshots, recording chunks, hours, holidays, overflow, callbacks
+"""calls: video calls, offers, agent presence, snapshots, recording chunks, routing rules, hours, holidays, overflow, callbacks
 
 Revision ID: 0016_calls
 Revises: 0015_dossiers
-Create Date: 2026-12-02 14:35:46.452975
+Create Date: 2026-12-02 15:11:39.166824
 
 """
 from alembic import op
@@ -49,6 +49,15 @@ def upgrade():
     sa.ForeignKeyConstraint(['backup_region_id'], ['region.id'], name=op.f('fk_call_region_settings_backup_region_id_region')),
     sa.ForeignKeyConstraint(['region_id'], ['region.id'], name=op.f('fk_call_region_settings_region_id_region')),
     sa.PrimaryKeyConstraint('region_id', name=op.f('pk_call_region_settings'))
+    )
+    op.create_table('call_routing_rule',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('province', sa.String(length=80), nullable=False),
+    sa.Column('channel', sa.String(length=40), nullable=False),
+    sa.Column('region_id', sa.Integer(), nullable=False),
+    sa.Column('priority', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['region_id'], ['region.id'], name=op.f('fk_call_routing_rule_region_id_region')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_call_routing_rule'))
     )
     op.create_table('call',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -144,6 +153,7 @@ def upgrade():
     sa.Column('storage_name', sa.String(length=80), nullable=False),
     sa.Column('size', sa.Integer(), nullable=False),
     sa.Column('received_at', sa.DateTime(), nullable=False),
+    sa.Column('deleted_at', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['call_id'], ['call.id'], name=op.f('fk_call_recording_chunk_call_id_call')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_call_recording_chunk')),
     sa.UniqueConstraint('storage_name', name=op.f('uq_call_recording_chunk_storage_name'))
@@ -160,6 +170,7 @@ def upgrade():
     sa.Column('storage_name', sa.String(length=80), nullable=False),
     sa.Column('width', sa.Integer(), nullable=False),
     sa.Column('height', sa.Integer(), nullable=False),
+    sa.Column('deleted_at', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['agent_id'], ['staff.id'], name=op.f('fk_call_snapshot_agent_id_staff')),
     sa.ForeignKeyConstraint(['call_id'], ['call.id'], name=op.f('fk_call_snapshot_call_id_call')),
     sa.ForeignKeyConstraint(['dossier_id'], ['dossier.id'], name=op.f('fk_call_snapshot_dossier_id_dossier')),
@@ -207,6 +218,7 @@ def downgrade():
         batch_op.drop_index('ix_call_agent_answered')
 
     op.drop_table('call')
+    op.drop_table('call_routing_rule')
     op.drop_table('call_region_settings')
     with op.batch_alter_table('call_holiday', schema=None) as batch_op:
         batch_op.drop_index('ix_call_holiday_day')

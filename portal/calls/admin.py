@@ -10,13 +10,14 @@ from wtforms import BooleanField, DateField, IntegerField, SelectField, StringFi
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from portal.calls.hours import WEEKDAYS
-from portal.calls.models import BusinessHours, Holiday, RegionCallSettings
+from portal.calls.models import BusinessHours, Holiday, RegionCallSettings, RoutingRule
 from portal.core.access import allow
 from portal.core.audit import audit
 from portal.core.forms import PortalForm
 from portal.core.roles import Role
 from portal.extensions import db
 from portal.org.models import Region
+from portal.org.places import province_names
 
 bp = Blueprint("call_admin", __name__, url_prefix="/admin/calls")
 
@@ -47,19 +48,32 @@ class HolidayForm(PortalForm):
     label = StringField(_l("Tên ngày nghỉ"), validators=[Length(max=120)])
 
 
-def _forms() -> tuple[SettingsForm, HoursForm, HolidayForm]:
+class RuleForm(PortalForm):
+    province = SelectField(_l("Tỉnh/thành của khách"))
+    channel = StringField(_l("Kênh bán (web, app, partner:<mã>)"), validators=[Length(max=40)])
+    region_id = SelectField(_l("Khu vực phục vụ"), coerce=int)
+    priority = IntegerField(_l("Thứ tự ưu tiên"), validators=[InputRequired(), NumberRange(min=0, max=10000)],
+                            default=100)
+
+
+Forms = tuple[SettingsForm, HoursForm, HolidayForm, RuleForm]
+
+
+def _forms() -> Forms:
     regions = _regions()
-    settings, hours, holiday = SettingsForm(), HoursForm(), HolidayForm()
-    settings.region_id.choices = hours.region_id.choices = regions
+    settings, hours, holiday, rule = SettingsForm(), HoursForm(), HolidayForm(), RuleForm()
+    settings.region_id.choices = hours.region_id.choices = rule.region_id.choices = regions
     settings.backup_region_id.choices = [(0, _("Không có"))] + regions
     holiday.region_id.choices = [(0, _("Mọi khu vực"))] + regions
-    return settings, hours, holiday
+    rule.province.choices = [("", _("Mọi tỉnh/thành"))] + [(p, p) for p in province_names()]
+    return settings, hours, holiday, rule
 
 
-def _render(forms: tuple[SettingsForm, HoursForm, HolidayForm], status: int = 200):
-    settings, hours, holiday = forms
+def _render(forms: Forms, status: int = 200):
+    settings, hours, holiday, rule = forms
     return render_template(
-        "calls/admin.html", settings_form=settings, hours_form=hours, holiday_form=holiday,
+        "calls/admin.html", settings_form=settings, hours_form=hours, holiday_form=holiday, rule_form=rule,
+        rules=db.session.scalars(select(RoutingRule).order_by(RoutingRule.priority, RoutingRule.id)).all(),
         regions=dict(_regions()), weekdays=WEEKDAYS,
         settings=db.session.scalars(select(RegionCallSettings).order_by(RegionCallSettings.region_id)).all(),
         hours=db.session.scalars(select(BusinessHours).order_by(BusinessHours.region_id,
@@ -146,3 +160,33 @@ def delete_holiday(holiday_id: int):
         audit("call.holiday_deleted", None, region_id=row.region_id, detail={"day": row.day.isoformat()})
         db.session.delete(row)
     return _done(_("Đã xóa ngày nghỉ."))
+
+
+@bp.post("/rules")
+@allow(Role.ADMIN)
+def add_rule():
+    forms = _forms()
+    form = forms[3]
+    if not form.validate():
+        return _render(forms, 422)
+    channel = " ".join((form.channel.data or "").split())
+    if not form.province.data and not channel:
+        form.province.errors = [_("Chọn tỉnh/thành hoặc nhập kênh bán.")]
+        return _render(forms, 422)
+    row = RoutingRule(province=form.province.data, channel=channel, region_id=form.region_id.data,
+                      priority=form.priority.data)
+    db.session.add(row)
+    audit("call.routing_rule_added", None, region_id=row.region_id, detail={
+        "province": row.province, "channel": row.channel, "priority": row.priority})
+    return _done(_("Đã thêm quy tắc định tuyến."))
+
+
+@bp.post("/rules/<int:rule_id>/delete")
+@allow(Role.ADMIN)
+def delete_rule(rule_id: int):
+    row = db.session.get(RoutingRule, rule_id)
+    if row is not None:
+        audit("call.routing_rule_deleted", None, region_id=row.region_id, detail={
+            "province": row.province, "channel": row.channel})
+        db.session.delete(row)
+    return _done(_("Đã xóa quy tắc định tuyến."))

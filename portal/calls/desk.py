@@ -16,12 +16,12 @@ from portal.calls import lifecycle, media, queries
 from portal.calls.models import FAIL_REASONS, WRAP_UP_OUTCOMES, Call, CallSnapshot, PresenceStatus
 from portal.calls.turn import ice_servers
 from portal.core.access import allow, get_in_region_or_404
-from portal.core.errors import Invalid, NotFound, PortalError, wants_json
+from portal.core.errors import Invalid, NotFound, wants_json
 from portal.core.roles import Role
 from portal.core.security import body_limit
 from portal.dossiers import lifecycle as dossiers
 from portal.dossiers import queries as dossier_queries
-from portal.dossiers.models import PhotoKind
+from portal.dossiers.models import DossierMedia, PhotoKind
 from portal.dossiers.staff import cross_checks
 from portal.extensions import db
 from portal.media.crypto import DecryptError
@@ -30,6 +30,7 @@ from portal.media.storage import MediaNotFound, storage
 bp = Blueprint("desk", __name__, url_prefix="/desk")
 READERS = (Role.AGENT, Role.SUPERVISOR, Role.ADMIN)
 ACTORS = (Role.AGENT, Role.ADMIN)  # admins may use every staff route (and take calls)
+PHOTO_READERS = (Role.AGENT, Role.CONNECTION, Role.SUPERVISOR, Role.ADMIN)
 UPLOAD_OVERHEAD = 64 * 1024
 # The short checklist the agent works through, shown in a random order each call (E-5.1).
 QUESTIONS = (
@@ -45,16 +46,13 @@ QUESTIONS = (
 
 def _ok_or_error(fn, *args: Any) -> tuple[Any, Any]:
     """Run a move and commit; a refusal rolls back and is answered as JSON (scripts) or a flash (forms)."""
-    try:
-        result = fn(*args)
-        db.session.commit()
+    result, exc = lifecycle.attempt(fn, *args)
+    if exc is None:
         return result, None
-    except PortalError as exc:
-        db.session.rollback()
-        if wants_json():
-            return None, (jsonify(error={"code": exc.code, "message": exc.message}), exc.status)
-        flash(exc.message, "danger")
-        return None, redirect(url_for("desk.index"))
+    if wants_json():
+        return None, (jsonify(error={"code": exc.code, "message": exc.message}), exc.status)
+    flash(exc.message, "danger")
+    return None, redirect(url_for("desk.index"))
 
 
 def _my_call(call_id: int) -> Call:
@@ -67,15 +65,15 @@ def _my_call(call_id: int) -> Call:
 def panel_context(call: Call | None) -> dict[str, Any]:
     """The dossier beside the video: details, photos, the last eKYC run and the cross-checks (audited)."""
     if call is None:
-        return {"dossier": None}
+        return {"dossier": None, "panel_call": None}
     dossier = call.dossier
     dossiers.audit_view(dossier, "desk_view", call_id=call.id)
     run = dossier_queries.last_run(dossier)
     source, rows = cross_checks(dossier, run)
     questions = list(QUESTIONS)
     random.shuffle(questions)
-    return {"dossier": dossier, "run": run, "cross_source": source, "cross": rows, "kinds": list(PhotoKind),
-            "snapshots": media.snapshots_of(dossier.id), "questions": questions}
+    return {"panel_call": call, "dossier": dossier, "run": run, "cross_source": source, "cross": rows,
+            "kinds": list(PhotoKind), "snapshots": media.snapshots_of(dossier.id), "questions": questions}
 
 
 @bp.get("")
@@ -97,8 +95,7 @@ def index():
 @allow(*ACTORS)
 def panel(call_id: int):
     """The dossier panel as an HTML fragment, for the desk's script once a call is accepted."""
-    return render_template("calls/_dossier_panel.html", call=_my_call(call_id), reasons=FAIL_REASONS,
-                           **panel_context(_my_call(call_id)))
+    return render_template("calls/_dossier_panel.html", reasons=FAIL_REASONS, **panel_context(_my_call(call_id)))
 
 
 @bp.post("/presence")
@@ -180,20 +177,74 @@ def turn():
     return jsonify(iceServers=ice_servers(f"staff-{current_user.id}"))
 
 
-@bp.get("/calls/<int:call_id>/snapshots/<int:snapshot_id>")
-@allow(Role.AGENT, Role.CONNECTION, Role.SUPERVISOR, Role.ADMIN)
-def snapshot_image(call_id: int, snapshot_id: int):
-    """A snapshot, decrypted for this response only: staff of the dossier's region, never cached, audited."""
-    call = get_in_region_or_404(Call, call_id, region_of=lambda c: c.dossier.region_id)
-    shot = db.session.get(CallSnapshot, snapshot_id)
-    if shot is None or shot.call_id != call.id:
+def _viewable_call(call_id: int) -> Call:
+    """The call's own agent (whatever their region: an overflowed call is answered by the backup region), or staff
+    of the dossier's region; anyone else: 404 with an audit row."""
+    call = db.session.get(Call, call_id)
+    if call is None:
         abort(404)
+    if call.agent_id == current_user.id:
+        return call
+    return get_in_region_or_404(Call, call_id, region_of=lambda c: c.dossier.region_id)
+
+
+def _private_image(data: bytes) -> Response:
+    response = Response(data, mimetype="image/jpeg")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _stored(name: str) -> bytes:
     try:
-        data = storage().get(shot.storage_name)
+        return storage().get(name)
     except (MediaNotFound, DecryptError):
         abort(404)
+
+
+@bp.get("/calls/<int:call_id>/photos/<int:media_id>")
+@allow(*PHOTO_READERS)
+def photo(call_id: int, media_id: int):
+    """An ID photo or the portrait of the call's dossier, for the desk: decrypted for this response only, audited."""
+    call = _viewable_call(call_id)
+    media = db.session.get(DossierMedia, media_id)
+    if media is None or media.dossier_id != call.dossier_id or not media.is_current:
+        abort(404)
+    data = _stored(media.storage_name)
+    dossiers.audit_view(call.dossier, "photo_view", kind=media.kind.value, media_id=media.id, call_id=call.id)
+    return _private_image(data)
+
+
+@bp.get("/calls/<int:call_id>/snapshots/<int:snapshot_id>")
+@allow(*PHOTO_READERS)
+def snapshot_image(call_id: int, snapshot_id: int):
+    """A snapshot, decrypted for this response only: never cached, audited."""
+    call = _viewable_call(call_id)
+    shot = db.session.get(CallSnapshot, snapshot_id)
+    if shot is None or shot.call_id != call.id or shot.deleted_at is not None:
+        abort(404)
+    data = _stored(shot.storage_name)
     dossiers.audit_view(call.dossier, "snapshot_view", call_id=call.id, snapshot_id=shot.id)
-    response = Response(data, mimetype="image/jpeg")
+    return _private_image(data)
+
+
+@bp.get("/calls/<int:call_id>/recording.webm")
+@allow(*PHOTO_READERS)
+def recording_video(call_id: int):
+    """The call's recording (its chunks in order), decrypted while it is sent: never cached, audited."""
+    call = _viewable_call(call_id)
+    chunks = media.recording_of(call)
+    if not chunks:
+        abort(404)
+    names = [c.storage_name for c in chunks]
+    dossiers.audit_view(call.dossier, "recording_view", call_id=call.id, chunks=len(names))
+    store = storage()
+
+    def stream():
+        for name in names:
+            yield store.get(name)
+
+    response = Response(stream(), mimetype="video/webm")
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

@@ -83,6 +83,8 @@ def callback_slots(region_id: int, now: datetime | None = None) -> list[Slot]:
         if is_holiday(region_id, day):
             continue
         row = hours.get(day.weekday())
+        if hours and row is None:
+            continue  # closed that weekday
         opens, closes = (row.opens, row.closes) if row else (datetime.min.time(), datetime.max.time())
         t = datetime.combine(day, opens)
         while t.time() < closes and t.date() == day:

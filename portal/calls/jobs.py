@@ -4,13 +4,15 @@ too long, dropped calls past their resume window. Both idempotent: they look onl
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select
 
 from portal.calls import lifecycle, queries
-from portal.calls.models import Call, CallOffer, CallStatus
+from portal.calls.models import AgentPresence, Call, CallOffer, CallStatus, PresenceStatus
+from portal.core import redis as portal_redis
 from portal.core.errors import Conflict
 from portal.core.jobs import job, periodic
 from portal.core.time import utcnow
@@ -34,6 +36,15 @@ def expire_offer(offer_id: int) -> bool:
     return True
 
 
+@periodic(interval=3600)
+@job
+def purge_call_media() -> int:
+    """Snapshots and recordings follow the retention of the dossier's ID photos (portal.dossiers.jobs)."""
+    from portal.calls.media import purge_of_dossiers
+
+    return purge_of_dossiers()
+
+
 @periodic(interval=5, queue_name="default")
 @job
 def sweep_calls() -> dict[str, int]:
@@ -55,7 +66,29 @@ def sweep_calls() -> dict[str, int]:
                                                     Call.resumable_until < now).limit(BATCH)).all()
     for call in dropped:
         lifecycle.abandon_dropped(call)
-    result = {"missed": missed, "routed": routed, "expired": expired, "abandoned": len(dropped)}
+    result = {"missed": missed, "routed": routed, "expired": expired, "abandoned": len(dropped),
+              "offline": _desks_gone()}
     if any(result.values()):
         log.info("calls sweep: %s", result)
     return result
+
+
+def _desks_gone() -> int:
+    """Agents whose every desk tab has been closed for CALL_DESK_GRACE_SECONDS are set offline (a reconnect within
+    the grace keeps their presence and their pending ring)."""
+    from portal.auth.models import Staff
+    from portal.calls.sockets import DESK_GONE
+
+    connection = portal_redis.connection()
+    cutoff = time.time() - current_app.config["CALL_DESK_GRACE_SECONDS"]
+    gone = 0
+    for staff_id, since in connection.hgetall(DESK_GONE).items():
+        if float(since) > cutoff:
+            continue
+        connection.hdel(DESK_GONE, staff_id)
+        presence = db.session.get(AgentPresence, int(staff_id))
+        staff = db.session.get(Staff, int(staff_id))
+        if presence is not None and staff is not None and presence.status != PresenceStatus.OFFLINE:
+            lifecycle.set_presence(staff, PresenceStatus.OFFLINE)
+            gone += 1
+    return gone

@@ -66,12 +66,13 @@ def request_call(dossier: Dossier, customer: Actor, channel: str = "web") -> Cal
     if not dossier.may_call:
         raise Conflict("not_ready_for_call", _("Hồ sơ chưa sẵn sàng để gọi video: vui lòng hoàn tất xác thực "
                                                "thông tin (eKYC) trước."))
-    if not hours.is_open(dossier.region_id):
+    region_id = routing.region_for(dossier)
+    if not hours.is_open(region_id):
         raise OutsideHours("outside_hours", _("Ngoài giờ làm việc của tổng đài video. Giờ làm việc: %(h)s.",
-                                              h=hours.hours_text(dossier.region_id)))
+                                              h=hours.hours_text(region_id)))
     now = utcnow()
-    call = Call(dossier_id=dossier.id, customer_id=dossier.customer_id, region_id=dossier.region_id,
-                home_region_id=dossier.region_id, status=CallStatus.QUEUED, channel=channel[:10], requested_at=now,
+    call = Call(dossier_id=dossier.id, customer_id=dossier.customer_id, region_id=region_id,
+                home_region_id=region_id, status=CallStatus.QUEUED, channel=channel[:10], requested_at=now,
                 updated_at=now)
     try:
         with db.session.begin_nested():
@@ -199,6 +200,7 @@ def miss_offer(offer: CallOffer, reason: str = "timeout") -> None:
         raise Conflict("stale_state", _("Cuộc gọi vừa được người khác xử lý."))
     db.session.refresh(offer)
     notify.ring_cancelled(offer, reason)
+    notify.figures(offer.agent_id)
     try_offer(call)
 
 
@@ -341,6 +343,7 @@ def finish(call: Call, agent: Actor, passed: bool, reason_code: str = "", note: 
     _wrap_up_pending(call)
     notify.to_customer(call, "ended", {"call_id": call.id, "passed": passed, "reason": told})
     notify.call_state(call)
+    notify.figures(agent.id)
 
 
 def wrap_up(call: Call, agent: Any, outcome: str, note: str = "") -> None:
@@ -361,6 +364,17 @@ def wrap_up(call: Call, agent: Any, outcome: str, note: str = "") -> None:
     audit("call.wrapped_up", call, actor=agent, detail={"outcome": outcome})
     if row.is_available:
         dispatch(row.region_id)
+
+
+def attempt(fn: Any, *args: Any) -> tuple[Any, PortalError | None]:
+    """Run a move and commit (one unit of work of a view or a socket event); a refusal rolls back and is returned."""
+    try:
+        result = fn(*args)
+        db.session.commit()
+        return result, None
+    except PortalError as exc:
+        db.session.rollback()
+        return None, exc
 
 
 def refuse(exc: PortalError) -> dict[str, Any]:

@@ -77,5 +77,41 @@ def add_recording_chunk(call: Call, agent: Actor, seq: int, upload: bytes | Bina
 
 
 def snapshots_of(dossier_id: int) -> list[CallSnapshot]:
-    return list(db.session.scalars(select(CallSnapshot).where(CallSnapshot.dossier_id == dossier_id)
+    return list(db.session.scalars(select(CallSnapshot).where(CallSnapshot.dossier_id == dossier_id,
+                                                              CallSnapshot.deleted_at.is_(None))
                                    .order_by(CallSnapshot.id)))
+
+
+def recording_of(call: Call) -> list[CallRecordingChunk]:
+    """The call's chunks from 0 on, as long as they follow each other (a gap ends what can be played)."""
+    chunks = db.session.scalars(select(CallRecordingChunk).where(
+        CallRecordingChunk.call_id == call.id, CallRecordingChunk.deleted_at.is_(None))
+        .order_by(CallRecordingChunk.seq)).all()
+    playable = []
+    for expected, chunk in enumerate(chunks):
+        if chunk.seq != expected:
+            break
+        playable.append(chunk)
+    return playable
+
+
+def purge_of_dossiers(limit: int = 500) -> int:
+    """Retention (checklist 34): the snapshots and recordings of dossiers whose photos the dossiers' retention job
+    deleted go too; rows stay, marked. Audited once per dossier."""
+    from portal.dossiers.models import Dossier
+
+    purged = select(Dossier.id).where(Dossier.media_purged_at.is_not(None))
+    shots = db.session.scalars(select(CallSnapshot).where(CallSnapshot.dossier_id.in_(purged),
+                                                          CallSnapshot.deleted_at.is_(None)).limit(limit)).all()
+    chunks = db.session.scalars(select(CallRecordingChunk).join(Call, Call.id == CallRecordingChunk.call_id).where(
+        Call.dossier_id.in_(purged), CallRecordingChunk.deleted_at.is_(None)).limit(limit)).all()
+    now = utcnow()
+    dossiers: dict[int, int] = {}
+    for row, dossier_id in [*((s, s.dossier_id) for s in shots),
+                            *((c, db.session.get(Call, c.call_id).dossier_id) for c in chunks)]:
+        storage().delete(row.storage_name)  # before the commit: a failed commit leaves rows to mark again
+        row.deleted_at = now
+        dossiers[dossier_id] = dossiers.get(dossier_id, 0) + 1
+    for dossier_id, count in dossiers.items():
+        audit("call.media_deleted", db.session.get(Dossier, dossier_id), detail={"objects": count})
+    return sum(dossiers.values())

@@ -241,6 +241,7 @@ class CallSnapshot(db.Model):
     storage_name: Mapped[str] = mapped_column(String(80), unique=True)
     width: Mapped[int] = mapped_column(Integer, default=0)
     height: Mapped[int] = mapped_column(Integer, default=0)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime)  # purged with the dossier's photos (retention)
 
 
 class CallRecordingChunk(db.Model):
@@ -255,6 +256,7 @@ class CallRecordingChunk(db.Model):
     storage_name: Mapped[str] = mapped_column(String(80), unique=True)
     size: Mapped[int] = mapped_column(Integer)
     received_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime)  # purged with the dossier's photos (retention)
 
 
 class RegionCallSettings(db.Model):
@@ -266,6 +268,22 @@ class RegionCallSettings(db.Model):
     backup_region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"))
     overflow_after_seconds: Mapped[int] = mapped_column(Integer, default=120)
     recording: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class RoutingRule(db.Model):
+    """Admins' rule: dossiers of this province and/or sales channel are served by this region's desk (the first
+    matching rule by priority; none: the dossier's own region, from the customer's address)."""
+
+    __tablename__ = "call_routing_rule"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    province: Mapped[str] = mapped_column(String(80), default="")  # "" = any province
+    channel: Mapped[str] = mapped_column(String(40), default="")  # the ticket's channel: web, app, partner:<id>; ""
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"))
+    priority: Mapped[int] = mapped_column(Integer, default=100)  # lower first
+
+    def matches(self, province: str, channel: str) -> bool:
+        return (not self.province or self.province == province) and (not self.channel or self.channel == channel)
 
 
 class BusinessHours(db.Model):

@@ -9,6 +9,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
 from portal.calls.models import Call, CallOffer
 from portal.core import redis as portal_redis
 from portal.core.realtime import emit_after_commit
@@ -18,6 +21,7 @@ from portal.extensions import db, socketio
 log = logging.getLogger(__name__)
 DESK = "/desk"
 CALL = "/call"
+_QUEUE_KEY = "portal_calls_queue_regions"
 
 
 def customer_sockets_key(customer_id: int) -> str:
@@ -51,6 +55,14 @@ def presence(agent_id: int, status: str) -> None:
     emit_after_commit("presence", {"status": status}, namespace=DESK, to=f"staff:{agent_id}")
 
 
+def figures(agent_id: int) -> None:
+    """The agent's figures for the day, as they stand in this transaction, once it commits."""
+    from portal.calls.queries import figures as day_figures
+
+    db.session.flush()
+    emit_after_commit("figures", day_figures(agent_id), namespace=DESK, to=f"staff:{agent_id}")
+
+
 def to_customer(call: Call, event: str, data: dict[str, Any]) -> None:
     emit_after_commit(event, data, namespace=CALL, to=call.room)
 
@@ -67,14 +79,28 @@ def _enter_rooms(customer_id: int, call_id: int) -> None:
 
 
 def queue_changed(region_id: int) -> None:
-    """Every waiting customer of the region hears their new place and wait."""
-    after_commit(_emit_queue, region_id)
+    """Every waiting customer of the region hears their new place and wait once the transaction commits (the
+    places are read just before the commit: an after-commit hook must not open a transaction of its own)."""
+    db.session.info.setdefault(_QUEUE_KEY, set()).add(region_id)
 
 
-def _emit_queue(region_id: int) -> None:
+@event.listens_for(Session, "before_commit")
+def _queue_messages(session: Session) -> None:
+    regions = session.info.pop(_QUEUE_KEY, None)
+    if not regions:
+        return
     from portal.calls.queries import queue_positions
 
-    with db.engine.connect() as conn:
-        for data in queue_positions(conn, region_id):
-            socketio.emit("queue", data, namespace=CALL, to=f"call:{data['call_id']}")
+    session.flush()
+    for region_id in sorted(regions):
+        positions = queue_positions(session.connection(), region_id)
+        for data in positions:
+            after_commit(socketio.emit, "queue", data, namespace=CALL, to=f"call:{data['call_id']}")
+        # The desks of the region: how many wait (the nav badge and the desk's list follow it).
+        after_commit(socketio.emit, "waiting", {"region_id": region_id, "count": len(positions)}, namespace=DESK,
+                     to=f"region:{region_id}")
 
+
+@event.listens_for(Session, "after_rollback")
+def _forget_queue(session: Session) -> None:
+    session.info.pop(_QUEUE_KEY, None)

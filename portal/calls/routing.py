@@ -4,6 +4,7 @@ ring out and no live call; after the region's overflow delay, the backup region'
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import exists, func, select
 
@@ -15,9 +16,18 @@ from portal.calls.models import (
     OfferOutcome,
     PresenceStatus,
     RegionCallSettings,
+    RoutingRule,
 )
 from portal.core.time import utcnow
 from portal.extensions import db
+
+
+def region_for(dossier: Any) -> int:
+    """Whose desk serves the dossier: the first admins' rule matching its province and its ticket's channel, else
+    the dossier's region (the customer's address, province → CTKV)."""
+    rules = db.session.scalars(select(RoutingRule).order_by(RoutingRule.priority, RoutingRule.id)).all()
+    channel = dossier.ticket.channel if dossier.ticket else ""
+    return next((r.region_id for r in rules if r.matches(dossier.province, channel)), dossier.region_id)
 
 
 def candidates(call: Call, region_id: int, skip_tried: bool = True) -> list[int]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -20,13 +21,13 @@ from flask_socketio import Namespace, disconnect, emit, join_room
 from portal.calls import lifecycle, notify, queries
 from portal.calls.models import Call, PresenceStatus
 from portal.core import redis as portal_redis
-from portal.core.errors import PortalError
 from portal.core.realtime import StaffNamespace, same_origin
 from portal.core.roles import Role
 from portal.core.sqlite import writing
 from portal.extensions import db, socketio
 
 log = logging.getLogger(__name__)
+DESK_GONE = "portal:calls:desk_gone"  # staff id → when their last desk socket closed (unix time)
 KINDS = frozenset({"offer", "answer", "candidate", "bye"})
 MAX_MESSAGE = 64 * 1024
 MAX_SDP = 32 * 1024
@@ -78,13 +79,8 @@ def _act(fn: Callable[..., Any], *args: Any) -> tuple[Any, dict[str, Any] | None
     """Run a move in one transaction (SQLite's write lock up front); a refusal rolls back and is the ack."""
     db.session.commit()  # end the read transaction the event began (the user's row): on SQLite it cannot upgrade
     with writing():
-        try:
-            result = fn(*args)
-            db.session.commit()
-            return result, None
-        except PortalError as exc:
-            db.session.rollback()
-            return None, lifecycle.refuse(exc)
+        result, refusal = lifecycle.attempt(fn, *args)
+    return result, lifecycle.refuse(refusal) if refusal else None
 
 
 def _int(data: Any, key: str) -> int | None:
@@ -99,7 +95,17 @@ class DeskNamespace(StaffNamespace):
 
     def on_connect(self, auth: Any = None) -> None:
         super().on_connect(auth)
+        portal_redis.connection().hdel(DESK_GONE, str(current_user.id))
         self._resync()
+
+    def on_disconnect(self, reason: Any = None) -> None:
+        super().on_disconnect(reason)
+        if not current_user.is_authenticated:
+            return
+        connection = portal_redis.connection()
+        open_desks = [ns for ns in connection.hvals(f"portal:sockets:staff:{current_user.id}") if ns == b"/desk"]
+        if not open_desks:  # the last desk tab closed: offline after a grace period (jobs.sweep_calls)
+            connection.hset(DESK_GONE, str(current_user.id), str(int(time.time())))
 
     def _resync(self) -> None:
         agent_id = current_user.id
@@ -192,8 +198,8 @@ class CallNamespace(Namespace):
             emit("accepted", {"call_id": call.id, "agent_name": (agent.full_name or agent.username).split()[-1]})
 
     def on_disconnect(self, reason: Any = None) -> None:
+        customer = self._customer_or_none_quietly()  # before forgetting the app's token
         self._tokens.pop(request.sid, None)
-        customer = self._customer_or_none_quietly()
         if customer is None:
             return
         key = notify.customer_sockets_key(customer.id)

@@ -8,7 +8,7 @@ from typing import Any
 from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from portal.calls import hours, lifecycle, queries
+from portal.calls import hours, lifecycle, queries, routing
 from portal.calls.models import Call, CallbackBooking
 from portal.calls.turn import ice_servers
 from portal.core.access import customer_only
@@ -44,10 +44,11 @@ def _page(dossier: Dossier) -> str:
 def _render(dossier: Dossier, status: int = 200, refusal: str = ""):
     call = queries.live_call_of(dossier.id) or queries.last_call_of(dossier.id)
     customer = current_customer()
+    region_id = routing.region_for(dossier)
     return render_template(
         "calls/customer_call.html", dossier=dossier, call=call, state=queries.queue_state(call) if call else None,
-        is_open=hours.is_open(dossier.region_id), hours_text=hours.hours_text(dossier.region_id),
-        slots=hours.callback_slots(dossier.region_id), refusal=refusal,
+        is_open=hours.is_open(region_id), hours_text=hours.hours_text(region_id),
+        slots=hours.callback_slots(region_id), refusal=refusal,
         ice_servers=ice_servers(f"customer-{customer.id}"), booking=_booking(dossier)), status
 
 
@@ -114,13 +115,14 @@ def book_callback(hold_code: str):
     try:
         if not dossier.may_call:
             raise Invalid("not_ready_for_call", _("Hồ sơ chưa sẵn sàng để gọi video."))
-        slot = hours.slot_from_value(dossier.region_id, request.form.get("slot", ""))
+        region_id = routing.region_for(dossier)
+        slot = hours.slot_from_value(region_id, request.form.get("slot", ""))
         if slot is None:
             raise Invalid("bad_slot", _("Vui lòng chọn một khung giờ trong danh sách."))
         existing = _booking(dossier)
         if existing is not None:
             existing.cancelled_at = utcnow()
-        booking = CallbackBooking(dossier_id=dossier.id, customer_id=customer.id, region_id=dossier.region_id,
+        booking = CallbackBooking(dossier_id=dossier.id, customer_id=customer.id, region_id=region_id,
                                   slot_start=slot.start, created_at=utcnow())
         db.session.add(booking)
         db.session.flush()

@@ -192,3 +192,18 @@ def test_two_agents_accepting_at_once_exactly_one_wins(app, db, lan, ready_dossi
     assert call.agent_id == won and call.status == CallStatus.CONNECTED
     outcomes = sorted(o.outcome.value for o in lifecycle.call_offers(call))
     assert outcomes == ["accepted", "withdrawn"]
+
+
+def test_the_ring_timeout_is_scheduled_in_rq(db, lan, ready_dossier, available_agent):
+    from portal.core.jobs import queue
+
+    available_agent()
+    _call(db, ready_dossier(), lan)
+    scheduled = queue("default").scheduled_job_registry.get_job_ids()
+    assert len(scheduled) == 1
+    from rq.job import Job
+
+    from portal.core import redis as portal_redis
+
+    job = Job.fetch(scheduled[0], connection=portal_redis.connection())
+    assert job.func_name == "portal.calls.jobs.expire_offer"
