@@ -15,7 +15,7 @@ Either way an emit goes through Redis (the house's message queue is on whenever 
 3. ``--calls`` times, in turn: a customer POSTs "Gọi video" (``/chonso/hoa-mang/<hold>/goi-video``, JSON); the
    time runs from just before the POST to the ``ring`` event carrying that call's id arriving in the agent's
    client (both clocks CLOCK_MONOTONIC of this machine); then the customer hangs up (``…/goi-video/huy``), which
-   withdraws the offer so that the agent is free again;
+   withdraws the offer so that the agent is free again, and ``--gap`` (0.1 s) passes before the next call;
 4. after every 100 calls, one acknowledged ``ping`` per agent socket (``/staff``: the round trip of a bare
    Socket.IO event with the session check every staff event has) — the echo, measured in the same run.
 
@@ -233,6 +233,9 @@ def measure(args, clients: live.Clients, browsers: list[Customer]) -> dict:
         cancel = browser.post("/huy")
         if cancel.status_code != 200:
             raise RuntimeError(f"hang up: {cancel.status_code} {cancel.text[:200]}")
+        # The hang-up's own messages (ring_cancelled, the region's desks told the waiting count) reach their
+        # sockets before the next call starts: calls one at a time, not overlapping with the last one's tail.
+        time.sleep(args.gap)
         if i < args.warmup:
             continue
         if arrived is None:
@@ -252,6 +255,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--customers", type=int, default=4, help="customers taking turns to call")
     parser.add_argument("--calls", type=int, default=1000, help="measured calls per layout")
     parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--gap", type=float, default=0.1, help="seconds between a hang-up and the next call")
     parser.add_argument("--processes", type=int, default=2, help="child processes holding the agents' sockets")
     live.add_args(parser)
     args = parser.parse_args(argv)
@@ -279,7 +283,8 @@ LAYOUTS = {"one": "one web process (agents' sockets and the request on it)",
 def table(args, facts: str, results: dict) -> str:
     lines = [f"**Ring latency with {args.agents} agents connected and available**, {facts}; gunicorn gthread "
              f"(gunicorn.conf.py), PostgreSQL, Redis message queue; {args.calls} calls per layout after "
-             f"{args.warmup} warm-up calls, {args.customers} customers taking turns, one call at a time.", ""]
+             f"{args.warmup} warm-up calls, {args.customers} customers taking turns, one call at a time "
+             f"({args.gap:.1f} s after each hang-up).", ""]
     if not calls_domain():
         lines += ["The calls domain (portal/calls) is not in this tree: only the echo was measured.", ""]
     lines += ["| layout | calls rung | ring p50 ms | **ring p99 ms** | target p99 | met | POST answered p50 / p99 ms "

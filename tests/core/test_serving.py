@@ -6,6 +6,7 @@ still answers pages, each socket costing the threads the docs say.
 """
 from __future__ import annotations
 
+import gc
 import resource
 import runpy
 import threading
@@ -66,6 +67,19 @@ def test_post_fork_gives_every_later_thread_the_configured_stack(monkeypatch):
         assert threading.stack_size() == 768 * 1024
     finally:
         threading.stack_size(before)
+
+
+def test_post_worker_init_takes_the_loaded_app_out_of_the_collectors_view(monkeypatch):
+    settings = _settings(monkeypatch, WEB_GC_LOG="1")
+    callbacks = list(gc.callbacks)
+    server = FakeServer()
+    try:
+        settings["post_worker_init"](server)
+        assert gc.get_freeze_count() > 0
+        assert len(gc.callbacks) == len(callbacks) + 1  # WEB_GC_LOG=1: long full collections are logged
+    finally:
+        gc.unfreeze()
+        gc.callbacks[:] = callbacks
 
 
 def test_on_starting_raises_the_open_files_limit_to_what_the_sockets_need(monkeypatch):
