@@ -14,10 +14,12 @@ PYTEST_FN = run_pytest() { $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup "
 	[ $$rc -ne 5 ] || echo "make test: pytest collected no tests, which counts as a failure" >&2; return $$rc; }
 
 .DEFAULT_GOAL := help
-.PHONY: help install translations translations-update run test lint migrate clean
+.PHONY: help install translations translations-update run serve test lint migrate clean
 
 help:
 	@echo "make run          migrate, seed the demo data, start web + worker on http://127.0.0.1:\$${PORT:-5000}"
+	@echo "make serve        one web process as production runs it (gunicorn.conf.py; DATABASE_URL, REDIS_URL, SECRET_KEY)"
+	@echo "                  (WEB_SOCKETS=N open sockets it must hold, default 1000; docs/serving.md)"
 	@echo "make test         the suite on SQLite + embedded Redis; again on PostgreSQL + Redis if TEST_DATABASE_URL is set"
 	@echo "                  (TEST_WORKERS=N pytest-xdist workers, default $(TEST_WORKERS); PYTEST_ARGS=… more pytest arguments)"
 	@echo "make install      create $(VENV) and install requirements-dev.txt (production: pip install -r requirements.txt)"
@@ -55,6 +57,12 @@ translations-update: $(STAMP)
 
 run: $(STAMP) translations
 	$(PY) -m portal.devstack
+
+# One web process as production runs it: gunicorn's gthread worker with a thread per open socket (gunicorn.conf.py,
+# docs/serving.md). Settings from the environment (DATABASE_URL, REDIS_URL, SECRET_KEY, PORTAL_ENV=production);
+# the migrations applied first (make migrate); workers beside it: python worker.py.
+serve: $(STAMP) translations
+	$(VENV)/bin/gunicorn -c gunicorn.conf.py wsgi:app
 
 test: $(STAMP) translations
 	@$(PYTEST_FN); \

@@ -1,4 +1,5 @@
-"""The one module that builds the app for servers: ``gunicorn wsgi:app`` or ``python wsgi.py``."""
+"""The one module that builds the app for servers: ``gunicorn -c gunicorn.conf.py wsgi:app`` (``make serve``,
+``make run``), or ``python wsgi.py`` (Werkzeug's development server, one thread per connection)."""
 import os
 
 from portal import create_app
@@ -11,6 +12,6 @@ if __name__ == "__main__":
         app,
         host=os.environ.get("HOST", "127.0.0.1"),
         port=int(os.environ.get("PORT", "5000")),
-        allow_unsafe_werkzeug=True,  # the development server, for `make run` only
+        allow_unsafe_werkzeug=True,  # the development server, for trying things out only
         use_reloader=False,
     )

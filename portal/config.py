@@ -322,6 +322,9 @@ def load(env: dict | None = None) -> dict:
         "API_RATE_LIMIT_AUTH_FAILURES": env.get("API_RATE_LIMIT_AUTH_FAILURES", "30/minute"),
         "API_MAX_BODY_BYTES": _int(env, "API_MAX_BODY_BYTES", 16 * 1024),
         "PUBLIC_ORIGIN": env.get("PUBLIC_ORIGIN", ""),
+        # Behind one reverse proxy (nginx, docs/serving.md): trust its X-Forwarded-For/Proto/Host, so that sign-in
+        # throttling and rate limits see the client's address, and sockets' origin check the public scheme and host.
+        "PROXY_FIX": env.get("PROXY_FIX", "0") == "1",
         **vnpay_settings(env, production),
         **_customer_settings(env, production),
         **media_settings(env),

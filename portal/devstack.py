@@ -1,9 +1,10 @@
 """``make run``: the whole portal on one machine, in one terminal, until Ctrl-C.
 
 Starts one embedded Redis (unless ``REDIS_URL`` names a server), migrates the
-database, seeds the demo data, then runs the web server, the worker and the
-sandboxes of outside systems as children that share this process's
-environment, so that they all talk to the same Redis and database.
+database, seeds the demo data, then runs the web server (gunicorn with
+``gunicorn.conf.py``, as production does), the worker and the sandboxes of
+outside systems as children that share this process's environment, so that
+they all talk to the same Redis and database.
 
 Run as ``.venv/bin/python -m portal.devstack``; ``PORT`` (default 5000) picks the port.
 """
@@ -50,7 +51,9 @@ def services(port: int) -> list[Service]:
     outbox = f"http://{HOST}:{port + 1}"
     return [
         # PUBLIC_ORIGIN: the links in e-mails the worker sends (it has no request to take the host from).
-        Service("web", [PY, "wsgi.py"], ready_url=f"http://{HOST}:{port}/healthz",
+        # The production server (gunicorn.conf.py: one gthread worker, a thread per open socket), on HOST:PORT.
+        Service("web", [PY, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+                ready_url=f"http://{HOST}:{port}/healthz",
                 exports={"PUBLIC_ORIGIN": f"http://{HOST}:{port}"}),
         Service("worker", [PY, "worker.py"]),
         # SMS (eSMS.vn protocol) and e-mail (Mailgun protocol) sandbox; its outbox page shows what was "sent".

@@ -10,7 +10,8 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[1]
-SHIPPED = [*sorted((ROOT / "portal").rglob("*.py")), ROOT / "wsgi.py", ROOT / "worker.py"]
+SHIPPED = [*sorted((ROOT / "portal").rglob("*.py")), ROOT / "wsgi.py", ROOT / "worker.py",
+           ROOT / "gunicorn.conf.py"]
 
 
 def _requirements(name: str) -> list[Requirement]:

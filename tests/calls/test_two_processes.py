@@ -11,7 +11,7 @@ import pytest
 import requests
 import socketio as socketio_client
 
-from portal.devstack import HOST, PY, Service
+from portal.devstack import HOST, Service, services
 from tests.conftest import _free_port, _live_env, _running, csrf_from, live_staff_session
 
 from .test_pages import JSON
@@ -22,14 +22,19 @@ SDP = {"type": "offer", "sdp": "v=0\r\n"}
 
 @pytest.fixture
 def two_webs(app, committed_db, tmp_path):
-    """Two ``wsgi.py`` servers (as ``make run``'s web), A and B, on the test's database and Redis."""
+    """Two web processes as ``make run`` and production run them (gunicorn, gunicorn.conf.py), A and B, on the
+    test's database and Redis."""
     ports = _free_port(), _free_port()
     with contextlib.ExitStack() as stack:
         for name, port in zip(("web_a", "web_b"), ports, strict=True):
             env = _live_env(app, tmp_path, port)
-            web = Service(name, [PY, "wsgi.py"], ready_url=f"http://{HOST}:{port}/healthz")
+            web = Service(name, _web_argv(port), ready_url=f"http://{HOST}:{port}/healthz")
             stack.enter_context(_running([web], env, tmp_path))
         yield tuple(f"http://{HOST}:{port}" for port in ports)
+
+
+def _web_argv(port: int) -> list[str]:
+    return next(s.argv for s in services(port) if s.name == "web")
 
 
 def _cookies(session: requests.Session) -> str:
