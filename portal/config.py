@@ -143,7 +143,7 @@ def dossier_settings(env: dict, production: bool = False) -> dict:
         "REVIEW_TARGET_MINUTES": _int(env, "REVIEW_TARGET_MINUTES", 30),
         "REVIEW_CLAIM_IDLE_MINUTES": _int(env, "REVIEW_CLAIM_IDLE_MINUTES", 15),
         "REVIEW_FOUR_EYES_REGIONS": [int(x) for x in env.get("REVIEW_FOUR_EYES_REGIONS", "").split(",")
-                                     if x.strip().isdigit()],
+                                     if re.fullmatch(r"[0-9]+", x.strip())],
     }
 
 

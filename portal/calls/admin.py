@@ -6,13 +6,14 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TimeField
+from wtforms import BooleanField, DateField, SelectField, StringField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from portal.calls.hours import WEEKDAYS
 from portal.calls.models import BusinessHours, Holiday, RegionCallSettings, RoutingRule
 from portal.core.access import allow
 from portal.core.audit import audit
+from portal.core.digits import WholeNumberField
 from portal.core.forms import PortalForm
 from portal.core.roles import Role
 from portal.extensions import db
@@ -29,7 +30,7 @@ def _regions() -> list[tuple[int, str]]:
 class SettingsForm(PortalForm):
     region_id = SelectField(_l("Khu vực"), coerce=int)
     backup_region_id = SelectField(_l("Khu vực dự phòng"), coerce=int)
-    overflow_after_seconds = IntegerField(_l("Chuyển sang dự phòng sau (giây)"),
+    overflow_after_seconds = WholeNumberField(_l("Chuyển sang dự phòng sau (giây)"),
                                           validators=[InputRequired(), NumberRange(min=0, max=3600)], default=120)
     recording = BooleanField(_l("Ghi hình cuộc gọi"))
 
@@ -52,7 +53,7 @@ class RuleForm(PortalForm):
     province = SelectField(_l("Tỉnh/thành của khách"))
     channel = StringField(_l("Kênh bán (web, app, partner:<mã>)"), validators=[Length(max=40)])
     region_id = SelectField(_l("Khu vực phục vụ"), coerce=int)
-    priority = IntegerField(_l("Thứ tự ưu tiên"), validators=[InputRequired(), NumberRange(min=0, max=10000)],
+    priority = WholeNumberField(_l("Thứ tự ưu tiên"), validators=[InputRequired(), NumberRange(min=0, max=10000)],
                             default=100)
 
 

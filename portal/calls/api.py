@@ -9,6 +9,7 @@ from portal.appapi import api_blueprint, customer_api
 from portal.calls import lifecycle
 from portal.calls.models import Call
 from portal.calls.views import call_json, request_for
+from portal.core.digits import is_ascii_digits
 from portal.core.errors import NotFound
 from portal.dossiers import queries as dossier_queries
 from portal.extensions import db
@@ -17,7 +18,7 @@ bp = api_blueprint("calls_app", __name__)
 
 
 def _own(customer, call_id: str) -> Call:
-    call = db.session.get(Call, int(call_id)) if call_id.isdigit() and len(call_id) < 12 else None
+    call = db.session.get(Call, int(call_id)) if is_ascii_digits(call_id) and len(call_id) < 12 else None
     if call is None or call.customer_id != customer.id:
         from flask_babel import gettext as _
 

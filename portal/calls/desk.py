@@ -16,6 +16,7 @@ from portal.calls import lifecycle, media, queries, units
 from portal.calls.models import FAIL_REASONS, WRAP_UP_OUTCOMES, Call, CallSnapshot, PresenceStatus
 from portal.calls.turn import ice_servers
 from portal.core.access import allow, get_in_region_or_404
+from portal.core.digits import is_ascii_digits
 from portal.core.errors import Invalid, NotFound, wants_json
 from portal.core.roles import Role
 from portal.core.security import body_limit
@@ -136,7 +137,7 @@ def recording(call_id: int):
     call = _my_call(call_id)
     upload = request.files.get("chunk")
     seq = request.form.get("seq", "")
-    if upload is None or not seq.isdigit():
+    if upload is None or not is_ascii_digits(seq):
         raise Invalid("chunk_invalid", _("Thiếu đoạn ghi hình hoặc số thứ tự."))
     _chunk, error = _ok_or_error(media.add_recording_chunk, call, current_user._get_current_object(), int(seq),
                                  upload.stream)

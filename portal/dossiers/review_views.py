@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.core.access import allow, get_in_region_or_404
+from portal.core.digits import whole_number
 from portal.core.errors import PortalError, wants_json
 from portal.core.roles import Role
 from portal.dossiers import lifecycle, queries, review, review_queries, signing
@@ -126,7 +127,7 @@ def release(dossier_id: int):
 @allow(Role.SUPERVISOR, Role.ADMIN)
 def assign(dossier_id: int):
     """A supervisor gives the dossier to a connection-team member of its region."""
-    reviewer_id = request.form.get("reviewer_id", type=int) or 0
+    reviewer_id = request.form.get("reviewer_id", type=whole_number) or 0
     return _decide(dossier_id, lambda d: review.assign(d, current_user, reviewer_id) or True,
                    _("Đã giao hồ sơ."), "")
 

@@ -34,6 +34,7 @@ import requests
 from flask import Flask, jsonify, redirect, render_template_string, request, url_for
 from flask.typing import ResponseReturnValue
 
+from portal.core.digits import is_ascii_digits
 from portal.gateways.msale import PARTNER_HEADER, SIGNATURE_HEADER, STATUS_PATH, SUBMIT_PATH, signed_bytes
 from portal.gateways.signing import CallbackRefused, sign, verify
 
@@ -234,7 +235,7 @@ def _invalid(body: Any) -> str | None:
     if body.get("sim_type") not in ("physical", "esim"):
         return "sim_type: physical or esim"
     msisdn = body.get("msisdn")
-    if not (isinstance(msisdn, str) and len(msisdn) == 10 and msisdn.isascii() and msisdn.isdigit()):
+    if not (isinstance(msisdn, str) and len(msisdn) == 10 and is_ascii_digits(msisdn)):
         return "msisdn: 10 digits"
     subscriber = body.get("subscriber")
     if not isinstance(body.get("dossier_ref"), str) or not body["dossier_ref"]:
