@@ -97,11 +97,13 @@ def test_an_esim_goes_from_signing_to_connected_in_the_browser__ESIM_8_to_ESIM_1
         qr.wait_for()
         qr.scroll_into_view_if_needed()
         page.screenshot(path=str(SHOTS / "esim-5-qr.png"), full_page=True)
+        assert "Quét mã bên dưới" in page.inner_text("[role=status]")  # the status box says what to do
         shown = page.inner_text("#ma-qr-esim .esim-activation-code").strip()
         assert shown == issued.activation_code
         assert _decode(qr.screenshot()) == [shown]  # the picture as the browser drew it
 
         # ESIM-14/15: "Quét mã QR thành công" → Đã hòa mạng.
+        assert "Nhân viên MobiFone" in page.inner_text(".dz-timeline")  # the reviewer, not "Tổng đài viên"
         page.click("[data-qr-ok]")
         page.wait_for_selector("text=Đã hòa mạng")
         assert page.locator("#ma-qr-esim").count() == 0
