@@ -18,7 +18,9 @@ import zxingcpp
 from PIL import Image
 
 from portal.core.roles import Role
+from portal.dossiers import contract
 from portal.dossiers.models import DossierStatus
+from portal.dossiers.queries import timeline
 from tests.browser.test_signing_review import (  # noqa: F401 (fixture)
     _draw,
     claim_when_it_arrives,
@@ -58,7 +60,7 @@ def _qr_mail(outbox: str, to: str) -> dict | None:
 
 
 def test_an_esim_goes_from_signing_to_connected_in_the_browser__ESIM_8_to_ESIM_15(
-        quick_msale, signing_env, verified, make_staff, live_stack, tmp_path):  # noqa: F811
+        quick_msale, signing_env, app, verified, make_staff, live_stack, tmp_path):  # noqa: F811
     dossier = verified("esim")
     code = dossier.ticket.hold_code
     reviewer = make_staff(Role.CONNECTION, 1)
@@ -82,6 +84,9 @@ def test_an_esim_goes_from_signing_to_connected_in_the_browser__ESIM_8_to_ESIM_1
         page.click("button:has-text('Gửi thông tin hòa mạng')")
         page.wait_for_selector("text=Tổ đấu nối đang duyệt")
         page.screenshot(path=str(SHOTS / "esim-2-sent.png"), full_page=True)
+        # The contract behind the page's link, as the customer downloads it: the operator's signature is valid.
+        # (checked once the browser is closed: pyHanko runs its own event loop)
+        pdf = page.request.get(live + page.get_attribute("a:has-text('Xem hợp đồng thuê bao đã ký')", "href")).body()
 
         # ESIM-10: the queue, open all along, gets the row without a reload; claim, approve.
         claim_when_it_arrives(staff, dossier.id, SHOTS / "esim-3-queue.png")
@@ -109,7 +114,10 @@ def test_an_esim_goes_from_signing_to_connected_in_the_browser__ESIM_8_to_ESIM_1
         assert page.locator("#ma-qr-esim").count() == 0
         page.screenshot(path=str(SHOTS / "esim-6-connected.png"), full_page=True)
         browser.close()
-    assert _wait(dossier.id, DossierStatus.CONNECTED, tmp_path).status == DossierStatus.CONNECTED
+    check = contract.check_signature(pdf, app.config["CONTRACT_SIGNING_CERT"])
+    assert check == contract.SignatureCheck(intact=True, valid=True, trusted=True)
+    connected = _wait(dossier.id, DossierStatus.CONNECTED, tmp_path)
+    assert [s.step for s in timeline(connected)][-5:] == ["ESIM-9", "ESIM-10", "ESIM-10", "ESIM-13", "ESIM-15"]
     mail = _qr_mail(live_stack.outbox, "lan@example.vn")
     assert mail, (tmp_path / "worker.log").read_text()[-2000:]
     assert _decode(base64.b64decode(mail["inline"][0]["data"])) == [issued.activation_code]
