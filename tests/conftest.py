@@ -537,12 +537,24 @@ def live_csrf(session: requests.Session, url: str) -> str:
     return csrf_from(session.get(url).text)
 
 
-def staff_page(browser, base: str, username: str, console: list[str]):
-    """A browser page (1366×768, vi-VN) signed in as a staff member; console errors collect in ``console``."""
-    page = browser.new_context(viewport={"width": 1366, "height": 768}, locale="vi-VN").new_page()
+def _signed_in_page(browser, size: tuple[int, int], sign_in: str, field: str, who: str, password: str,
+                    console: list[str]):
+    """A new context's page of ``size`` (vi-VN) signed in through the form at ``sign_in``."""
+    page = browser.new_context(viewport={"width": size[0], "height": size[1]}, locale="vi-VN").new_page()
     page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
-    page.goto(f"{base}/login")
-    page.fill("#username", username)
-    page.fill("#password", TEST_PASSWORD)
+    page.goto(sign_in)
+    page.fill(field, who)
+    page.fill("#password", password)
     page.click("button[type=submit]")
     return page
+
+
+def staff_page(browser, base: str, username: str, console: list[str]):
+    """A browser page (1366×768, vi-VN) signed in as a staff member; console errors collect in ``console``."""
+    return _signed_in_page(browser, (1366, 768), f"{base}/login", "#username", username, TEST_PASSWORD, console)
+
+
+def customer_page(browser, base: str, phone: str, console: list[str]):
+    """A phone-sized browser page (390×844, vi-VN) signed in on the customer site; console errors collect in
+    ``console``."""
+    return _signed_in_page(browser, (390, 844), f"{base}/chonso/dang-nhap", "#phone", phone, CUSTOMER_PASSWORD, console)

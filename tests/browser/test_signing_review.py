@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from portal.core.roles import Role
-from tests.conftest import CHROMIUM, CHROMIUM_FLAGS, CUSTOMER_PASSWORD, staff_page
+from tests.conftest import CHROMIUM, CHROMIUM_FLAGS, customer_page, staff_page
 from tests.dossiers.conftest import (  # noqa: F401 (fixtures)
     contract_certificate,
     delivered_order,
@@ -59,17 +59,9 @@ def test_a_customer_signs_and_the_reviewer_sees_it_arrive_live__ACT_9_ACT_10_ACT
     console: list[str] = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        staff = staff_page(browser, live, reviewer.username, console)
-        staff.goto(f"{live}/review/")
-        staff.wait_for_selector("#review-list[data-live='online']")
-        assert staff.locator("tr[data-row]").count() == 0
+        staff = open_queue(browser, live, reviewer.username, console)
 
-        page = browser.new_context(viewport={"width": 390, "height": 844}, locale="vi-VN").new_page()
-        page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
-        page.goto(f"{live}/chonso/dang-nhap")
-        page.fill("#phone", dossier_phone(dossier))
-        page.fill("#password", CUSTOMER_PASSWORD)
-        page.click("button[type=submit]")
+        page = customer_page(browser, live, dossier_phone(dossier), console)
         page.goto(f"{live}/chonso/hoa-mang/{code}")
         page.click("a:has-text('Ký và gửi thông tin hòa mạng')")
         # The empty canvas first: refused by the server, with the reason.
@@ -88,12 +80,7 @@ def test_a_customer_signs_and_the_reviewer_sees_it_arrive_live__ACT_9_ACT_10_ACT
         page.screenshot(path=str(SHOTS / "signing-sent.png"), full_page=True)
 
         # The queue, open all along, gets the new row without a reload.
-        staff.wait_for_selector(f"tr[data-row='{dossier.id}']", timeout=10_000)
-        staff.screenshot(path=str(SHOTS / "review-queue.png"), full_page=True)
-        staff.click(f"tr[data-row='{dossier.id}'] a")
-        staff.wait_for_selector("[data-contract]")
-        staff.click("button:has-text('Nhận duyệt')")
-        staff.wait_for_selector("text=Bạn đang duyệt hồ sơ này.")
+        claim_when_it_arrives(staff, dossier.id, SHOTS / "review-queue.png")
         staff.click(".pv-thumb >> nth=0")
         staff.click("[data-pv='rotate']")
         staff.screenshot(path=str(SHOTS / "review.png"), full_page=True)
@@ -102,6 +89,25 @@ def test_a_customer_signs_and_the_reviewer_sees_it_arrive_live__ACT_9_ACT_10_ACT
         browser.close()
     expected = "status of 422"  # the empty canvas refused on purpose
     assert not [c for c in console if "favicon" not in c and expected not in c], console
+
+
+def open_queue(browser, live: str, username: str, console: list[str]):
+    """The connection team's queue (/review) signed in as ``username``, its live connection up, still empty."""
+    staff = staff_page(browser, live, username, console)
+    staff.goto(f"{live}/review/")
+    staff.wait_for_selector("#review-list[data-live='online']")
+    assert staff.locator("tr[data-row]").count() == 0
+    return staff
+
+
+def claim_when_it_arrives(staff, dossier_id: int, shot: Path) -> None:
+    """ACT-11, ESIM-10: the row arrives without a reload; open it and press "Nhận duyệt"."""
+    staff.wait_for_selector(f"tr[data-row='{dossier_id}']", timeout=10_000)
+    staff.screenshot(path=str(shot), full_page=True)
+    staff.click(f"tr[data-row='{dossier_id}'] a")
+    staff.wait_for_selector("[data-contract]")
+    staff.click("button:has-text('Nhận duyệt')")
+    staff.wait_for_selector("text=Bạn đang duyệt hồ sơ này.")
 
 
 def dossier_phone(dossier) -> str:

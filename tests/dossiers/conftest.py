@@ -264,3 +264,27 @@ def _customer(dossier):
 
     return _db.session.get(Customer, dossier.customer_id)
 
+
+
+def start_again_on_site(client, dossier, shown: str) -> None:
+    """The customer sees the rejection (``shown``) and presses "Cập nhật và gửi lại" (ACT-18 → ACT-3): back to the
+    details."""
+    from tests.conftest import page_csrf
+
+    code = dossier.ticket.hold_code
+    page = client.get(f"/chonso/hoa-mang/{code}").get_data(as_text=True)
+    assert shown in page and "Cập nhật và gửi lại" in page
+    token = page_csrf(client, f"/chonso/hoa-mang/{code}")
+    again = client.post(f"/chonso/hoa-mang/{code}/gui-lai", data={"csrf_token": token})
+    assert again.status_code == 303 and again.headers["Location"].endswith(f"/chonso/hoa-mang/{code}/thong-tin")
+
+
+def correct_and_verify_again(dossier, customer, agent) -> None:
+    """ACT-4 a corrected address, then eKYC (ACT-6/7, the real local checks) and the video call (ACT-8) again."""
+    from portal.dossiers import lifecycle
+    from portal.dossiers.validation import details_of_order
+
+    details = details_of_order(dossier.order)
+    lifecycle.update_details(dossier, customer, details.__class__(**{**details.values(), "address": "Số 7 Phạm Hùng"}))
+    assert lifecycle.verify(dossier, customer).passed
+    lifecycle.video_passed(dossier, agent)

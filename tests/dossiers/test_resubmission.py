@@ -15,7 +15,15 @@ from portal.dossiers.queries import timeline
 from portal.dossiers.validation import details_of_order
 from tests.conftest import page_csrf
 
-from .conftest import SigningInput, _customer, photo, signature_png, sim_photo
+from .conftest import (
+    SigningInput,
+    _customer,
+    correct_and_verify_again,
+    photo,
+    signature_png,
+    sim_photo,
+    start_again_on_site,
+)
 
 
 def _reload(db, dossier: Dossier) -> Dossier:
@@ -32,20 +40,11 @@ def test_rejected_then_updated_and_resubmitted_shows_what_changed__ACT_11_ACT_18
     lifecycle.reject(dossier, reviewer, "id_mismatch", "Số nhà không khớp giấy tờ")
     db.session.commit()
     login_customer(customer)
-    code = dossier.ticket.hold_code
-    page = client.get(f"/chonso/hoa-mang/{code}").get_data(as_text=True)
-    assert "Thông tin khai không khớp giấy tờ: Số nhà không khớp giấy tờ" in page and "Cập nhật và gửi lại" in page
-    token = page_csrf(client, f"/chonso/hoa-mang/{code}")
-    again = client.post(f"/chonso/hoa-mang/{code}/gui-lai", data={"csrf_token": token})
-    assert again.status_code == 303 and again.headers["Location"].endswith(f"/chonso/hoa-mang/{code}/thong-tin")
+    start_again_on_site(client, dossier, "Thông tin khai không khớp giấy tờ: Số nhà không khớp giấy tờ")
     dossier = _reload(db, dossier)
     assert dossier.status == DossierStatus.DRAFT
     assert (timeline(dossier)[-1].action, timeline(dossier)[-1].step) == (StepAction.RESUBMITTING, "ACT-3")
-    # ACT-4 again: the customer corrects the address; then eKYC (ACT-6/7) and the call (ACT-8) again.
-    details = details_of_order(dossier.order)
-    lifecycle.update_details(dossier, customer, details.__class__(**{**details.values(), "address": "Số 7 Phạm Hùng"}))
-    assert lifecycle.verify(dossier, customer).passed
-    lifecycle.video_passed(dossier, reviewer)
+    correct_and_verify_again(dossier, customer, reviewer)
     lifecycle.submit(dossier, customer, SigningInput(signature_png(), dossier.order.sim_serial, sim_photo()))
     db.session.commit()
     assert dossier.status == DossierStatus.SUBMITTED and dossier.is_resubmission
