@@ -15,7 +15,9 @@ Either way an emit goes through Redis (the house's message queue is on whenever 
 3. ``--calls`` times, in turn: a customer POSTs "Gọi video" (``/chonso/hoa-mang/<hold>/goi-video``, JSON); the
    time runs from just before the POST to the ``ring`` event carrying that call's id arriving in the agent's
    client (both clocks CLOCK_MONOTONIC of this machine); then the customer hangs up (``…/goi-video/huy``), which
-   withdraws the offer so that the agent is free again, and ``--gap`` (0.1 s) passes before the next call;
+   withdraws the offer so that the agent is free again, and ``--gap`` (0.3 s) passes before the next call: longer
+   than ``CALL_WAITING_EVERY_MS`` (250 ms), so that the region's desks have heard the waiting count the hang-up
+   changed (held up to that long, docs/calls.md) before the next call starts;
 4. after every 100 calls, one acknowledged ``ping`` per agent socket (``/staff``: the round trip of a bare
    Socket.IO event with the session check every staff event has) — the echo, measured in the same run.
 
@@ -233,8 +235,9 @@ def measure(args, clients: live.Clients, browsers: list[Customer]) -> dict:
         cancel = browser.post("/huy")
         if cancel.status_code != 200:
             raise RuntimeError(f"hang up: {cancel.status_code} {cancel.text[:200]}")
-        # The hang-up's own messages (ring_cancelled, the region's desks told the waiting count) reach their
-        # sockets before the next call starts: calls one at a time, not overlapping with the last one's tail.
+        # The hang-up's own messages (ring_cancelled, the region's desks told the waiting count, which may be held
+        # up to CALL_WAITING_EVERY_MS) reach their sockets before the next call starts: calls one at a time, not
+        # overlapping with the last one's tail.
         time.sleep(args.gap)
         if i < args.warmup:
             continue
@@ -255,7 +258,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--customers", type=int, default=4, help="customers taking turns to call")
     parser.add_argument("--calls", type=int, default=1000, help="measured calls per layout")
     parser.add_argument("--warmup", type=int, default=20)
-    parser.add_argument("--gap", type=float, default=0.1, help="seconds between a hang-up and the next call")
+    parser.add_argument("--gap", type=float, default=0.3,
+                        help="seconds between a hang-up and the next call (longer than CALL_WAITING_EVERY_MS)")
     parser.add_argument("--processes", type=int, default=2, help="child processes holding the agents' sockets")
     live.add_args(parser)
     args = parser.parse_args(argv)

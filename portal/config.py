@@ -155,6 +155,8 @@ def call_settings(env: dict) -> dict:
         "CALL_RESUME_SECONDS": _int(env, "CALL_RESUME_SECONDS", 120),  # a dropped call may be resumed this long
         "CALL_DESK_GRACE_SECONDS": _int(env, "CALL_DESK_GRACE_SECONDS", 60),  # every desk tab closed → offline
         "CALL_DEFAULT_HANDLE_SECONDS": _int(env, "CALL_DEFAULT_HANDLE_SECONDS", 240),  # the wait estimate's start
+        # The desks' waiting count: at most one message per region per this many ms and process, the latest wins.
+        "CALL_WAITING_EVERY_MS": _int(env, "CALL_WAITING_EVERY_MS", 250),
         "CALL_ICE_SERVERS": env.get("CALL_ICE_SERVERS", "[]"),  # JSON list of RTCIceServer; [] = the LAN only
         "TURN_SECRET": env.get("TURN_SECRET", ""),  # coturn's static-auth-secret (TURN REST credentials)
         "TURN_URLS": env.get("TURN_URLS", ""),  # comma-separated turn:/turns: URLs

@@ -86,7 +86,7 @@ def request_call(dossier: Dossier, customer: Actor, channel: str = "web") -> Cal
     record_change(call, None, CallStatus.QUEUED, customer, _("Khách yêu cầu gọi video"))
     audit("call.requested", call, actor=customer, detail={"dossier_id": dossier.id, "channel": call.channel})
     notify.join_customer_sockets(call.customer_id, call.id)
-    try_offer(call)
+    offer_next(call)  # no savepoint: no other router can see this call before the commit, none can race for it
     notify.queue_changed(call.region_id)
     return call
 

@@ -7,15 +7,19 @@ Agents' sockets (``/desk``) sit in ``staff:<id>`` and, during a call, ``call:<id
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from typing import Any
 
+from flask import current_app, g, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from portal.calls.models import Call, CallOffer
+from portal.calls.queries import POSITIONS_READ
 from portal.core import redis as portal_redis
 from portal.core.realtime import emit_after_commit
-from portal.core.tx import after_commit
+from portal.core.tx import after_commit, savepoint_depth
 from portal.extensions import db, socketio
 
 log = logging.getLogger(__name__)
@@ -36,7 +40,10 @@ def ring_payload(offer: CallOffer, call: Call, ring_seconds: int) -> dict[str, A
 
 
 def ring(offer: CallOffer, call: Call, ring_seconds: int) -> None:
-    emit_after_commit("ring", ring_payload(offer, call, ring_seconds), namespace=DESK, to=f"staff:{offer.agent_id}")
+    """The ring goes out first after the commit: an agent waits for it, the rest (queue places, counts, the
+    timeout job) can come a moment later."""
+    after_commit(socketio.emit, "ring", ring_payload(offer, call, ring_seconds), namespace=DESK,
+                 to=f"staff:{offer.agent_id}", first=True)
 
 
 def ring_cancelled(offer: CallOffer, reason: str) -> None:
@@ -79,28 +86,86 @@ def _enter_rooms(customer_id: int, call_id: int) -> None:
 
 
 def queue_changed(region_id: int) -> None:
-    """Every waiting customer of the region hears their new place and wait once the transaction commits (the
-    places are read just before the commit: an after-commit hook must not open a transaction of its own)."""
+    """Every waiting customer of the region hears their new place and wait, and the region's desks the count, once
+    the transaction commits: the places are read once per region however many moves changed them, after the ring
+    (on a connection of their own: the session's transaction is over by then)."""
     db.session.info.setdefault(_QUEUE_KEY, set()).add(region_id)
 
 
 @event.listens_for(Session, "before_commit")
 def _queue_messages(session: Session) -> None:
-    regions = session.info.pop(_QUEUE_KEY, None)
-    if not regions:
+    if savepoint_depth(session):  # a savepoint released: the places are read once, after the real commit
         return
+    regions = session.info.pop(_QUEUE_KEY, None)
+    if regions:
+        after_commit(_send_queue, sorted(regions), _waiting_interval())
+
+
+def _send_queue(regions: list[int], interval: float) -> None:
     from portal.calls.queries import queue_positions
 
-    session.flush()
-    for region_id in sorted(regions):
-        positions = queue_positions(session.connection(), region_id)
-        for data in positions:
-            after_commit(socketio.emit, "queue", data, namespace=CALL, to=f"call:{data['call_id']}")
-        # The desks of the region: how many wait (the nav badge and the desk's list follow it).
-        after_commit(socketio.emit, "waiting", {"region_id": region_id, "count": len(positions)}, namespace=DESK,
-                     to=f"region:{region_id}")
+    read = g.setdefault(POSITIONS_READ, {}) if has_app_context() else {}
+    with db.engine.connect() as connection:
+        for region_id in regions:
+            read[region_id] = queue_positions(connection, region_id)
+    for region_id in regions:
+        for data in read[region_id]:
+            socketio.emit("queue", data, namespace=CALL, to=f"call:{data['call_id']}")
+        # The desks of the region: how many wait (the nav badge and the desk's list follow it), coalesced.
+        WAITING.changed(region_id, len(read[region_id]), interval)
 
 
 @event.listens_for(Session, "after_rollback")
 def _forget_queue(session: Session) -> None:
-    session.info.pop(_QUEUE_KEY, None)
+    if not savepoint_depth(session):
+        session.info.pop(_QUEUE_KEY, None)
+
+
+def _waiting_interval() -> float:
+    return int(current_app.config.get("CALL_WAITING_EVERY_MS", 250)) / 1000 if has_app_context() else 0.25
+
+
+class WaitingCounts:
+    """The region's waiting count for its desks (one emit to the ``region:<n>`` room of ``/desk``, which reaches
+    every desk of the region, in any process), at most one per region per interval in this process: a change
+    within the interval of the last message is held and sent when the interval is over, the latest count
+    winning. The last count of a burst always goes out."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sent_at: dict[int, float] = {}
+        self._held: dict[int, int] = {}  # region → the count to send when its interval is over
+
+    def changed(self, region_id: int, count: int, interval: float) -> None:
+        with self._lock:
+            if region_id in self._held:  # a message is due already: it will carry this count
+                self._held[region_id] = count
+                return
+            wait = self._sent_at.get(region_id, float("-inf")) + interval - time.monotonic()
+            if wait > 0:
+                self._held[region_id] = count
+            else:
+                self._sent_at[region_id] = time.monotonic()
+        if wait > 0:
+            socketio.start_background_task(self._send_later, region_id, wait)
+        else:
+            self._emit(region_id, count)
+
+    def _send_later(self, region_id: int, wait: float) -> None:
+        socketio.sleep(wait)
+        with self._lock:
+            count = self._held.pop(region_id, None)
+            self._sent_at[region_id] = time.monotonic()
+        if count is not None:
+            self._emit(region_id, count)
+
+    @staticmethod
+    def _emit(region_id: int, count: int) -> None:
+        try:
+            socketio.emit("waiting", {"region_id": region_id, "count": count}, namespace=DESK,
+                          to=f"region:{region_id}")
+        except Exception:  # the desks re-read the count on reconnect and resync
+            log.exception("waiting count of region %s not sent", region_id)
+
+
+WAITING = WaitingCounts()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask import current_app
+from flask import current_app, g, has_app_context
 from flask_login import current_user
 from sqlalchemy import and_, func, or_, select
 
@@ -87,10 +87,15 @@ def queue_positions(conn, region_id: int) -> list[dict[str, Any]]:
     return out
 
 
+POSITIONS_READ = "call_queue_positions"  # flask.g: region → the places read just before this request's commit
+
+
 def queue_state(call: Call) -> dict[str, Any]:
-    """The JSON answer and the ``queue`` message for one call."""
+    """The JSON answer and the ``queue`` message for one call (the places read after this request's commit for the
+    ``queue`` messages when it has them, once: not read again for the answer)."""
     if call.is_waiting:
-        for row in queue_positions(db.session.connection(), call.region_id):
+        read = g.get(POSITIONS_READ, {}).pop(call.region_id, None) if has_app_context() else None
+        for row in read if read is not None else queue_positions(db.session.connection(), call.region_id):
             if row["call_id"] == call.id:
                 return row
     return {"call_id": call.id, "status": call.status.value, "position": 0, "eta_seconds": 0}

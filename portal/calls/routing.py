@@ -26,7 +26,9 @@ def region_for(dossier: Any) -> int:
     """Whose desk serves the dossier: the first admins' rule matching its province and its ticket's channel, else
     the dossier's region (the customer's address, province → CTKV)."""
     rules = db.session.scalars(select(RoutingRule).order_by(RoutingRule.priority, RoutingRule.id)).all()
-    channel = dossier.ticket.channel if dossier.ticket else ""
+    if not rules:
+        return dossier.region_id
+    channel = dossier.ticket.channel if dossier.ticket and any(r.channel for r in rules) else ""
     return next((r.region_id for r in rules if r.matches(dossier.province, channel)), dossier.region_id)
 
 

@@ -2,6 +2,10 @@
 
 Services register callbacks with ``after_commit``; a rollback discards them.
 Views (and the job wrapper) own the one commit per unit of work.
+
+SQLAlchemy fires its commit and rollback events for savepoints too (``begin_nested``): a savepoint released
+is not a commit, so the callbacks wait for the outermost one; a savepoint rolled back discards only the callbacks
+registered inside it. Each callback carries the savepoint depth it was registered at for that.
 """
 from __future__ import annotations
 
@@ -16,17 +20,39 @@ from portal.extensions import db
 
 log = logging.getLogger(__name__)
 _KEY = "portal_after_commit"
+_FIRST = "portal_after_commit_first"
 _INDEPENDENT = "portal_independent"
 
 
-def after_commit(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
-    """Run ``fn(*args, **kwargs)`` once the current transaction commits."""
-    db.session.info.setdefault(_KEY, []).append((fn, args, kwargs))
+def savepoint_depth(session: Session) -> int:
+    """How many savepoints (``begin_nested``) are open in the session: 0 in the outermost transaction."""
+    depth, transaction = 0, session.get_nested_transaction()
+    while transaction is not None:
+        depth += transaction.nested
+        transaction = transaction.parent
+    return depth
+
+
+def after_commit(fn: Callable[..., Any], *args: Any, first: bool = False, **kwargs: Any) -> None:
+    """Run ``fn(*args, **kwargs)`` once the current transaction commits; ``first``: before the others (in the
+    order so registered), for what someone is waiting for (the ring at an agent's desk)."""
+    session = db.session()
+    session.info.setdefault(_FIRST if first else _KEY, []).append((savepoint_depth(session), fn, args, kwargs))
+
+
+def _keep(session: Session, keep: Callable[[int], bool], depth: Callable[[int], int] = lambda d: d) -> None:
+    for key in (_FIRST, _KEY):
+        if key in session.info:
+            session.info[key] = [(depth(d), *rest) for d, *rest in session.info[key] if keep(d)]
 
 
 @event.listens_for(Session, "after_commit")
 def _run_callbacks(session: Session) -> None:
-    for fn, args, kwargs in session.info.pop(_KEY, []):
+    depth = savepoint_depth(session)
+    if depth:  # a savepoint released: what it registered now belongs to the transaction around it
+        _keep(session, lambda _d: True, lambda d: min(d, depth - 1))
+        return
+    for _depth, fn, args, kwargs in session.info.pop(_FIRST, []) + session.info.pop(_KEY, []):
         try:
             fn(*args, **kwargs)
         except Exception:  # the commit stands; the outbox or the client catches up
@@ -35,7 +61,8 @@ def _run_callbacks(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _discard_callbacks(session: Session) -> None:
-    session.info.pop(_KEY, None)
+    depth = savepoint_depth(session)  # 0: the whole transaction; else the savepoint rolled back to
+    _keep(session, lambda d: 0 < depth > d)
 
 
 def independently(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:

@@ -80,3 +80,11 @@ def received(sock, namespace: str, name: str, wait: float = 2.0) -> list:
             return got
         time.sleep(0.02)
     return got
+
+
+@pytest.fixture(autouse=True)
+def waiting_counts_at_once(app):
+    """The desks' waiting count unthrottled (tests/calls/test_sockets.py tests the throttle with its own)."""
+    app.config["CALL_WAITING_EVERY_MS"] = 0
+    yield
+    app.config.pop("CALL_WAITING_EVERY_MS", None)

@@ -266,6 +266,49 @@ def test_waiting_customers_hear_their_place_move_and_desks_the_count(app, client
     assert received(desk, DESK, "waiting")[-1] == {"region_id": 1, "count": 1}
 
 
+def test_the_waiting_count_is_coalesced_and_its_last_value_always_arrives(app, db, lan, ready_dossier, login,
+                                                                          make_customer, make_staff, monkeypatch):
+    """A burst of queue changes: the desks hear at most one count per interval, and the final one, late."""
+    import time
+
+    from portal.calls import notify
+
+    monkeypatch.setattr(notify, "WAITING", notify.WaitingCounts())
+    app.config["CALL_WAITING_EVERY_MS"] = 1000
+    agent = make_staff(Role.AGENT, 1)  # on the desk but paused: hears the count, is not rung
+    agent_client = app.test_client()
+    login(staff=agent, on=agent_client)
+    desk = desk_socket(app, agent_client)
+    desk.get_received(DESK)
+    calls = [_request(db, ready_dossier(c), c) for c in (lan, make_customer(), make_customer())]  # 1, 2, 3
+    with writing_now(db):
+        lifecycle.cancel_call(db.session.get(Call, calls[0].id), lan)  # 2
+        db.session.commit()
+    time.sleep(1.3)
+    counts = [m["args"][0]["count"] for m in desk.get_received(DESK) if m["name"] == "waiting"]
+    assert counts == [1, 2]  # the first at once, then the latest of the burst when the interval is over
+
+
+def test_waiting_counts_hold_to_one_message_per_interval_per_region():
+    import time
+
+    from portal.calls import notify
+
+    sent: list[tuple[float, int, int]] = []
+    counts = notify.WaitingCounts()
+    counts._emit = lambda region, count: sent.append((time.monotonic(), region, count))  # type: ignore[method-assign]
+    for n in range(1, 21):
+        counts.changed(1, n, 0.05)
+        counts.changed(2, 100 + n, 0.05)
+        time.sleep(0.01)
+    time.sleep(0.2)
+    for region, last in ((1, 20), (2, 120)):
+        mine = [(at, count) for at, r, count in sent if r == region]
+        assert mine[-1][1] == last
+        assert all(b[0] - a[0] >= 0.045 for a, b in zip(mine, mine[1:], strict=False))
+        assert len(mine) <= 6
+
+
 def test_an_agent_who_closed_every_desk_tab_goes_offline_after_the_grace(app, db, available_agent, login):
     from portal.calls.sockets import DESK_GONE
     from portal.core import redis as portal_redis
