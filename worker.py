@@ -3,7 +3,6 @@ and a cron loop for the periodic jobs the domains register with ``@periodic``.""
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import threading
 import time
@@ -60,7 +59,7 @@ if __name__ == "__main__":
     threading.Thread(target=cron_loop, args=(stop,), daemon=True, name="cron").start()
     # RQ_WORKER_FORK=0: run each job in this process (RQ's SimpleWorker) instead of a forked work horse per job —
     # no fork and no new database connection per job (bench/msale.py); a job that hangs then holds the worker.
-    worker_class = SimpleWorker if os.environ.get("RQ_WORKER_FORK", "1") == "0" else PortalWorker
+    worker_class = PortalWorker if app.config["RQ_WORKER_FORK"] else SimpleWorker
     try:
         worker_class(queues, connection=connection).work(with_scheduler=True, logging_level="INFO")
     finally:

@@ -285,6 +285,9 @@ def load(env: dict | None = None) -> dict:
         # Empty means: start the embedded Redis (portal.core.redis).
         "REDIS_URL": env.get("REDIS_URL", ""),
         "REDIS_EMBEDDED_PATH": str(INSTANCE / "redis.db"),
+        # False: each job runs in the worker process (RQ's SimpleWorker: no fork, no new database connection per
+        # job; bench/msale.py); True (RQ's default): a forked work horse per job, isolated from the worker.
+        "RQ_WORKER_FORK": env.get("RQ_WORKER_FORK", "1") != "0",
         "RQ_QUEUES": ["high", "default", "low"],
         # Sessions: a signed cookie carrying only a server-side session id.
         "SESSION_COOKIE_NAME": "portal_session",

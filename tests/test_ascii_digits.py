@@ -478,9 +478,8 @@ ALLOWED = {
     ("core/privacy.py", r"\\d"), ("customers/services.py", r"\\d"),
     ("core/digits.py", "IntegerField"), ("core/digits.py", "isdigit()"), ("core/digits.py", r"\\d"),
     ("numbers/cli.py", "type=int"), ("partners/cli.py", "type=int"), ("gateways/outbox_sandbox.py", "type=int"),
-    ("gateways/vnpay_sandbox.py", "type=int"), ("gateways/ghn_sandbox.py", "type=int"),
-    ("gateways/ekyc_sandbox.py", "type=int"), ("gateways/msale_sandbox.py", "type=int"),
-    ("gateways/einvoice_sandbox.py", "type=int"),
+    ("gateways/vnpay_sandbox.py", "type=int"), ("gateways/ekyc_sandbox.py", "type=int"),
+    ("gateways/sandbox_kit.py", "type=int"),
 }
 
 

@@ -11,7 +11,6 @@ Failure injection for tests: ``POST /sandbox/faults`` JSON ``{"down": true}`` an
 """
 from __future__ import annotations
 
-import argparse
 import io
 import json
 import logging
@@ -27,7 +26,7 @@ from flask import Flask, Response, abort, jsonify, render_template_string, reque
 from flask.typing import ResponseReturnValue
 
 from portal.gateways.einvoice import ADJUST_PATH, CANCEL_PATH, INVOICE_PATH, ISSUE_PATH, SELLER_HEADER, SIGNATURE_HEADER
-from portal.gateways.signing import CallbackRefused, signed_bytes, verify
+from portal.gateways.sandbox_kit import json_error, serve, unsigned_refusal
 
 log = logging.getLogger("einvoice_sandbox")
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
@@ -142,10 +141,6 @@ def pdf_of(row: sqlite3.Row, seller: str) -> bytes:
     return out.getvalue()
 
 
-def _error(status: int, code: str, message: str) -> Any:
-    return jsonify(error={"code": code, "message": message}), status
-
-
 def create_app(sandbox: Sandbox) -> Flask:
     app = Flask(__name__)
     app.config["SANDBOX"] = sandbox
@@ -155,25 +150,23 @@ def create_app(sandbox: Sandbox) -> Flask:
         if not request.path.startswith("/api/"):
             return None
         if sandbox.down:
-            return _error(503, "unavailable", "Hệ thống hóa đơn đang bảo trì (sandbox)")
+            return json_error(503, "unavailable", "Hệ thống hóa đơn đang bảo trì (sandbox)")
         if request.headers.get(SELLER_HEADER) != sandbox.seller:
-            return _error(401, "unknown_seller", f"{SELLER_HEADER} is not a known tax code")
-        try:
-            verify(signed_bytes(request.method, request.path, request.get_data()),
-                   request.headers.get(SIGNATURE_HEADER), sandbox.secret, SIGNATURE_HEADER, 300)
-        except CallbackRefused as exc:
-            return _error(401, exc.code, exc.message)
+            return json_error(401, "unknown_seller", f"{SELLER_HEADER} is not a known tax code")
+        refusal = unsigned_refusal(sandbox.secret, SIGNATURE_HEADER, 300)
+        if refusal is not None:
+            return refusal
         request.environ["einvoice.fault"] = sandbox.take_fault()
         return None
 
     def answer(row: sqlite3.Row | None, status: int = 200) -> Any:
         fault = request.environ.get("einvoice.fault")
         if fault == "lost":
-            return _error(500, "internal_error", "Lỗi hệ thống (sandbox: câu trả lời bị mất)")
+            return json_error(500, "internal_error", "Lỗi hệ thống (sandbox: câu trả lời bị mất)")
         if fault == "garbage":
             return "<html>Service Unavailable</html>", 200, {"Content-Type": "text/html"}
         if row is None:
-            return _error(404, "not_found", "no invoice with this key")
+            return json_error(404, "not_found", "no invoice with this key")
         return jsonify(sandbox.public(row)), status
 
     @app.post(ISSUE_PATH)
@@ -183,7 +176,7 @@ def create_app(sandbox: Sandbox) -> Flask:
                 or not isinstance(body.get("items"), list) or not body["items"] \
                 or not isinstance(body.get("total"), int) or body["total"] < 0 \
                 or body["total"] != sum(int(i.get("amount", 0)) for i in body["items"]):
-            return _error(400, "invalid_request", "idempotency_key, items and total (the sum of the amounts)")
+            return json_error(400, "invalid_request", "idempotency_key, items and total (the sum of the amounts)")
         row, replayed = sandbox.issue(body)
         return answer(row, 200 if replayed else 201)
 
@@ -196,7 +189,7 @@ def create_app(sandbox: Sandbox) -> Flask:
         body = request.get_json(silent=True) or {}
         if not isinstance(body.get("adjustment_key"), str) or not isinstance(body.get("amount"), int) \
                 or body["amount"] > 0:
-            return _error(400, "invalid_request", "adjustment_key and a negative amount")
+            return json_error(400, "invalid_request", "adjustment_key and a negative amount")
         return answer(sandbox.adjust(key, body["adjustment_key"], body["amount"], str(body.get("reason", ""))))
 
     @app.post(CANCEL_PATH.replace("{key}", "<key>"))
@@ -272,14 +265,8 @@ def from_environment(port: int) -> Sandbox:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from werkzeug.serving import run_simple
-
-    parser = argparse.ArgumentParser(description="e-invoice provider sandbox (docs/einvoice.md)")
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--host", default="127.0.0.1")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s einvoice-sandbox %(levelname)s %(message)s")
-    run_simple(args.host, args.port, create_app(from_environment(args.port)), threaded=True)
+    serve("einvoice-sandbox", "e-invoice provider sandbox (docs/einvoice.md)",
+          lambda port: create_app(from_environment(port)), argv)
 
 
 if __name__ == "__main__":

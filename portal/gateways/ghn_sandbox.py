@@ -13,7 +13,6 @@ On a ``delivered`` callback ``CODAmount`` is the cash the courier collected.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import os
@@ -38,6 +37,7 @@ from portal.gateways.ghn import (
     SIGNATURE_HEADER,
     sign,
 )
+from portal.gateways.sandbox_kit import serve
 
 log = logging.getLogger("ghn_sandbox")
 
@@ -320,17 +320,14 @@ def from_environment() -> Sandbox:
                    step_seconds=float(os.environ.get("GHN_SANDBOX_STEP_SECONDS", "20")))
 
 
-def main(argv: list[str] | None = None) -> None:
-    from werkzeug.serving import run_simple
-
-    parser = argparse.ArgumentParser(description="GHN-shaped sandbox carrier")
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--host", default="127.0.0.1")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s ghn-sandbox %(levelname)s %(message)s")
+def _started(_port: int) -> Flask:
     sandbox = from_environment()
     sandbox.start_timers()
-    run_simple(args.host, args.port, create_app(sandbox), threaded=True)
+    return create_app(sandbox)
+
+
+def main(argv: list[str] | None = None) -> None:
+    serve("ghn-sandbox", "GHN-shaped sandbox carrier", _started, argv)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ non-JSON); ``{"callbacks": false}`` stops sending callbacks (the portal's poll m
 """
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import logging
@@ -35,8 +34,9 @@ from flask import Flask, jsonify, redirect, render_template_string, request, url
 from flask.typing import ResponseReturnValue
 
 from portal.core.digits import is_ascii_digits
-from portal.gateways.msale import PARTNER_HEADER, SIGNATURE_HEADER, STATUS_PATH, SUBMIT_PATH, signed_bytes
-from portal.gateways.signing import CallbackRefused, sign, verify
+from portal.gateways.msale import PARTNER_HEADER, SIGNATURE_HEADER, STATUS_PATH, SUBMIT_PATH
+from portal.gateways.sandbox_kit import json_error, serve, unsigned_refusal
+from portal.gateways.signing import sign
 
 log = logging.getLogger("msale_sandbox")
 SMDP_ADDRESS = "smdp.sandbox.mobifone.vn"
@@ -221,10 +221,6 @@ def public(row: sqlite3.Row) -> dict[str, Any]:
             "activation_code": row["activation_code"]}
 
 
-def _error(status: int, code: str, message: str) -> Any:
-    return jsonify(error={"code": code, "message": message}), status
-
-
 def _invalid(body: Any) -> str | None:
     """What is wrong with a submission's body (None: nothing)."""
     if not isinstance(body, dict):
@@ -255,19 +251,14 @@ def create_app(sandbox: Sandbox) -> Flask:
         if not request.path.startswith("/api/"):
             return None
         if request.headers.get(PARTNER_HEADER) != sandbox.partner:
-            return _error(401, "unknown_partner", f"{PARTNER_HEADER} is not a known partner")
-        try:
-            verify(signed_bytes(request.method, request.path, request.get_data()),
-                   request.headers.get(SIGNATURE_HEADER), sandbox.secret, SIGNATURE_HEADER, sandbox.tolerance)
-        except CallbackRefused as exc:
-            return _error(401, exc.code, exc.message)
-        return None
+            return json_error(401, "unknown_partner", f"{PARTNER_HEADER} is not a known partner")
+        return unsigned_refusal(sandbox.secret, SIGNATURE_HEADER, sandbox.tolerance)
 
     def faulty(answer: Any) -> Any:
         """Apply the fault switch to an answer whose work is already done (error: see submit)."""
         fault = request.environ.get("msale.fault")
         if fault == "lost":
-            return _error(500, "internal_error", "Lỗi hệ thống (sandbox: câu trả lời bị mất)")
+            return json_error(500, "internal_error", "Lỗi hệ thống (sandbox: câu trả lời bị mất)")
         if fault == "garbage":
             return "<html><body>502 Bad Gateway … nginx</body></html>", 200, {"Content-Type": "text/html"}
         if fault == "timeout":
@@ -279,7 +270,7 @@ def create_app(sandbox: Sandbox) -> Flask:
         if request.path.startswith("/api/"):
             fault = sandbox.take_fault()
             if fault == "error":
-                return _error(500, "internal_error", "Lỗi hệ thống (sandbox)")
+                return json_error(500, "internal_error", "Lỗi hệ thống (sandbox)")
             request.environ["msale.fault"] = fault
         return None
 
@@ -292,15 +283,15 @@ def create_app(sandbox: Sandbox) -> Flask:
             body = None
         problem = _invalid(body)
         if problem:
-            return _error(400, "invalid_request", problem)
+            return json_error(400, "invalid_request", problem)
         if request.headers.get("Idempotency-Key", body["idempotency_key"]) != body["idempotency_key"]:
-            return _error(400, "invalid_request", "Idempotency-Key header and body differ")
+            return json_error(400, "invalid_request", "Idempotency-Key header and body differ")
         canonical = {k: v for k, v in body.items() if k != "callback_url"}
         body_hash = hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
         try:
             row, replayed = sandbox.submit(body, body_hash)
         except ValueError:
-            return _error(409, "idempotency_conflict", "this idempotency_key was used with another body")
+            return json_error(409, "idempotency_conflict", "this idempotency_key was used with another body")
         return faulty((jsonify(result="accepted", replayed=replayed, msale_ref=row["msale_ref"],
                                status=row["status"]), 200 if replayed else 202))
 
@@ -308,7 +299,7 @@ def create_app(sandbox: Sandbox) -> Flask:
     def status(key: str) -> ResponseReturnValue:
         row = sandbox.get(key)
         if row is None:
-            return faulty(_error(404, "not_found", "no submission with this idempotency_key"))
+            return faulty(json_error(404, "not_found", "no submission with this idempotency_key"))
         return faulty(jsonify(public(row)))
 
     @app.get("/healthz")
@@ -347,7 +338,7 @@ def create_app(sandbox: Sandbox) -> Flask:
     @app.post("/sandbox/decide/<key>/<outcome>")
     def decide(key: str, outcome: str) -> ResponseReturnValue:
         if outcome not in ("connected", "refused"):
-            return _error(400, "invalid_request", "connected or refused")
+            return json_error(400, "invalid_request", "connected or refused")
         sandbox.decide(key, outcome, (request.form.get("reason") or "").strip()[:200])
         return redirect(url_for("page"))
 
@@ -407,17 +398,14 @@ def from_environment() -> Sandbox:
                    refuse_digit=os.environ.get("MSALE_SANDBOX_REFUSE_DIGIT", "9"))
 
 
-def main(argv: list[str] | None = None) -> None:
-    from werkzeug.serving import run_simple
-
-    parser = argparse.ArgumentParser(description="mSale-shaped sandbox (docs/msale.md)")
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--host", default="127.0.0.1")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s msale-sandbox %(levelname)s %(message)s")
+def _started(_port: int) -> Flask:
     sandbox = from_environment()
     sandbox.start_timers()
-    run_simple(args.host, args.port, create_app(sandbox), threaded=True)
+    return create_app(sandbox)
+
+
+def main(argv: list[str] | None = None) -> None:
+    serve("msale-sandbox", "mSale-shaped sandbox (docs/msale.md)", _started, argv)
 
 
 if __name__ == "__main__":
