@@ -172,6 +172,7 @@ class Customer:
 
 def test_a_customer_calls_the_agent_passes_then_fails_another_and_the_customer_calls_again(
         db, lan, delivered_order, paid_esim, make_staff, live, tmp_path):  # noqa: F811
+    """E-5.1: the agent takes the call and saves pictures from it (a snapshot stored on the dossier)."""
     from portal.calls.models import RegionCallSettings
 
     agent = make_staff(Role.AGENT, region=1, username="vc_desk")

@@ -26,6 +26,7 @@ def _call(db, dossier, lan) -> Call:
 
 
 def test_a_call_rings_the_longest_idle_available_agent_of_the_region(db, lan, ready_dossier, available_agent):
+    """E-3.5: the call is routed to the video-call team of the dossier's region."""
     busy_recently = available_agent(region=1)
     idle_longest = available_agent(region=1)
     available_agent(region=2)  # another region: never rung for a Hà Nội dossier

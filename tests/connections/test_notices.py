@@ -52,6 +52,7 @@ def test_the_qr_code_decodes_to_the_exact_activation_code(code):
 
 def test_the_esim_email_carries_the_qr_inline_and_the_code_as_text__ESIM_13(committed_db, client, approved,
                                                                                msale_box, outbox):
+    """E-1.6, E-3.7: the customer is told of mSale's result and sent the eSIM's QR code."""
     dossier = _result_by_callback(committed_db, client, approved, msale_box, esim=True)
     assert dossier.status == DossierStatus.QR_ISSUED
     assert _run_mail_jobs(committed_db) == 1
@@ -90,6 +91,7 @@ def test_the_customer_page_shows_the_qr_and_the_code_in_app__ESIM_13(db, client,
 
 def test_the_customer_scans_the_qr_then_says_it_worked__ESIM_14_15(db, client, approved, msale_box, lan,
                                                                    login_customer):
+    """E-1.6: told that activation succeeded, the customer scans the eSIM's QR code."""
     dossier = _result_by_callback(db, client, approved, msale_box, esim=True)
     login_customer(lan)
     page = f"/chonso/hoa-mang/{dossier.ticket.hold_code}"

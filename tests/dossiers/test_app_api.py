@@ -40,6 +40,7 @@ def _details(**changes) -> dict:
 
 
 def test_the_app_activates_an_esim_to_ready_for_call__ESIM_2_ESIM_6(api, db, lan, paid_esim):
+    """E-3.4: the app's eKYC check; passed, the customer may video-call (E-1.5)."""
     code = paid_esim(lan).ticket.hold_code
     auth = _token(api, lan)
     opened = api.post(f"{API}/dossiers", headers=auth, json={"hold_code": code})

@@ -67,6 +67,7 @@ def test_the_ticket_offers_activation_when_the_rule_allows__ACT_3_ESIM_2(client,
 def test_a_physical_sim_walks_to_ready_for_call_after_fixing_a_wrong_face__ACT_3_ACT_7(client, db, lan,
                                                                                          login_customer,
                                                                                          delivered_order):
+    """E-1.4: the customer enters the details, the ID photos of both sides and the portrait."""
     login_customer(lan)
     code = delivered_order(lan).ticket.hold_code
     _open(client, code)
