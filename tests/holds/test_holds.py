@@ -252,7 +252,8 @@ def test_two_people_cancelling_at_once_cannot_both_win(app, numbers, db):
         t.join(30)
     assert sorted(outcomes) in (["an", "conflict"], ["binh", "conflict"])
     db.session.commit()  # end the test's own read snapshot before looking
-    history = db.session.scalars(select(StatusChange.to_status).where(StatusChange.object_id == str(ticket_id)))
+    history = db.session.scalars(select(StatusChange.to_status).where(StatusChange.object_id == str(ticket_id))
+                                .order_by(StatusChange.id))
     assert list(history) == ["active", "cancelled"]
 
 
