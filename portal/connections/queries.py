@@ -5,24 +5,31 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import or_
+from sqlalchemy import and_, not_
 from sqlalchemy.orm import join
 
 from portal.connections.models import MsaleSubmission, SubmissionStatus
 from portal.connections.services import awaiting_msale, flag_cutoff
 from portal.core import backlog
-from portal.dossiers.models import Dossier
+from portal.dossiers.models import Dossier, DossierStatus
 
 _WITH_DOSSIER = join(MsaleSubmission, Dossier, Dossier.id == MsaleSubmission.dossier_id)
 
 
 def stuck_by_region(now: datetime) -> dict[int, backlog.Backlog]:
     """Stuck submissions per dossier region: how many, the oldest push, and how many waited past the turnaround
-    (MSALE_FLAG_MINUTES: the SLA breaches; a failed push younger than that is stuck but not yet a breach)."""
+    (MSALE_FLAG_MINUTES: the SLA breaches; a failed push younger than that is stuck but not yet a breach). Read as
+    two disjoint parts, each on its index — the flagged ones by the dossier's (region, status), the other failed
+    pushes by the submission's status — where one OR would walk every dossier."""
     cutoff = flag_cutoff(now)
-    failed = MsaleSubmission.status == SubmissionStatus.FAILED
-    stuck = or_(failed, awaiting_msale() & (MsaleSubmission.created_at < cutoff))
-    return backlog.by_region(Dossier.region_id, MsaleSubmission.created_at, stuck, cutoff, _WITH_DOSSIER)
+    late = MsaleSubmission.created_at < cutoff
+    flagged = and_(awaiting_msale(), late)
+    failed = and_(MsaleSubmission.status == SubmissionStatus.FAILED, not_(and_(Dossier.status == DossierStatus.APPROVED,
+                                                                              late)))
+    return backlog.merged(backlog.by_region(Dossier.region_id, MsaleSubmission.created_at, flagged, cutoff,
+                                            _WITH_DOSSIER),
+                          backlog.by_region(Dossier.region_id, MsaleSubmission.created_at, failed, cutoff,
+                                            _WITH_DOSSIER))
 
 
 def failed_by_region(now: datetime) -> dict[int, int]:
