@@ -15,7 +15,7 @@ from portal.extensions import babel, csrf, db, limiter, login_manager, migrate, 
 DOMAINS = ("portal.org", "portal.home", "portal.auth", "portal.audit", "portal.admin", "portal.holds",
            "portal.numbers", "portal.notify", "portal.partners", "portal.customers", "portal.appapi",
            "portal.promotions", "portal.orders", "portal.payments", "portal.shipping", "portal.dossiers",
-           "portal.calls", "portal.connections", "portal.invoices")
+           "portal.calls", "portal.connections", "portal.invoices", "portal.wall")
 
 
 def _locale() -> str:

@@ -155,6 +155,10 @@ def call_settings(env: dict) -> dict:
         "CALL_RESUME_SECONDS": _int(env, "CALL_RESUME_SECONDS", 120),  # a dropped call may be resumed this long
         "CALL_DESK_GRACE_SECONDS": _int(env, "CALL_DESK_GRACE_SECONDS", 60),  # every desk tab closed → offline
         "CALL_DEFAULT_HANDLE_SECONDS": _int(env, "CALL_DEFAULT_HANDLE_SECONDS", 240),  # the wait estimate's start
+        # The answer target (SLA): a customer waiting longer than this for an agent is a breach on the supervisors'
+        # wall (portal/wall). Below the overflow delay's default (call_region_settings: 120 s) would flag calls
+        # before a backup region could take them; well below CALL_MAX_WAIT_SECONDS, when the call expires.
+        "CALL_ANSWER_TARGET_SECONDS": _int(env, "CALL_ANSWER_TARGET_SECONDS", 120),
         # The desks' waiting count: at most one message per region per this many ms and process, the latest wins.
         "CALL_WAITING_EVERY_MS": _int(env, "CALL_WAITING_EVERY_MS", 250),
         "CALL_ICE_SERVERS": env.get("CALL_ICE_SERVERS", "[]"),  # JSON list of RTCIceServer; [] = the LAN only
@@ -190,6 +194,23 @@ def msale_settings(env: dict, production: bool) -> dict:
         "EINVOICE_SECRET": env.get("EINVOICE_SECRET", "" if production else "sandbox-einvoice-secret"),
         "EINVOICE_TIMEOUT_SECONDS": _float(env, "EINVOICE_TIMEOUT_SECONDS", 10.0),
         "EINVOICE_TEMPLATE": env.get("EINVOICE_TEMPLATE", "1C26TMB"),  # ký hiệu hóa đơn (Circular 78/2021)
+    }
+
+
+def wall_settings(env: dict) -> dict:
+    """The supervisors' live wall (portal/wall, docs/wall.md). Its SLA thresholds are the domains' own targets:
+    CALL_ANSWER_TARGET_SECONDS (a call waiting for an agent), REVIEW_TARGET_MINUTES (a dossier waiting for review),
+    MSALE_FLAG_MINUTES (a dossier waiting on mSale: its turnaround); these say how often the wall is told."""
+    return {
+        # A burst of changes is one push per region room per this many ms (across processes: a Redis key).
+        "WALL_PUSH_EVERY_MS": _int(env, "WALL_PUSH_EVERY_MS", 1000),
+        # With no change, each room still gets a fresh snapshot this often: ages cross their targets, jobs fail.
+        "WALL_REFRESH_SECONDS": _int(env, "WALL_REFRESH_SECONDS", 15),
+        # A process holding wall sockets looks this often for changes committed in other processes (the worker's).
+        "WALL_POLL_MS": _int(env, "WALL_POLL_MS", 250),
+        # The figures (one set of grouped queries for every region) are shared this long by periodic refreshes and
+        # newly opened walls of every process; a change always reads them again.
+        "WALL_CACHE_SECONDS": _int(env, "WALL_CACHE_SECONDS", 5),
     }
 
 
@@ -350,5 +371,6 @@ def load(env: dict | None = None) -> dict:
         **dossier_settings(env, production),
         **call_settings(env),
         **msale_settings(env, production),
+        **wall_settings(env),
         "TESTING": False,
     }

@@ -273,6 +273,7 @@ def set_presence(agent: Staff, status: PresenceStatus, devices_ok: bool = False)
     if row.status != status:
         row.status, row.since = status, now
         audit("call.presence", None, actor=agent, region_id=agent.region_id, detail={"status": status.value})
+        notify.presence_moved(row.region_id)
     db.session.flush()
     if status != PresenceStatus.AVAILABLE:
         pending = queries.pending_offer(agent.id)
@@ -374,6 +375,7 @@ def wrap_up(call: Call, agent: Staff, outcome: str, note: str = "") -> None:
     row = presence_row(agent)
     if row.wrap_up_call_id == call.id:
         row.wrap_up_call_id = None
+        notify.presence_moved(row.region_id)
     db.session.flush()
     audit("call.wrapped_up", call, actor=agent, detail={"outcome": outcome})
     if row.is_available:

@@ -11,6 +11,7 @@ import threading
 import time
 from typing import Any
 
+from blinker import Namespace
 from flask import current_app, g, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -26,6 +27,10 @@ log = logging.getLogger(__name__)
 DESK = "/desk"
 CALL = "/call"
 _QUEUE_KEY = "portal_calls_queue_regions"
+presence_committed = Namespace().signal("presence-committed")
+"""An agent's presence or wrap-up changed (no status move of a call: those are ``core.events``), sent once the
+transaction commits with the region's id as sender. Live screens listen (the supervisors' wall); receivers get
+no row and run no SQL."""
 
 
 def customer_sockets_key(customer_id: int) -> str:
@@ -60,6 +65,19 @@ def call_state(call: Call, agent_id: int | None = None) -> None:
 
 def presence(agent_id: int, status: str) -> None:
     emit_after_commit("presence", {"status": status}, namespace=DESK, to=f"staff:{agent_id}")
+
+
+def presence_moved(region_id: int) -> None:
+    """Tell ``presence_committed``'s receivers once the transaction commits; one failing does not stop the rest."""
+    after_commit(_tell_presence, region_id)
+
+
+def _tell_presence(region_id: int) -> None:
+    for receiver in presence_committed.receivers_for(region_id):
+        try:
+            receiver(region_id)
+        except Exception:
+            log.exception("presence_committed receiver failed for region %s", region_id)
 
 
 def figures(agent_id: int) -> None:

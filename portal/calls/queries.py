@@ -1,5 +1,6 @@
 """Reading calls: a dossier's live call, the customer's place in the queue and estimated wait, an agent's pending
-offer and live call, the agent's figures for the day, the region's waiting count (the nav badge)."""
+offer and live call, the agent's figures for the day, the region's waiting count (the nav badge), and per region
+for the supervisors' wall: the calls waiting and the agents by state."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -7,7 +8,7 @@ from typing import Any
 
 from flask import current_app, g, has_app_context
 from flask_login import current_user
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 
 from portal.calls.models import (
     IN_CALL,
@@ -20,6 +21,7 @@ from portal.calls.models import (
     OfferOutcome,
     PresenceStatus,
 )
+from portal.core import backlog
 from portal.core.time import VIETNAM, utcnow
 from portal.extensions import db
 
@@ -125,6 +127,32 @@ def waiting_count(user: Any = None) -> int:
     if not user.is_head_office:
         stmt = stmt.where(Call.region_id == user.region_id)
     return db.session.scalar(stmt) or 0
+
+
+def waiting_by_region(now: datetime) -> dict[int, backlog.Backlog]:
+    """The wall: calls waiting for an agent (queued or ringing) per serving region, the longest wait (from the
+    request), and how many have waited longer than CALL_ANSWER_TARGET_SECONDS (the answer target)."""
+    target = timedelta(seconds=current_app.config["CALL_ANSWER_TARGET_SECONDS"])
+    return backlog.by_region(Call.region_id, Call.requested_at, Call.status.in_(WAITING), now - target)
+
+
+# An agent's state on the wall, from the presence row and the calls: in a call (connected, or dropped and resumable)
+# whatever the presence says; otherwise offline, finishing a call's wrap-up, available (a ring may be out), or away.
+AGENT_STATES = ("available", "on_call", "wrap_up", "away", "offline")
+
+
+def agents_by_region() -> dict[int, dict[str, int]]:
+    """The wall: ``{region_id: {state: agents}}`` over the desk's presence rows (one grouped query)."""
+    in_call = select(Call.id).where(Call.agent_id == AgentPresence.staff_id, Call.status.in_(IN_CALL)).exists()
+    state = case((in_call, "on_call"), (AgentPresence.status == PresenceStatus.OFFLINE, "offline"),
+                 (AgentPresence.wrap_up_call_id.is_not(None), "wrap_up"),
+                 (AgentPresence.status == PresenceStatus.AVAILABLE, "available"), else_="away").label("state")
+    rows = select(AgentPresence.region_id, state).subquery()
+    out: dict[int, dict[str, int]] = {}
+    for region_id, name, n in db.session.execute(select(rows.c.region_id, rows.c.state, func.count())
+                                                 .group_by(rows.c.region_id, rows.c.state)):
+        out.setdefault(int(region_id), dict.fromkeys(AGENT_STATES, 0))[name] = int(n)
+    return out
 
 
 def region_waiting(region_id: int) -> list[Call]:

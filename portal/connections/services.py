@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 
-from portal.connections.models import DONE, SUBMISSION_TRANSITIONS, MsaleSubmission, SubmissionStatus
+from portal.connections.models import DONE, SUBMISSION_TRANSITIONS, WAITING, MsaleSubmission, SubmissionStatus
 from portal.core.actors import SystemActor
 from portal.core.audit import audit
 from portal.core.errors import Conflict
@@ -146,12 +146,22 @@ def _settle_dossier(dossier: Dossier, move: Callable[[], object]) -> None:
         log.warning("msale result for dossier %s not applied: %s (%s)", dossier.id, exc.code, dossier.status.value)
 
 
+def flag_cutoff(now: datetime | None = None) -> datetime:
+    """A submission opened before this has waited on mSale longer than MSALE_FLAG_MINUTES (its turnaround)."""
+    return (now or utcnow()) - timedelta(minutes=current_app.config["MSALE_FLAG_MINUTES"])
+
+
+def awaiting_msale() -> Any:
+    """The condition (on a submission joined to its dossier) of an approved dossier still without mSale's result."""
+    # IN the waiting statuses, not NOT IN the done ones: the same rows, but (status, …) indexed, where nearly every
+    # submission ever made is done.
+    return and_(MsaleSubmission.status.in_(WAITING), Dossier.status == DossierStatus.APPROVED)
+
+
 def waiting_too_long(region_ids: list[int] | None = None, limit: int = 200) -> list[MsaleSubmission]:
     """Dossiers waiting on mSale longer than MSALE_FLAG_MINUTES (flagged to supervisors), oldest first."""
-    since = utcnow() - timedelta(minutes=current_app.config["MSALE_FLAG_MINUTES"])
     stmt = (select(MsaleSubmission).join(Dossier, Dossier.id == MsaleSubmission.dossier_id)
-            .where(MsaleSubmission.status.not_in(DONE), MsaleSubmission.created_at < since,
-                   Dossier.status == DossierStatus.APPROVED)
+            .where(awaiting_msale(), MsaleSubmission.created_at < flag_cutoff())
             .order_by(MsaleSubmission.created_at).limit(limit))
     if region_ids is not None:
         stmt = stmt.where(Dossier.region_id.in_(region_ids))

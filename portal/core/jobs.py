@@ -17,7 +17,7 @@ import functools
 import logging
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
 
 from flask import Flask, current_app, has_app_context
@@ -175,6 +175,24 @@ def failed_jobs() -> list[Job]:
         ids = registry.get_job_ids()
         found.extend(j for j in Job.fetch_many(ids, connection=connection) if j is not None)
     return sorted(found, key=lambda j: j.ended_at or j.created_at, reverse=True)
+
+
+def failed_summary() -> tuple[int, datetime | None]:
+    """How many jobs ran out of retries across the app's queues, and when the oldest of them failed (naive UTC): a
+    count and one job per queue, for live screens (``failed_jobs`` reads every job)."""
+    from rq.registry import FailedJobRegistry
+
+    connection = portal_redis.connection()
+    count, oldest = 0, None
+    for name in current_app.config["RQ_QUEUES"]:
+        registry = FailedJobRegistry(name, connection=connection)
+        count += registry.count
+        first = registry.get_job_ids(0, 0)  # ordered by expiry: the same failure TTL, so the earliest failure
+        found = Job.fetch_many(first, connection=connection) if first else []
+        ended = [j.ended_at.replace(tzinfo=None) for j in found if j is not None and j.ended_at is not None]
+        if ended and (oldest is None or ended[0] < oldest):
+            oldest = ended[0]
+    return count, oldest
 
 
 def requeue_failed(job_id: str) -> bool:

@@ -7,7 +7,7 @@ Region-scoped (head office: every region). The first page is one indexed query p
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -19,6 +19,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from portal.auth.models import Staff
+from portal.core import backlog
 from portal.core.access import in_region
 from portal.core.digits import only_digits
 from portal.core.roles import Role
@@ -168,6 +169,14 @@ def waiting_count(user: Any) -> int:
     if not user.is_head_office:
         stmt = stmt.where(Dossier.region_id == user.region_id)
     return db.session.scalar(stmt) or 0
+
+
+def queue_by_region(now: datetime) -> dict[int, backlog.Backlog]:
+    """The supervisors' wall: dossiers waiting for a decision per region, the oldest submission, and how many have
+    waited longer than REVIEW_TARGET_MINUTES (``ix_dossier_region_status_submitted``)."""
+    target = timedelta(minutes=current_app.config["REVIEW_TARGET_MINUTES"])
+    return backlog.by_region(Dossier.region_id, Dossier.submitted_at, Dossier.status == DossierStatus.SUBMITTED,
+                             now - target)
 
 
 @dataclass(frozen=True)
