@@ -9,6 +9,7 @@ from flask_login import UserMixin
 from sqlalchemy import DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.core.editing import Versioned
 from portal.core.models import status_enum
 from portal.core.roles import HEAD_OFFICE, Role
 from portal.core.time import utcnow
@@ -31,7 +32,7 @@ STAFF_TRANSITIONS = {
 }
 
 
-class Staff(UserMixin, Model):
+class Staff(Versioned, UserMixin, Model):
     __tablename__ = "staff"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

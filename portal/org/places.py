@@ -6,13 +6,21 @@ was registered among the 63 older provinces (Circular 07/2016/TT-BCA, Circular 5
 stay valid, and each older province is now part of one of the 34.
 
 Routing rule (SPEC "Actors and systems"): an order goes to the regional company (CTKV) of the customer's
-province, ``PROVINCES[name]``.
+province. Which CTKV serves a province is the ``province_region`` table, which admins edit (``/admin/provinces``);
+``PROVINCES`` below is its seed (the org's reference data inserts a missing row from it) and the answer for a
+province whose row is not there yet.
 """
 from __future__ import annotations
 
 import unicodedata
 
-# The 34 provinces and cities since 1 July 2025 → the CTKV (1–9) that serves them.
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.org.models import ProvinceRegion
+
+# The 34 provinces and cities since 1 July 2025 → the CTKV (1–9) that serves them: the seed of the province_region
+# table (routing reads the table).
 PROVINCES: dict[str, int] = {
     "Hà Nội": 1,
     "Bắc Ninh": 1,
@@ -136,6 +144,18 @@ def canonical_province(name: str) -> str | None:
 
 
 def region_of_province(name: str) -> int | None:
-    """The CTKV serving a province (routing rule); None for a name not in the list."""
+    """The CTKV serving a province (routing rule), as the province → region table says now; None for a name not in
+    the list. One primary-key read of a 34-row table (bench/README.md, "Province routing": it does not slow an
+    order down), so every process sees an admin's change at its next order, with no cache to invalidate."""
     province = canonical_province(name)
-    return PROVINCES[province] if province else None
+    if province is None:
+        return None
+    with db.session.no_autoflush:  # a read for routing: it must not flush the caller's half-built records
+        region = db.session.scalar(select(ProvinceRegion.region_id).where(ProvinceRegion.province == province))
+    return PROVINCES[province] if region is None else region
+
+
+def province_regions() -> dict[str, int]:
+    """Every province → the CTKV serving it now (the table, the seed for a row not there yet)."""
+    rows = dict(db.session.execute(select(ProvinceRegion.province, ProvinceRegion.region_id)).tuples().all())
+    return {name: rows.get(name, region) for name, region in PROVINCES.items()}
