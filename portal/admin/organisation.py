@@ -17,8 +17,10 @@ from sqlalchemy import func, select
 from portal.auth.models import Staff
 from portal.core import editing
 from portal.core.errors import FieldErrors
+from portal.core.tx import after_commit
 from portal.extensions import db
 from portal.orders.models import Order, OrderStatus
+from portal.org import places
 from portal.org.models import ProvinceRegion, Region, Shopcode, Store
 from portal.org.places import canonical_province
 
@@ -175,10 +177,12 @@ def set_province_regions(rows: list[tuple[ProvinceRegion, int | None, int | None
               for row, _drawn, region_id in rows if region_id not in ctkv}
     if errors:
         raise FieldErrors(errors)
-    changed = {}
+    changed: dict[str, list] = {}
     for row, drawn_from, region_id in rows:
         change = editing.apply(row, drawn_from, "province_region.update", {"region_id": region_id},
                                region_id=region_id)
         if change:
             changed[row.province] = change["region_id"]
+    if changed:
+        after_commit(places.changed)  # every process routes by the new rows (this one at once)
     return changed

@@ -104,3 +104,21 @@ def test_regional_admins_cannot_open_the_routing_table(client, login):
     login(Role.ADMIN, region=2)
     assert client.get("/admin/provinces").status_code == 403
     assert client.post("/admin/provinces", data={"csrf_token": page_csrf(client)}).status_code == 403
+
+
+def test_another_processs_change_is_seen_within_the_refresh_interval(db):
+    """A process keeps the rows; another process's change (a new row value, then its version bump in Redis) is
+    picked up at the next comparison, at most REFRESH_SECONDS later, and not before the version moves."""
+    from sqlalchemy import update
+
+    from portal.core import redis as portal_redis
+    from portal.org import places
+
+    assert region_of_province("Huế") == 3
+    db.session.execute(update(ProvinceRegion).where(ProvinceRegion.province == "Huế").values(region_id=4))
+    places._cache.checked -= places.REFRESH_SECONDS  # time has passed, but nobody said the table changed
+    assert region_of_province("Huế") == 3
+    portal_redis.connection().incr(places.VERSION_KEY)  # the other process's changed(), after its commit
+    assert region_of_province("Huế") == 3  # compared again only once the interval is over…
+    places._cache.checked -= places.REFRESH_SECONDS
+    assert region_of_province("Huế") == 4  # …then read again
