@@ -1,4 +1,5 @@
 """admin_org: the admin screens' optimistic-locking versions (region, shopcode, store, staff), shopcode.active,
+staff.must_change_password (a one-time password is changed at the next sign-in),
 and province_region (the province → region routing table; its rows come from the org's reference data, seeded from
 portal.org.places.PROVINCES)
 
@@ -38,6 +39,8 @@ def upgrade():
 
     with op.batch_alter_table('staff', schema=None) as batch_op:
         batch_op.add_column(sa.Column('version', sa.Integer(), server_default='1', nullable=False))
+        batch_op.add_column(sa.Column('must_change_password', sa.Boolean(), server_default=sa.false(),
+                                      nullable=False))
 
     with op.batch_alter_table('store', schema=None) as batch_op:
         batch_op.add_column(sa.Column('version', sa.Integer(), server_default='1', nullable=False))
@@ -51,6 +54,7 @@ def downgrade():
         batch_op.drop_column('version')
 
     with op.batch_alter_table('staff', schema=None) as batch_op:
+        batch_op.drop_column('must_change_password')
         batch_op.drop_column('version')
 
     with op.batch_alter_table('shopcode', schema=None) as batch_op:

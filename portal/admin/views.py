@@ -158,7 +158,7 @@ def staff_toggle(staff_id: int):
         # The button says what it does; two admins pressing "Khóa" at once do not lock and then unlock.
         target = StaffStatus.ACTIVE if form.action.data == "enable" else StaffStatus.DISABLED
         auth.set_staff_status(staff, target, current_user, form.reason.data or "")
-        return (_("Đã khóa tài khoản; mọi phiên đăng nhập và kết nối thời gian thực của nhân viên đã kết thúc.")
+        return (_("Đã khóa tài khoản. Mọi phiên đăng nhập và kết nối thời gian thực của nhân viên đã kết thúc.")
                 if target == StaffStatus.DISABLED else _("Đã mở khóa tài khoản."))
 
     return _act(staff_id, StatusForm, move)

@@ -56,8 +56,10 @@ def create_staff(
     store_code: str | None = None,
     full_name: str = "",
     actor: Staff | None = None,
+    one_time: bool = False,
 ) -> Staff:
-    """Create a staff member (CLI and admin page); clerks belong to a store of their region."""
+    """Create a staff member (CLI and admin page); clerks belong to a store of their region. ``one_time``: the
+    password was made for them (a CSV import) and must be changed at the first sign-in."""
     username = username.strip().lower()
     if not USERNAME.match(username):
         raise Invalid("bad_username", _("Tên đăng nhập chỉ gồm chữ thường, số, dấu chấm, gạch; 3–40 ký tự."))
@@ -83,6 +85,7 @@ def create_staff(
         role=role,
         region_id=region_id,
         store_id=store.id if store else None,
+        must_change_password=one_time,
     )
     db.session.add(staff)
     db.session.flush()
@@ -229,10 +232,31 @@ def update_staff(staff: Staff, drawn_from: int | None, actor: Staff, *, full_nam
 
 
 def reset_password(staff: Staff, password: str, actor: Staff) -> None:
-    """Set a new password; every open session of that staff member ends."""
+    """An admin sets a new password (which the admin knows: the staff member changes it at their next sign-in);
+    every open session of that staff member ends."""
     staff.password_hash = hash_password(password)
+    staff.must_change_password = True
     end_all_sessions(staff, "password")
     audit("staff.password_reset", staff, actor=actor)
+
+
+def change_own_password(staff: Staff, current: str, new: str) -> None:
+    """A staff member replaces their password (a one-time one, or any): the current one first, then a new one of
+    at least MIN_PASSWORD characters that is not the same. Not an admin's edit: the account's version stays."""
+    try:
+        password_hasher().verify(staff.password_hash, current)
+    except (VerificationError, InvalidHashError):
+        raise FieldErrors({"current": ("bad_password", _("Mật khẩu hiện tại không đúng."))}) from None
+    if new == current:
+        raise FieldErrors({"new": ("same_password", _("Mật khẩu mới phải khác mật khẩu hiện tại."))})
+    if len(new) < MIN_PASSWORD:
+        raise FieldErrors({"new": ("weak_password", _("Mật khẩu phải có ít nhất %(n)d ký tự.", n=MIN_PASSWORD))})
+    values = {"password_hash": password_hasher().hash(new), "must_change_password": False}
+    db.session.execute(update(Staff).where(Staff.id == staff.id).values(values)
+                       .execution_options(synchronize_session=False))
+    for name, value in values.items():
+        set_committed_value(staff, name, value)
+    audit("staff.password_changed", staff, actor=staff)
 
 
 def active_session_count(staff: Staff) -> int:

@@ -7,7 +7,7 @@ understood too). A role is its code (``agent``) or its label (``Nhân viên vide
 no other region.
 
 Each account gets a one-time password, generated here and returned once to the caller (the admin's confirmation
-page); it is never written anywhere but as its hash.
+page); it is never written anywhere but as its hash, and its owner must replace it at the first sign-in.
 """
 from __future__ import annotations
 
@@ -192,7 +192,7 @@ def import_staff(raw: bytes, actor: Staff) -> tuple[ImportPreview, list[tuple[St
     for line in checked.lines:
         password = one_time_password()
         staff = create_staff(line.username, password, line.role or Role.AGENT, line.region_id or 0,
-                             line.store or None, line.full_name, actor=actor)
+                             line.store or None, line.full_name, actor=actor, one_time=True)
         created.append((staff, password))
     audit("staff.import", None, region_id=None if actor.is_head_office else actor.region_id,
           actor=actor, detail={"count": len(created), "usernames": [s.username for s, _p in created][:MAX_ROWS]})

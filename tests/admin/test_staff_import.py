@@ -140,3 +140,44 @@ def test_files_that_cannot_be_read_are_refused_with_what_to_do(client, login, db
     assert "Dòng đầu của tệp phải là tiêu đề cột" in headless.get_data(as_text=True)
     too_many = _upload(client, "username,full_name,role\n" + "".join(f"u{i:04d},Tên,agent\n" for i in range(201)))
     assert "tối đa 200 nhân viên" in too_many.get_data(as_text=True)
+
+
+def test_a_one_time_password_is_replaced_at_the_first_sign_in(app, client, login, db):
+    login(Role.ADMIN, region=1)
+    page = _confirm(client, _upload(client, GOOD).get_data(as_text=True)).get_data(as_text=True)
+    password = PASSWORD.findall(page)[0]
+    newcomer = app.test_client()
+    newcomer.post("/login", data={"username": "lan.nguyen", "password": password,
+                                  "csrf_token": csrf_from(newcomer.get("/login").get_data(as_text=True))})
+    for path in ("/", "/holds/"):  # every page leads to the password form first
+        response = newcomer.get(path)
+        assert response.status_code == 302 and response.headers["Location"].endswith("/password")
+    form = newcomer.get("/password").get_data(as_text=True)
+    assert "Bạn đang dùng mật khẩu dùng một lần" in form
+    same = newcomer.post("/password", data={"csrf_token": csrf_from(form), "current": password, "new": password,
+                                            "confirm": password})
+    assert same.status_code == 422 and "Mật khẩu mới phải khác mật khẩu hiện tại." in same.get_data(as_text=True)
+    wrong = newcomer.post("/password", data={"csrf_token": csrf_from(form), "current": "sai-mat-khau-1",
+                                             "new": "mat-khau-cua-rieng-toi", "confirm": "mat-khau-cua-rieng-toi"})
+    assert wrong.status_code == 422 and "Mật khẩu hiện tại không đúng." in wrong.get_data(as_text=True)
+    done = newcomer.post("/password", data={"csrf_token": csrf_from(form), "current": password,
+                                            "new": "mat-khau-cua-rieng-toi", "confirm": "mat-khau-cua-rieng-toi"})
+    assert done.status_code == 302
+    assert newcomer.get("/").status_code == 200
+    staff = db.session.scalar(select(Staff).where(Staff.username == "lan.nguyen"))
+    db.session.refresh(staff)
+    assert not staff.must_change_password and staff.version == 1  # the owner's own change is not an admin's edit
+    assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "staff.password_changed")).actor_id \
+        == staff.id
+
+
+def test_an_admins_password_reset_is_one_time_too(app, client, login, make_staff, db):
+    target = make_staff(Role.AGENT, region=1)
+    login(Role.ADMIN, region=1)
+    client.post(f"/admin/staff/{target.id}/password", data={"csrf_token": page_csrf(client),
+                                                            "password": "mat-khau-quan-tri-dat"})
+    them = app.test_client()
+    them.post("/login", data={"username": target.username, "password": "mat-khau-quan-tri-dat",
+                              "csrf_token": csrf_from(them.get("/login").get_data(as_text=True))})
+    assert them.get("/").headers["Location"].endswith("/password")
+    assert them.get("/holds/", headers={"Accept": "application/json"}).status_code == 403
