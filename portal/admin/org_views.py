@@ -13,7 +13,14 @@ from sqlalchemy import func, select
 from portal.admin import bp
 from portal.admin import organisation as org
 from portal.admin.org_forms import RegionForm, ShopcodeCreateForm, ShopcodeEditForm, StoreCreateForm, StoreEditForm
-from portal.admin.screens import audit_history, refused, region_choices, scope_regions, shopcode_choices
+from portal.admin.screens import (
+    audit_history,
+    refused,
+    region_choices,
+    scope_regions,
+    shopcode_choices,
+    shown_values,
+)
 from portal.auth.models import Staff
 from portal.core import editing
 from portal.core.access import allow, get_in_region_or_404, in_region
@@ -73,10 +80,10 @@ def _render_region(region_id: int, form: RegionForm | None = None, stale=None, s
     region = db.session.get(Region, region_id)
     return render_template(
         "admin/region_detail.html", region=region, form=form or _region_form(region), stale=stale,
-        shopcode_form=shopcode_form or ShopcodeCreateForm(formdata=None),
+        shopcode_form=shopcode_form or ShopcodeCreateForm(formdata=None, prefix="new"),
         shopcodes=list(db.session.scalars(select(Shopcode).where(Shopcode.region_id == region.id)
                                           .order_by(Shopcode.code))),
-        history=audit_history(region), labels=_labels(form or _region_form(region))), status
+        history=audit_history(region), labels=_labels(form or _region_form(region)), shown=shown_values()), status
 
 
 @bp.route("/regions/<int:region_id>")
@@ -100,7 +107,7 @@ def region_update(region_id: int):
 @allow(Role.ADMIN)
 def shopcode_create(region_id: int):
     region = _region(region_id)
-    form = ShopcodeCreateForm()
+    form = ShopcodeCreateForm(prefix="new")  # beside the region's own form: its fields named new-code, new-name
     if form.validate_on_submit():
         try:
             row = org.create_shopcode(form.code.data or "", region.id, form.name.data or "", current_user)
@@ -122,7 +129,7 @@ def _render_shopcode(code: str, form: ShopcodeEditForm | None = None, stale=None
     form = form or _shopcode_form(row)
     stores = list(db.session.scalars(select(Store).where(Store.shopcode == code).order_by(Store.code)))
     return render_template("admin/shopcode_detail.html", row=row, form=form, stale=stale, stores=stores,
-                           history=audit_history(row), labels=_labels(form)), status
+                           history=audit_history(row), labels=_labels(form), shown=shown_values()), status
 
 
 @bp.route("/shopcodes/<code>")
@@ -207,7 +214,7 @@ def _render_store(store_id: int, form: StoreEditForm | None = None, stale=None, 
     staff = list(db.session.scalars(select(Staff).where(Staff.store_id == store.id).order_by(Staff.username)))
     return render_template("admin/store_detail.html", store=store, form=form, stale=stale, staff=staff,
                            open_orders=org.open_pickups(store), history=audit_history(store),
-                           labels=_labels(form)), status
+                           labels=_labels(form), shown=shown_values()), status
 
 
 @bp.route("/stores/<int:store_id>")

@@ -8,6 +8,8 @@ shown side by side, nothing saved); a row the admin left alone is no conflict.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -35,7 +37,7 @@ def _rows() -> list[ProvinceRegion]:
 
 
 def _render(chosen: dict[int, int | None] | None = None, errors: dict[str, str] | None = None,
-            stale: list[tuple[str, str, str]] | None = None, status: int = 200):
+            stale: dict[str, Any] | None = None, status: int = 200):
     regions = list(db.session.scalars(select(Region).where(Region.id > 0).order_by(Region.id)))
     history = list(db.session.scalars(select(AuditEntry).where(AuditEntry.action == "province_region.update")
                                       .order_by(AuditEntry.id.desc()).limit(30)))
@@ -75,8 +77,7 @@ def provinces_update():
         if exc.code != "stale_edit":
             flash(exc.message, "danger")
             return _render(chosen, status=exc.status)
-        flash(exc.message, "warning")
-        return _render(stale=_differences(chosen), status=409)
+        return _render(stale={"message": exc.message, "rows": _differences(chosen)}, status=409)
     if changed:
         flash(_("Đã lưu: %(list)s. Đơn hàng và hồ sơ đã có giữ nguyên khu vực; chỉ đơn và hồ sơ mới theo bảng mới.",
                 list="; ".join(f"{name} CTKV{before} → CTKV{after}" for name, (before, after) in changed.items())),

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import flash
 from flask_babel import gettext as _
 from sqlalchemy import select
 from wtforms import Field, Form
@@ -13,6 +12,7 @@ from wtforms import Field, Form
 from portal.core.access import in_region
 from portal.core.errors import FieldErrors, PortalError
 from portal.core.models import AuditEntry
+from portal.core.roles import ROLE_LABELS
 from portal.extensions import db
 from portal.org.models import Region, Shopcode, Store
 
@@ -79,13 +79,20 @@ def refused(exc: PortalError, submitted: Form, latest: Callable[[], Form], rende
     db.session.rollback()
     if exc.code == "stale_edit":
         fresh = latest()
-        flash(exc.message, "warning")
-        return render(form=fresh, stale=differences(submitted, fresh), status=409)
+        return render(form=fresh, stale={"message": exc.message, "rows": differences(submitted, fresh)},
+                      status=409)
     if isinstance(exc, FieldErrors):
         exc.show_on(submitted)
     else:
         submitted.form_errors.append(exc.message)
     return render(form=submitted, status=exc.status)
+
+
+def shown_values() -> dict[str, dict[Any, str]]:
+    """How the history tables name stored values: region and store ids by their codes, roles by their labels."""
+    return {"region_id": {r.id: r.code for r in db.session.scalars(select(Region))},
+            "store_id": dict(db.session.execute(select(Store.id, Store.code)).tuples().all()),
+            "role": {role.value: str(label) for role, label in ROLE_LABELS.items()}}
 
 
 def audit_history(record: Any, limit: int = 20) -> list[AuditEntry]:

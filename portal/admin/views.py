@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from portal.admin import bp
 from portal.admin.forms import PasswordForm, StaffCreateForm, StaffEditForm, StatusForm
-from portal.admin.screens import audit_history, refused, region_choices, store_choices
+from portal.admin.screens import audit_history, refused, region_choices, shown_values, store_choices
 from portal.auth import services as auth
 from portal.auth.models import Staff, StaffStatus
 from portal.core import editing, jobs
@@ -85,13 +85,14 @@ def _render_detail(staff: Staff, form: StaffEditForm | None = None, stale=None, 
         "admin/staff_detail.html", staff=staff, form=form or _edit_form(staff), stale=stale,
         status_form=StatusForm(action="enable" if staff.status == StaffStatus.DISABLED else "disable"),
         password_form=password_form or PasswordForm(), sessions=auth.active_session_count(staff),
-        sockets=open_socket_count(staff.id), history=audit_history(staff), field_labels=_field_labels()), status
+        sockets=open_socket_count(staff.id), history=audit_history(staff), field_labels=_field_labels(),
+        shown=shown_values()), status
 
 
 def _field_labels() -> dict[str, str]:
     """Audit field names → what the page calls them (the history table)."""
     return {"username": _("Tên đăng nhập"), "full_name": _("Họ và tên"), "role": _("Vai trò"),
-            "region_id": _("Khu vực"), "store_id": _("Cửa hàng (mã số)"), "reason": _("Lý do"),
+            "region_id": _("Khu vực"), "store_id": _("Cửa hàng"), "reason": _("Lý do"),
             "from": _("Từ"), "to": _("Sang")}
 
 

@@ -64,15 +64,15 @@ def test_regional_admin_sees_and_edits_only_their_region(client, login, db):
 
 def test_shopcode_created_in_its_region_and_a_duplicate_code_refused(client, login, db):
     login(Role.ADMIN, region=2)
-    created = client.post("/admin/regions/2/shopcodes", data={"csrf_token": page_csrf(client), "code": " kv2q1 ",
-                                                              "name": "Kênh Quận 1"})
+    created = client.post("/admin/regions/2/shopcodes", data={"csrf_token": page_csrf(client),
+                                                              "new-code": " kv2q1 ", "new-name": "Kênh Quận 1"})
     assert created.status_code == 302
     row = db.session.get(Shopcode, "KV2Q1")
     assert row.region_id == 2 and row.active
     assert _audit(db, "shopcode.create")[0].detail["after"] == {"code": "KV2Q1", "region_id": 2, "name": "Kênh Quận 1",
                                                                 "active": True}
-    duplicate = client.post("/admin/regions/2/shopcodes", data={"csrf_token": page_csrf(client), "code": "KV1ONL",
-                                                                "name": "Trùng"})
+    duplicate = client.post("/admin/regions/2/shopcodes", data={"csrf_token": page_csrf(client),
+                                                                "new-code": "KV1ONL", "new-name": "Trùng"})
     assert duplicate.status_code == 422
     assert "Mã KV1ONL đã có shopcode khác dùng." in duplicate.get_data(as_text=True)
     assert db.session.get(Shopcode, "KV1ONL").name == "Kênh online CTKV1"
