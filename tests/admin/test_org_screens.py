@@ -90,6 +90,25 @@ def test_a_shopcode_an_active_store_uses_cannot_be_deactivated(client, login, db
     assert db.session.get(Shopcode, "KV1ONL").active and _audit(db, "shopcode.update") == []
 
 
+def test_a_shopcode_no_store_uses_is_renamed_and_retired_with_its_audit(client, login, db):
+    login(Role.ADMIN, region=2)
+    client.post("/admin/regions/2/shopcodes", data={"csrf_token": page_csrf(client), "new-code": "KV2CU",
+                                                    "new-name": "Kênh cũ"})
+    page = client.get("/admin/shopcodes/KV2CU").get_data(as_text=True)
+    response = client.post("/admin/shopcodes/KV2CU", data={"csrf_token": page_csrf(client),
+                                                           "version": version_on(page), "name": "Kênh cũ (ngừng)"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    row = db.session.get(Shopcode, "KV2CU")
+    assert (row.name, row.active) == ("Kênh cũ (ngừng)", False)
+    [audit] = _audit(db, "shopcode.update")
+    assert (audit.object_id, audit.region_id) == ("KV2CU", 2)
+    assert audit.detail == {"before": {"name": "Kênh cũ", "active": True},
+                            "after": {"name": "Kênh cũ (ngừng)", "active": False}}
+    new_store = client.get("/admin/stores/new").get_data(as_text=True)
+    assert "KV2CU" not in new_store  # a retired shopcode is not offered to new stores
+
+
 # --- stores --------------------------------------------------------------------------------------------------------
 
 def _new_store(client, **changes):
