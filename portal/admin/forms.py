@@ -2,18 +2,19 @@ from flask_babel import lazy_gettext as _l
 from wtforms import FileField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from portal.core.digits import is_ascii_digits
+from portal.core.digits import whole_number
 from portal.core.editing import VersionField
 from portal.core.forms import PortalForm
 from portal.core.roles import ROLE_LABELS
 
 
 def region_number(value: object) -> int | None:
-    """A select box's region number (ASCII digits; anything else is None, which the service refuses in words)."""
-    if isinstance(value, int):
+    """A select box's region number by the house rule of digits (NFKC, then ASCII 0–9): blank is None (the service
+    says a region is needed); other digits are refused by the field."""
+    if value is None or isinstance(value, int):
         return value
-    text = str(value or "").strip()
-    return int(text) if is_ascii_digits(text) and len(text) < 4 else None
+    text = str(value).strip()
+    return whole_number(text) if text else None
 
 
 def role_choices():

@@ -19,6 +19,7 @@ from portal.admin import organisation as org
 from portal.admin.forms import region_number
 from portal.core import editing
 from portal.core.access import allow
+from portal.core.digits import is_ascii_digits
 from portal.core.errors import FieldErrors, PortalError
 from portal.core.forms import PortalForm
 from portal.core.models import AuditEntry
@@ -89,7 +90,7 @@ def provinces_update():
 
 def _number(name: str) -> int | None:
     raw = request.form.get(name, "")
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
+    return int(raw) if is_ascii_digits(raw) and len(raw) < 10 else None
 
 
 def _differences(chosen: dict[int, int | None]) -> list[tuple[str, str, str]]:

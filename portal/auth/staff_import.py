@@ -23,6 +23,7 @@ from sqlalchemy import select
 from portal.auth.models import Staff
 from portal.auth.services import USERNAME, assignment_errors, create_staff
 from portal.core.audit import audit
+from portal.core.digits import whole_number
 from portal.core.errors import Invalid
 from portal.core.roles import ROLE_LABELS, Role
 from portal.extensions import db
@@ -121,10 +122,11 @@ def _role(text: str) -> Role | None:
 
 def _region(text: str, regions: dict[str, int]) -> int | None:
     wanted = _key(text)
-    if wanted.isascii() and wanted.isdigit():
-        number = int(wanted)
-        return number if number in regions.values() else None
-    return regions.get(wanted)
+    try:
+        number = whole_number(wanted)  # "1", or "１" typed full-width (NFKC); other scripts' digits are no region
+    except ValueError:
+        return regions.get(wanted)
+    return number if number in regions.values() else None
 
 
 def preview(raw: bytes, actor: Staff) -> ImportPreview:
