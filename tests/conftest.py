@@ -241,6 +241,7 @@ def committed_db(app: Flask) -> Iterator:
     """The database with the reference rows, for a test that needs real commits; emptied after the test."""
     from portal.core import redis as portal_redis
     from portal.numbers import index
+    from portal.org import places
 
     with app.app_context():
         portal_redis.connection().flushdb()
@@ -250,6 +251,7 @@ def committed_db(app: Flask) -> Iterator:
             _empty_tables()
             _db.session.remove()
             index.forget()  # ids come back with other numbers: the next search builds the index again
+            places.forget()  # the province → region rows as seeded again
 
 
 @pytest.fixture
@@ -263,6 +265,7 @@ def db(app: Flask, request: pytest.FixtureRequest) -> Iterator:
         return
     from portal.core import redis as portal_redis
     from portal.numbers import index
+    from portal.org import places
 
     with app.app_context():
         portal_redis.connection().flushdb()
@@ -271,6 +274,7 @@ def db(app: Flask, request: pytest.FixtureRequest) -> Iterator:
                 yield _db
         finally:
             index.forget()
+            places.forget()  # a province moved by the test was rolled back
 
 
 @pytest.fixture

@@ -6,9 +6,10 @@ from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import DateTime, ForeignKey, Integer, String
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.core.editing import Versioned
 from portal.core.models import status_enum
 from portal.core.roles import HEAD_OFFICE, Role
 from portal.core.time import utcnow
@@ -31,7 +32,7 @@ STAFF_TRANSITIONS = {
 }
 
 
-class Staff(UserMixin, Model):
+class Staff(Versioned, UserMixin, Model):
     __tablename__ = "staff"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -42,6 +43,8 @@ class Staff(UserMixin, Model):
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
     store_id: Mapped[int | None] = mapped_column(ForeignKey("store.id"))
     status: Mapped[StaffStatus] = mapped_column(status_enum(StaffStatus), default=StaffStatus.ACTIVE)
+    # A one-time password (a CSV import's, an admin's reset): the next sign-in must choose a new one first.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
 

@@ -9,13 +9,14 @@ from typing import cast
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.auth.models import STAFF_TRANSITIONS, Staff, StaffSession, StaffStatus
+from portal.core import editing, tokens
 from portal.core import redis as portal_redis
-from portal.core import tokens
 from portal.core.audit import audit, audit_now
-from portal.core.errors import Invalid, PortalError, TooManyAttempts
+from portal.core.errors import FieldErrors, Invalid, PortalError, TooManyAttempts
 from portal.core.passwords import dummy_hash, password_hasher
 from portal.core.realtime import disconnect_staff
 from portal.core.roles import Role
@@ -26,6 +27,9 @@ from portal.org.models import Region, Store
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,39}$")
 MIN_PASSWORD = 12
+# What an admin edits on a staff member's page (editing.apply audits each change before/after).
+STAFF_FIELDS = ("full_name", "role", "region_id", "store_id")
+RIGHTS = {"role", "region_id", "store_id"}  # a change of these ends the sessions: the new rights apply at once
 
 # The cookie carries the token; its row ends at sign-out, after SESSION_IDLE_MINUTES idle or SESSION_MAX_HOURS.
 STAFF_SESSIONS = tokens.TokenKind(
@@ -52,8 +56,10 @@ def create_staff(
     store_code: str | None = None,
     full_name: str = "",
     actor: Staff | None = None,
+    one_time: bool = False,
 ) -> Staff:
-    """Create a staff member (CLI and admin page); clerks belong to a store of their region."""
+    """Create a staff member (CLI and admin page); clerks belong to a store of their region. ``one_time``: the
+    password was made for them (a CSV import) and must be changed at the first sign-in."""
     username = username.strip().lower()
     if not USERNAME.match(username):
         raise Invalid("bad_username", _("Tên đăng nhập chỉ gồm chữ thường, số, dấu chấm, gạch; 3–40 ký tự."))
@@ -79,10 +85,13 @@ def create_staff(
         role=role,
         region_id=region_id,
         store_id=store.id if store else None,
+        must_change_password=one_time,
     )
     db.session.add(staff)
     db.session.flush()
-    audit("staff.create", staff, actor=actor, detail={"username": username, "role": role.value})
+    # As editing.created writes it, with the actor given (the CLI has no signed-in user).
+    audit("staff.create", staff, actor=actor, detail={
+        "before": None, "after": editing.values_of(staff, ("username", *STAFF_FIELDS))})
     return staff
 
 
@@ -132,10 +141,16 @@ def sign_in(username: str, password: str, ip: str, user_agent: str = "") -> tupl
         audit_now("auth.login_failed", staff, actor=staff, detail={"username": username[:40]})
         raise SignInFailed("bad_credentials", _("Tên đăng nhập hoặc mật khẩu không đúng."))
     portal_redis.connection().delete(user_key)
-    if password_hasher().check_needs_rehash(staff.password_hash):
-        staff.password_hash = password_hasher().hash(password)
     row, token = tokens.issue(STAFF_SESSIONS, staff.id, ip=ip, user_agent=user_agent[:200])
-    staff.last_login_at = row.created_at
+    values = {"last_login_at": row.created_at}
+    if password_hasher().check_needs_rehash(staff.password_hash):
+        values["password_hash"] = password_hasher().hash(password)
+    # Not through the ORM: signing in is not an edit of the account, so the row's version (an admin's form drawn
+    # before this sign-in) stays as it was, and a sign-in never loses a race to an admin's edit.
+    db.session.execute(update(Staff).where(Staff.id == staff.id).values(values)
+                       .execution_options(synchronize_session=False))
+    for name, value in values.items():
+        set_committed_value(staff, name, value)
     audit("auth.login", staff, actor=staff)
     return staff, token
 
@@ -161,7 +176,8 @@ def end_all_sessions(staff: Staff, reason: str) -> int:
 
 
 def set_staff_status(staff: Staff, status: StaffStatus, actor: Staff, reason: str = "") -> None:
-    """Disable or re-enable a staff member; disabling ends their sessions at once."""
+    """Disable or re-enable a staff member; disabling ends their sessions and closes their sockets (in every process,
+    through the Socket.IO message queue) once this commits. Two admins at once: one moves it, the other is told."""
     transition(staff, status, actor, STAFF_TRANSITIONS, reason=reason)
     if status == StaffStatus.DISABLED:
         end_all_sessions(staff, "disabled")
@@ -169,19 +185,78 @@ def set_staff_status(staff: Staff, status: StaffStatus, actor: Staff, reason: st
           detail={"reason": reason})
 
 
-def change_role(staff: Staff, role: Role, actor: Staff) -> None:
-    """Give a staff member another role; their open sessions end so the new rights apply at once."""
-    old = staff.role
-    staff.role = Role(role)
-    end_all_sessions(staff, "role_changed")
-    audit("staff.role_change", staff, actor=actor, detail={"from": old.value, "to": staff.role.value})
+def assignment_errors(role: Role, region_id: int | None, store_code: str, actor: Staff | None,
+                      keep_store_id: int | None = None) -> tuple[dict[str, tuple[str, str]], Store | None]:
+    """Whether ``role`` in region ``region_id`` at store ``store_code`` is consistent, and for ``actor`` to give:
+    the errors by field (``region_id``, ``store_code``) and the store. A clerk needs an active store of that region;
+    a regional admin assigns their own region only. ``keep_store_id``: the store the person is at now (kept even if
+    it has since been deactivated)."""
+    errors: dict[str, tuple[str, str]] = {}
+    region = db.session.get(Region, region_id) if region_id is not None else None
+    if region is None:
+        errors["region_id"] = ("bad_region", _("Khu vực không tồn tại."))
+    elif actor is not None and not actor.is_head_office and region_id != actor.region_id:
+        errors["region_id"] = ("foreign_region", _("Bạn chỉ quản lý nhân viên trong khu vực của mình (%(r)s).",
+                                                   r=actor.region.code))
+    store = db.session.scalar(select(Store).where(Store.code == store_code.strip().upper())) if store_code else None
+    if store_code and (store is None or (not store.active and store.id != keep_store_id)):
+        errors["store_code"] = ("bad_store", _("Không có cửa hàng đang hoạt động với mã %(c)s.", c=store_code[:20]))
+    elif store is not None and region is not None and store.region_id != region_id:
+        errors["store_code"] = ("store_region", _("Cửa hàng %(c)s thuộc %(s)s, không thuộc khu vực đã chọn (%(r)s).",
+                                                  c=store.code, s=store.region.code, r=region.code))
+    elif role == Role.CLERK and store is None:
+        errors["store_code"] = ("store_required", _("Nhân viên cửa hàng phải thuộc một cửa hàng của khu vực đã chọn."))
+    return errors, store
+
+
+def update_staff(staff: Staff, drawn_from: int | None, actor: Staff, *, full_name: str, role: Role | str,
+                 region_id: int | None, store_code: str = "") -> dict[str, list]:
+    """An admin's edit of a staff member's name, role, region and store (``FieldErrors`` if inconsistent, nothing
+    changed; ``stale_edit`` if the form was drawn from an older version). A change of rights ends their sessions
+    and sockets. Returns the fields changed, ``{field: [before, after]}``."""
+    role = Role(role)
+    errors, store = assignment_errors(role, region_id, store_code, actor, keep_store_id=staff.store_id)
+    if staff.id == actor.id and (role != staff.role or region_id != staff.region_id
+                                 or (store.id if store else None) != staff.store_id):
+        errors.setdefault("role", ("own_rights", _("Bạn không thể tự đổi vai trò, khu vực hay cửa hàng của mình.")))
+    if not full_name.strip():
+        errors["full_name"] = ("name_required", _("Vui lòng nhập họ và tên."))
+    if errors:
+        raise FieldErrors(errors)
+    changes = editing.apply(staff, drawn_from, "staff.update", {
+        "full_name": " ".join(full_name.split()), "role": role, "region_id": region_id,
+        "store_id": store.id if store else None})
+    if RIGHTS & changes.keys():
+        end_all_sessions(staff, "role_changed" if "role" in changes else "reassigned")
+    return changes
 
 
 def reset_password(staff: Staff, password: str, actor: Staff) -> None:
-    """Set a new password; every open session of that staff member ends."""
+    """An admin sets a new password (which the admin knows: the staff member changes it at their next sign-in);
+    every open session of that staff member ends."""
     staff.password_hash = hash_password(password)
+    staff.must_change_password = True
     end_all_sessions(staff, "password")
     audit("staff.password_reset", staff, actor=actor)
+
+
+def change_own_password(staff: Staff, current: str, new: str) -> None:
+    """A staff member replaces their password (a one-time one, or any): the current one first, then a new one of
+    at least MIN_PASSWORD characters that is not the same. Not an admin's edit: the account's version stays."""
+    try:
+        password_hasher().verify(staff.password_hash, current)
+    except (VerificationError, InvalidHashError):
+        raise FieldErrors({"current": ("bad_password", _("Mật khẩu hiện tại không đúng."))}) from None
+    if new == current:
+        raise FieldErrors({"new": ("same_password", _("Mật khẩu mới phải khác mật khẩu hiện tại."))})
+    if len(new) < MIN_PASSWORD:
+        raise FieldErrors({"new": ("weak_password", _("Mật khẩu phải có ít nhất %(n)d ký tự.", n=MIN_PASSWORD))})
+    values = {"password_hash": password_hasher().hash(new), "must_change_password": False}
+    db.session.execute(update(Staff).where(Staff.id == staff.id).values(values)
+                       .execution_options(synchronize_session=False))
+    for name, value in values.items():
+        set_committed_value(staff, name, value)
+    audit("staff.password_changed", staff, actor=staff)
 
 
 def active_session_count(staff: Staff) -> int:

@@ -8,9 +8,9 @@ from flask_login import current_user, login_user, logout_user
 
 from portal.auth import bp
 from portal.auth import services as auth
-from portal.auth.forms import LoginForm
+from portal.auth.forms import LoginForm, PasswordChangeForm
 from portal.core.access import allow, public
-from portal.core.errors import PortalError, register_unauthenticated, wants_json
+from portal.core.errors import FieldErrors, PortalError, register_unauthenticated, wants_json
 from portal.core.urls import safe_next
 from portal.extensions import db, limiter, login_manager
 
@@ -21,7 +21,10 @@ EXPIRED_MESSAGES = {
     "logout": _l("Bạn đã đăng xuất. Vui lòng đăng nhập lại."),
     "role_changed": _l("Quyền của bạn đã thay đổi. Vui lòng đăng nhập lại."),
     "password": _l("Mật khẩu đã được đổi. Vui lòng đăng nhập lại."),
+    "reassigned": _l("Khu vực hoặc cửa hàng của bạn đã thay đổi. Vui lòng đăng nhập lại."),
 }
+# What a staff member holding a one-time password may still open: the page that replaces it, and the way out.
+WHILE_ONE_TIME = {"auth.change_password", "auth.logout", "auth.set_language", "static", "home.healthz"}
 
 
 @login_manager.user_loader
@@ -92,3 +95,37 @@ def set_language(code: str):
     if code in ("vi", "en"):
         session["lang"] = code
     return redirect(safe_next(request.form.get("next")) or url_for("home.index"))
+
+
+@bp.before_app_request
+def _one_time_password_first():
+    """A staff member signed in with a one-time password replaces it before anything else (after access.enforce:
+    a page they may not open is still refused as such)."""
+    if (request.endpoint in WHILE_ONE_TIME or not current_user.is_authenticated
+            or not getattr(current_user, "must_change_password", False)):
+        return None
+    if wants_json():
+        return jsonify(error={"code": "password_change_required",
+                              "message": _("Vui lòng đổi mật khẩu dùng một lần trước khi tiếp tục.")}), 403
+    return redirect(url_for("auth.change_password"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@allow()
+def change_password():
+    form = PasswordChangeForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            auth.change_own_password(current_user, form.current.data, form.new.data)
+        except FieldErrors as exc:
+            db.session.rollback()
+            exc.show_on(form)
+            status = 422
+        else:
+            db.session.commit()
+            flash(_("Đã đổi mật khẩu."), "success")
+            return redirect(url_for("home.index"))
+    elif request.method == "POST":
+        status = 422
+    return render_template("auth/password.html", form=form, one_time=current_user.must_change_password), status

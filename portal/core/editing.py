@@ -28,6 +28,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from wtforms import HiddenField
 
 from portal.core.audit import audit
+from portal.core.digits import is_ascii_digits
 from portal.core.errors import Conflict
 from portal.extensions import db
 
@@ -48,8 +49,8 @@ class VersionField(HiddenField):
     data: Any
 
     def process_formdata(self, valuelist: list[Any]) -> None:
-        raw = valuelist[0] if valuelist else ""
-        self.data = int(raw) if str(raw).isdigit() else None
+        raw = str(valuelist[0] if valuelist else "")
+        self.data = int(raw) if is_ascii_digits(raw) and len(raw) < 10 else None
 
 
 def stale() -> Conflict:

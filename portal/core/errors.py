@@ -39,6 +39,28 @@ class Invalid(PortalError):
     status = 422
 
 
+class FieldErrors(Invalid):
+    """The form is wrong in these fields: ``fields`` maps a field name to (code, message)."""
+
+    def __init__(self, fields: dict[str, tuple[str, str]]):
+        first_code, first_message = next(iter(fields.values()))
+        super().__init__("invalid_fields" if len(fields) > 1 else first_code, first_message)
+        self.fields = fields
+
+    def as_json(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message,
+                "fields": {name: {"code": code, "message": message} for name, (code, message) in self.fields.items()}}
+
+    def show_on(self, form: Any) -> None:
+        """Put each message beside its field of a WTForms ``form`` (a field the form lacks: above the form)."""
+        for name, (_code, message) in self.fields.items():
+            field = getattr(form, name, None)
+            if field is not None and hasattr(field, "errors"):
+                field.errors = [*field.errors, message]
+            else:
+                form.form_errors.append(message)
+
+
 class Forbidden(PortalError):
     status = 403
 

@@ -40,6 +40,11 @@ def disconnect_staff(staff_id: int) -> None:
     connection.delete(key)
 
 
+def open_socket_count(staff_id: int) -> int:
+    """How many sockets of one staff member are open now, in every process (the admin's staff page shows it)."""
+    return int(cast(int, portal_redis.connection().hlen(_sockets_key(staff_id))))
+
+
 def _sid() -> str:
     """The socket whose event is being handled."""
     return request.sid  # type: ignore[attr-defined]  # Flask-SocketIO adds it to Flask's request, which lacks it

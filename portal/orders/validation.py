@@ -14,7 +14,7 @@ from typing import Any
 from flask_babel import gettext as _
 
 from portal.core.digits import MAX_TEXT, normalize
-from portal.core.errors import Invalid
+from portal.core.errors import FieldErrors, Invalid  # noqa: F401  (FieldErrors re-exported: the hold form's refusal)
 from portal.holds.models import SimType
 from portal.holds.services import normalize_customer_phone
 from portal.orders.models import Gender, IdType, PaymentMethod, ReceiveMethod
@@ -24,19 +24,6 @@ from portal.org.places import canonical_province
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[A-Za-z]{2,}$")
 NAME = re.compile(r"^[^\W\d_]+(?:[ '.-][^\W\d_]+)*$")  # letters (any script), single separators
 MIN_AGE = 14  # a subscriber younger than this needs a guardian's contract: not sold online
-
-
-class FieldErrors(Invalid):
-    """The form is wrong in these fields: ``fields`` maps a field name to (code, message)."""
-
-    def __init__(self, fields: dict[str, tuple[str, str]]):
-        first_code, first_message = next(iter(fields.values()))
-        super().__init__("invalid_fields" if len(fields) > 1 else first_code, first_message)
-        self.fields = fields
-
-    def as_json(self) -> dict[str, Any]:
-        return {"code": self.code, "message": self.message,
-                "fields": {name: {"code": code, "message": message} for name, (code, message) in self.fields.items()}}
 
 
 @dataclass(frozen=True)

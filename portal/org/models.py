@@ -1,13 +1,17 @@
-"""Regions (0 = head office, 1–9 = CTKV 1–9), their shopcodes and stores."""
+"""Regions (0 = head office, 1–9 = CTKV 1–9), their shopcodes and stores, and which region serves each province.
+
+Each is edited on the admin screens through ``portal.core.editing`` (``Versioned``: two admins at once, the second
+is told)."""
 from __future__ import annotations
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.core.editing import Versioned
 from portal.extensions import Model
 
 
-class Region(Model):
+class Region(Versioned, Model):
     __tablename__ = "region"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
@@ -24,7 +28,7 @@ class Region(Model):
         return self.name
 
 
-class Shopcode(Model):
+class Shopcode(Versioned, Model):
     """A regional company's shop code: orders are routed to one (SPEC routing rule)."""
 
     __tablename__ = "shopcode"
@@ -32,11 +36,17 @@ class Shopcode(Model):
     code: Mapped[str] = mapped_column(String(20), primary_key=True)
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
     name: Mapped[str] = mapped_column(String(120))
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     region: Mapped[Region] = relationship(back_populates="shopcodes")
 
+    @property
+    def id(self) -> str:
+        """The code is the key: the audit log names the record by it."""
+        return self.code
 
-class Store(Model):
+
+class Store(Versioned, Model):
     """A store (cửa hàng / điểm giao dịch) where customers may pick up a SIM."""
 
     __tablename__ = "store"
@@ -49,5 +59,19 @@ class Store(Model):
     region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
     shopcode: Mapped[str | None] = mapped_column(ForeignKey("shopcode.code"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    region: Mapped[Region] = relationship()
+
+
+class ProvinceRegion(Versioned, Model):
+    """Which regional company serves a province (the routing rule of new orders and dossiers; SPEC "Actors and
+    systems"). Seeded from ``places.PROVINCES``; admins change it on their screen. Records already routed keep their
+    region: only what is routed afterwards follows the new row."""
+
+    __tablename__ = "province_region"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    province: Mapped[str] = mapped_column(String(80), unique=True)  # one of the 34, spelled as places.PROVINCES
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"))
 
     region: Mapped[Region] = relationship()

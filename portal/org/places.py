@@ -6,13 +6,34 @@ was registered among the 63 older provinces (Circular 07/2016/TT-BCA, Circular 5
 stay valid, and each older province is now part of one of the 34.
 
 Routing rule (SPEC "Actors and systems"): an order goes to the regional company (CTKV) of the customer's
-province, ``PROVINCES[name]``.
+province. Which CTKV serves a province is the ``province_region`` table, which admins edit (``/admin/provinces``);
+``PROVINCES`` below is its seed (the org's reference data inserts a missing row from it) and the answer for a
+province whose row is not there yet.
+
+Each process keeps the 34 rows in memory. A change calls ``changed()`` after its commit: that process re-reads the
+table at once, and bumps a version number in Redis that every other process compares with its own at most every
+``REFRESH_SECONDS`` (bench/README.md, "Province routing": routing costs what the constant cost).
 """
 from __future__ import annotations
 
+import threading
+import time
 import unicodedata
+from dataclasses import dataclass
 
-# The 34 provinces and cities since 1 July 2025 → the CTKV (1–9) that serves them.
+from redis.exceptions import RedisError
+from sqlalchemy import select
+
+from portal.core import redis as portal_redis
+from portal.core import sqlite
+from portal.extensions import db
+from portal.org.models import ProvinceRegion
+
+REFRESH_SECONDS = 2.0
+VERSION_KEY = "portal:province-regions:version"
+
+# The 34 provinces and cities since 1 July 2025 → the CTKV (1–9) that serves them: the seed of the province_region
+# table (routing reads the table).
 PROVINCES: dict[str, int] = {
     "Hà Nội": 1,
     "Bắc Ninh": 1,
@@ -135,7 +156,58 @@ def canonical_province(name: str) -> str | None:
     return _BY_KEY.get(_key(name))
 
 
+@dataclass
+class _Cache:
+    regions: dict[str, int] | None = None
+    version: bytes | None = None  # Redis's version number when ``regions`` was read
+    checked: float = 0.0  # time.monotonic() of the last comparison
+
+
+_cache = _Cache()
+_lock = threading.Lock()
+
+
+def _read() -> dict[str, int]:
+    """The table as committed now, on a connection of its own: a long transaction's snapshot (SQLite) must not be
+    cached under a newer version."""
+    with sqlite.reading(), db.engine.connect() as connection:
+        rows = dict(connection.execute(select(ProvinceRegion.province, ProvinceRegion.region_id)).tuples().all())
+    return {name: rows.get(name, region) for name, region in PROVINCES.items()}
+
+
+def province_regions() -> dict[str, int]:
+    """Every province → the CTKV serving it now (the table; the seed for a row not there yet)."""
+    now = time.monotonic()
+    with _lock:
+        if _cache.regions is not None and now - _cache.checked < REFRESH_SECONDS:
+            return _cache.regions
+    try:
+        version = portal_redis.connection().get(VERSION_KEY)
+    except RedisError:
+        return _read()  # without the version nothing is cached: the table is read each time
+    with _lock:
+        if _cache.regions is None or version != _cache.version:
+            _cache.regions, _cache.version = _read(), version  # version first, then the table (see changed)
+        _cache.checked = now
+        return _cache.regions
+
+
 def region_of_province(name: str) -> int | None:
-    """The CTKV serving a province (routing rule); None for a name not in the list."""
+    """The CTKV serving a province (routing rule), as the province → region table says; None for a name not in
+    the list."""
     province = canonical_province(name)
-    return PROVINCES[province] if province else None
+    return province_regions()[province] if province else None
+
+
+def changed() -> None:
+    """After a commit that changed the table: this process reads it again at its next look-up, the others within
+    ``REFRESH_SECONDS`` (they see a new version number)."""
+    with _lock:
+        _cache.regions = None
+    portal_redis.connection().incr(VERSION_KEY)
+
+
+def forget() -> None:
+    """Drop this process's copy (tests: a rolled-back change must not outlive its test)."""
+    with _lock:
+        _cache.regions, _cache.version = None, None

@@ -5,11 +5,13 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.org.data import REGIONS, SHOPCODES, STORES
-from portal.org.models import Region, Shopcode, Store
+from portal.org.models import ProvinceRegion, Region, Shopcode, Store
+from portal.org.places import PROVINCES
 
 
 def ensure_organisation() -> None:
-    """Insert the regions, shopcodes and demo stores that are missing (idempotent; the org's reference data)."""
+    """Insert the regions, shopcodes, demo stores and province → region rows that are missing (idempotent; the org's
+    reference data). A row an admin has changed stays as they left it."""
     have_regions = set(db.session.scalars(select(Region.id)))
     for region_id, code, name in REGIONS:
         if region_id not in have_regions:
@@ -27,6 +29,11 @@ def ensure_organisation() -> None:
                 Store(code=code, region_id=region_id, name=name, address=address, province=province,
                       shopcode=f"KV{region_id}ONL")
             )
+    db.session.flush()
+    have_provinces = set(db.session.scalars(select(ProvinceRegion.province)))
+    for province, region_id in PROVINCES.items():
+        if province not in have_provinces:
+            db.session.add(ProvinceRegion(province=province, region_id=region_id))
     db.session.flush()
 
 

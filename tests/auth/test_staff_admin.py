@@ -29,7 +29,7 @@ def test_create_form_keeps_input_and_says_what_is_wrong(client, login):
         "region_id": "2", "store_code": "", "password": "mat-khau-rat-dai-1"})
     html = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert "Nhân viên cửa hàng phải thuộc một cửa hàng." in html
+    assert "Nhân viên cửa hàng phải thuộc một cửa hàng của khu vực đã chọn." in html
     assert 'value="Trần Văn Bán"' in html
 
 
@@ -68,12 +68,14 @@ def test_role_change_ends_sessions_so_new_rights_apply(app, client, login, make_
     target_client = app.test_client()
     login(staff=target, on=target_client)
     login(Role.ADMIN, region=0)
-    client.post(f"/admin/staff/{target.id}/role", data={"csrf_token": page_csrf(client), "role": "supervisor"})
+    client.post(f"/admin/staff/{target.id}", data={
+        "csrf_token": page_csrf(client), "version": target.version, "full_name": target.full_name,
+        "role": "supervisor", "region_id": "1", "store_code": ""})
     assert target_client.get("/").status_code == 401
     db.session.expire_all()
     assert db.session.get(Staff, target.id).role == Role.SUPERVISOR
-    assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "staff.role_change")).detail == {
-        "from": "agent", "to": "supervisor"}
+    assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "staff.update")).detail == {
+        "before": {"role": "agent"}, "after": {"role": "supervisor"}}
 
 
 def test_admin_cannot_disable_themselves(client, login, db):
