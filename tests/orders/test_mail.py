@@ -121,8 +121,9 @@ def test_the_hold_code_mail_is_sent_with_the_admins_text__E_2_2(numbers, custome
     """An admin's text of "orders.placed" (/admin/messages) is what leaves, through the outbox sandbox."""
     from portal.messages.models import MessageOverride
 
-    db.session.add(MessageOverride(template_id="orders.placed", subject="Chọn số: giữ số {{ numbers }}",
-                                   body="Mã giữ số của bạn là {{ hold_code }}.{% if offer %} Ưu đãi: {{ offer }}{% endif %}"))
+    db.session.add(MessageOverride(
+        template_id="orders.placed", subject="Chọn số: giữ số {{ numbers }}",
+        body="Mã giữ số của bạn là {{ hold_code }}.{% if offer %} Ưu đãi: {{ offer }}{% endif %}"))
     order, _ = orders.place_order(hold_form(), customer, "web", "n")
     db.session.commit()
     assert mail_order(order.id, "placed") is True
