@@ -34,6 +34,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from wtforms import Form, HiddenField
 
 from portal.core.audit import audit
+from portal.core.digits import whole_number
 from portal.core.errors import Conflict, PortalError
 from portal.core.forms import PortalForm
 from portal.extensions import db
@@ -56,8 +57,10 @@ class VersionField(HiddenField):
     data: Any
 
     def process_formdata(self, valuelist: list[Any]) -> None:
-        raw = valuelist[0] if valuelist else ""
-        self.data = int(raw) if str(raw).isdigit() else None
+        try:  # ASCII digits only (portal.core.digits): isdigit() would take any script's
+            self.data = whole_number(str(valuelist[0])) if valuelist else None
+        except ValueError:
+            self.data = None
 
 
 class VersionForm(PortalForm):

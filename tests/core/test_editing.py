@@ -45,3 +45,11 @@ def test_a_delete_drawn_from_an_older_version_is_refused(db):
         editing.remove(db.session.get(MessageOverride, row.id), 1, "message_template.reset", ("body",))
     assert caught.value.code == "stale_edit"
     assert db.session.get(MessageOverride, row.id) is not None
+
+
+@pytest.mark.parametrize(("sent", "version"), [("3", 3), ("0", 0), ("٣", None), ("", None), ("1e3", None)])
+def test_a_form_s_version_is_ascii_digits_or_none(app, sent, version):
+    """A version that is not plainly digits 0–9 (another script's, an exponent) counts as no version: the
+    edit is refused as stale rather than read as some other number."""
+    with app.test_request_context(method="POST", data={"version": sent}):
+        assert editing.VersionForm(meta={"csrf": False}).version.data == version
