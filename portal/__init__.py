@@ -13,7 +13,7 @@ from portal.extensions import babel, csrf, db, limiter, login_manager, migrate, 
 # The domain packages, each declaring its blueprints, models, sockets, nav entries, commands and reference data
 # (portal.core.domains). Blueprints register and reference data is inserted in this order.
 DOMAINS = ("portal.org", "portal.home", "portal.auth", "portal.audit", "portal.admin", "portal.holds",
-           "portal.numbers", "portal.notify", "portal.partners", "portal.customers", "portal.appapi",
+           "portal.numbers", "portal.messages", "portal.notify", "portal.partners", "portal.customers", "portal.appapi",
            "portal.promotions", "portal.orders", "portal.payments", "portal.shipping", "portal.dossiers",
            "portal.calls", "portal.connections", "portal.invoices", "portal.wall")
 

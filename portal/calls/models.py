@@ -16,6 +16,7 @@ from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, Smal
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.auth.models import Staff
+from portal.core.editing import Versioned
 from portal.core.models import status_enum
 from portal.core.time import utcnow
 from portal.dossiers.models import Dossier
@@ -259,7 +260,7 @@ class CallRecordingChunk(db.Model):
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime)  # purged with the dossier's photos (retention)
 
 
-class RegionCallSettings(db.Model):
+class RegionCallSettings(Versioned, db.Model):
     """Per region (admins): overflow to a backup region after a delay, and whether calls are recorded."""
 
     __tablename__ = "call_region_settings"
@@ -270,7 +271,7 @@ class RegionCallSettings(db.Model):
     recording: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
-class RoutingRule(db.Model):
+class RoutingRule(Versioned, db.Model):
     """Admins' rule: dossiers of this province and/or sales channel are served by this region's desk (the first
     matching rule by priority; none: the dossier's own region, from the customer's address)."""
 
@@ -286,7 +287,7 @@ class RoutingRule(db.Model):
         return (not self.province or self.province == province) and (not self.channel or self.channel == channel)
 
 
-class BusinessHours(db.Model):
+class BusinessHours(Versioned, db.Model):
     """When a region's desk answers, per weekday (0 = Monday), Vietnam time. No rows for a region: always open."""
 
     __tablename__ = "call_business_hours"
@@ -299,7 +300,7 @@ class BusinessHours(db.Model):
     closes: Mapped[time] = mapped_column(Time)
 
 
-class Holiday(db.Model):
+class Holiday(Versioned, db.Model):
     """A day the desk is closed: for one region, or for all (``region_id`` empty)."""
 
     __tablename__ = "call_holiday"

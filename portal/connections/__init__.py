@@ -10,7 +10,7 @@ from portal.core.nav import OVERSIGHT, NavItem
 
 bp = Blueprint("connections", __name__, url_prefix="/msale")
 
-from portal.connections import jobs, listeners, models, notices, views, webhook  # noqa: E402,F401
+from portal.connections import jobs, listeners, messages, models, notices, views, webhook  # noqa: E402,F401
 
 
 @bp.app_template_global()

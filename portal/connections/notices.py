@@ -12,11 +12,13 @@ import logging
 import segno
 from flask_babel import gettext as _
 
+from portal.connections import messages
 from portal.core.jobs import job
 from portal.core.links import external_url
 from portal.dossiers.models import Dossier, DossierStatus
 from portal.extensions import db
 from portal.gateways.mail import InlineImage
+from portal.messages.rendering import html_of, render
 from portal.notify.outbox import send_mail_once
 from portal.numbers.formatting import format_number
 
@@ -48,31 +50,22 @@ def mail_connection_result(dossier_id: int, change_id: int, to_status: str) -> b
     if not to:
         return False
     status = DossierStatus(to_status)
-    number = format_number(dossier.ticket.lines[0].number) if dossier.ticket.lines else ""
-    link = external_url("dossiers.dossier", hold_code=dossier.ticket.hold_code)
+    values = {"number": format_number(dossier.ticket.lines[0].number) if dossier.ticket.lines else "",
+              "link": external_url("dossiers.dossier", hold_code=dossier.ticket.hold_code)}
     inline: list[InlineImage] = []
-    page = ""
+    picture = ""
     if status == DossierStatus.CONNECTED:
-        subject = _("Số %(n)s đã hòa mạng thành công", n=number)
-        lines = [_("Chúc mừng! Thuê bao %(n)s đã được hòa mạng và sẵn sàng sử dụng.", n=number)]
+        mail = render(messages.CONNECTED, **values)
     elif status == DossierStatus.CONNECTION_REFUSED:
-        subject = _("Số %(n)s: hồ sơ bị từ chối hòa mạng", n=number)
-        lines = [_("Hồ sơ hòa mạng của bạn bị từ chối: %(r)s", r=dossier.last_reason),
-                 _("Bạn có thể cập nhật thông tin và gửi lại hồ sơ trên trang kích hoạt.")]
+        mail = render(messages.REFUSED, **values, reason=dossier.last_reason or "")
     elif status == DossierStatus.QR_ISSUED and dossier.activation_code:
-        subject = _("Mã QR kích hoạt eSIM cho số %(n)s", n=number)
-        lines = [_("Quét mã QR trong thư này bằng điện thoại hỗ trợ eSIM (Cài đặt → Di động → Thêm eSIM) để kích "
-                   "hoạt số %(n)s. Sau khi quét, hãy xác nhận kết quả trên trang kích hoạt.", n=number),
-                 _("Nếu không quét được, nhập mã kích hoạt thủ công: %(c)s", c=dossier.activation_code)]
+        mail = render(messages.ESIM_QR, **values, activation_code=dossier.activation_code)
         inline = [InlineImage(QR_FILENAME, qr_png(dossier.activation_code))]
-        page = (f'<p><img src="cid:{QR_FILENAME}" alt="{html.escape(_("Mã QR kích hoạt eSIM"))}" width="240" '
-                f'height="240"></p><p><code>{html.escape(dossier.activation_code)}</code></p>')
+        picture = (f'<p><img src="cid:{QR_FILENAME}" alt="{html.escape(_("Mã QR kích hoạt eSIM"))}" width="240" '
+                   f'height="240"></p>')
     else:
         return False
-    text = "\n".join([*lines, "", link])
-    body = "".join(f"<p>{html.escape(line)}</p>" for line in lines[:1]) + page + "".join(
-        f"<p>{html.escape(line)}</p>" for line in lines[1:] if not inline) + \
-        f'<p><a href="{html.escape(link)}">{html.escape(link)}</a></p>'
-    sent = send_mail_once(f"dossier_status:{change_id}", to, subject, text, body, inline=inline)
+    sent = send_mail_once(f"dossier_status:{change_id}", to, mail.subject, mail.body, html_of(mail.body, picture),
+                          inline=inline)
     log.info("dossier %s: %s told (change %s)", dossier.id, to_status, change_id)
     return sent is not None

@@ -11,7 +11,7 @@ from portal.core.domains import Domain
 bp = Blueprint("customers", __name__, url_prefix="/chonso")
 
 from portal.core.access import CUSTOMER, register_check  # noqa: E402
-from portal.customers import models, views  # noqa: E402,F401
+from portal.customers import messages, models, views  # noqa: E402,F401
 from portal.customers.session import current_customer, require_customer, write_cookie  # noqa: E402
 from portal.customers.site import site_nav  # noqa: E402
 

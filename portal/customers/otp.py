@@ -40,19 +40,15 @@ from portal.core.digits import ascii_digits
 from portal.core.errors import Invalid, TooManyAttempts
 from portal.core.time import utcnow
 from portal.core.tx import after_commit, independently
+from portal.customers.messages import OTP_TEXTS
 from portal.customers.models import Customer, CustomerOtp, OtpPurpose
 from portal.extensions import db
 from portal.gateways.sms import SmsError, SmsGateway, sms_gateway
+from portal.messages.rendering import render
 
 log = logging.getLogger(__name__)
 HOUR = 3600
 
-SMS_TEXT = {  # brandname SMS without diacritics: one 160-character GSM segment, readable on every phone
-    OtpPurpose.ACTIVATE: "Ma kich hoat tai khoan Chon so Online cua ban la {code}, hieu luc {minutes} phut. "
-                         "Khong chia se ma nay cho bat ky ai.",
-    OtpPurpose.RESET_PASSWORD: "Ma dat lai mat khau Chon so Online cua ban la {code}, hieu luc {minutes} phut. "
-                               "Khong chia se ma nay cho bat ky ai.",
-}
 
 
 @dataclass
@@ -117,8 +113,8 @@ def issue_code(customer: Customer, purpose: OtpPurpose) -> OtpDelivery:
     db.session.add(row)
     db.session.flush()
     delivery = OtpDelivery(customer.phone)
-    after_commit(_hand_over, delivery, SMS_TEXT[purpose].format(code=code, minutes=minutes), f"otp-{row.id}",
-                 time.monotonic() + minutes * 60)
+    text = render(OTP_TEXTS[purpose], otp=code, minutes=minutes).body  # the admins' text, if any (/admin/messages)
+    after_commit(_hand_over, delivery, text, f"otp-{row.id}", time.monotonic() + minutes * 60)
     return delivery
 
 

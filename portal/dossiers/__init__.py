@@ -6,7 +6,7 @@ from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
 from portal.core.domains import Domain
-from portal.core.nav import NavItem
+from portal.core.nav import ADMINS, NavItem
 
 bp = Blueprint("dossiers", __name__, url_prefix="/chonso")
 
@@ -16,6 +16,8 @@ from portal.dossiers import (  # noqa: E402,F401
     listeners,
     models,
     queries,
+    reason_views,
+    reasons,
     review_models,
     review_queries,
     review_views,
@@ -32,7 +34,8 @@ def activation_of(order):
     return queries.activation_of(order)
 
 
-DOMAIN = Domain(blueprints=(bp, staff.bp, review_views.bp, api.bp), namespaces=(
+DOMAIN = Domain(blueprints=(bp, staff.bp, review_views.bp, reason_views.bp, api.bp),
+                reference_data=reasons.ensure_reference_reasons, namespaces=(
     sockets.ReviewNamespace(sockets.NAMESPACE),), nav=(
     NavItem(38, "dossier_staff.index", _l("Hồ sơ kích hoạt"), staff.STAFF_ROLES,
             _l("Hồ sơ kích hoạt của khu vực: thông tin khách, ảnh giấy tờ và chân dung, kết quả eKYC, lịch sử."),
@@ -40,4 +43,7 @@ DOMAIN = Domain(blueprints=(bp, staff.bp, review_views.bp, api.bp), namespaces=(
     NavItem(39, "review.index", _l("Duyệt hồ sơ"), sockets.READERS,
             _l("Hàng chờ duyệt của tổ đấu nối: hồ sơ đã ký và gửi, duyệt, từ chối hoặc yêu cầu bổ sung."),
             "check", count=review_queries.waiting_count),
+    NavItem(126, "reject_reasons.index", _l("Lý do từ chối"), ADMINS,
+            _l("Danh mục lý do từ chối hồ sơ mà người duyệt chọn: nội dung, thứ tự, ngừng dùng."), "list",
+            in_menu=False),
 ))

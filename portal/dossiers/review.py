@@ -23,7 +23,8 @@ from portal.core.roles import Role
 from portal.core.time import utcnow
 from portal.dossiers.models import Dossier, DossierStatus, StepAction
 from portal.dossiers.moves import move, step
-from portal.dossiers.review_models import REJECT_REASONS, Decision, RedoPart, ReviewDecision, ReviewNote
+from portal.dossiers.reasons import active_reason
+from portal.dossiers.review_models import OTHER_REASON, Decision, RedoPart, ReviewDecision, ReviewNote
 from portal.dossiers.signing import snapshot
 from portal.dossiers.sockets import tell_after_commit
 from portal.extensions import db
@@ -183,10 +184,11 @@ def _note(text: str, required: bool) -> str:
 def reject(dossier: Dossier, reviewer: Actor, reason_code: str, note: str) -> bool:
     """ACT-11, ESIM-10: Từ chối with a reason from the catalogue and a note (required for "other"); the customer
     sees both and may update and resubmit. False: already rejected for the same reason and note."""
-    if reason_code not in REJECT_REASONS:
+    chosen = active_reason(reason_code or "")  # the catalogue's active reasons only (portal.dossiers.reasons)
+    if chosen is None:
         raise Invalid("reason_unknown", _("Vui lòng chọn lý do từ chối."))
-    note = _note(note, reason_code == "other")
-    reason = f"{REJECT_REASONS[reason_code]}{': ' + note if note else ''}"[:500]
+    note = _note(note, reason_code == OTHER_REASON)
+    reason = f"{chosen.shown_label}{': ' + note if note else ''}"[:500]
     if dossier.is_rejected and (dossier.reject_code, dossier.last_reason) == (reason_code, reason):
         return False
     _decidable(dossier, reviewer)

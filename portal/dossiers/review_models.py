@@ -8,10 +8,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, text
+from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
+from portal.core.editing import Versioned
+from portal.core.i18n import N_
 from portal.core.models import status_enum
 from portal.core.time import utcnow
 from portal.extensions import Model
@@ -72,17 +75,42 @@ class RedoPart(StrEnum):
                     RedoPart.SIM_PHOTO: _l("Ảnh SIM và số serial")}[self])
 
 
-# The catalogue of rejection reasons (stable codes; the reviewer adds a note).
-REJECT_REASONS = {
-    "id_unreadable": _l("Ảnh giấy tờ không rõ hoặc bị che"),
-    "id_mismatch": _l("Thông tin khai không khớp giấy tờ"),
-    "portrait_mismatch": _l("Chân dung không khớp ảnh trên giấy tờ"),
-    "id_invalid": _l("Giấy tờ hết hạn hoặc không hợp lệ"),
-    "signature_invalid": _l("Chữ ký không hợp lệ"),
-    "sim_mismatch": _l("Ảnh SIM hoặc số serial không đúng"),
-    "suspected_fraud": _l("Nghi ngờ giả mạo"),
-    "other": _l("Lý do khác"),
+# The rejection reasons every database starts with (``RejectionReason``, seeded by the migration and by the reference
+# data): stable codes, labels admins may change. Marked for translation, so that an unchanged label reads in English
+# on the English pages.
+DEFAULT_REJECT_REASONS = {
+    "id_unreadable": N_("Ảnh giấy tờ không rõ hoặc bị che"),
+    "id_mismatch": N_("Thông tin khai không khớp giấy tờ"),
+    "portrait_mismatch": N_("Chân dung không khớp ảnh trên giấy tờ"),
+    "id_invalid": N_("Giấy tờ hết hạn hoặc không hợp lệ"),
+    "signature_invalid": N_("Chữ ký không hợp lệ"),
+    "sim_mismatch": N_("Ảnh SIM hoặc số serial không đúng"),
+    "suspected_fraud": N_("Nghi ngờ giả mạo"),
+    "other": N_("Lý do khác"),
 }
+
+
+OTHER_REASON = "other"  # its note is required: the label alone says nothing
+
+
+class RejectionReason(Versioned, Model):
+    """A reason a reviewer may give for rejecting a dossier (admins keep the catalogue: portal.dossiers.reasons).
+    The code is what decisions keep and never changes; a reason once used is deactivated, never deleted."""
+
+    __tablename__ = "rejection_reason"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    label: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    position: Mapped[int] = mapped_column(Integer, default=100)  # the order reviewers see them in (small first)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    @property
+    def shown_label(self) -> str:
+        """The label in the page's language: an unchanged default reads translated, an admin's own as written."""
+        return gettext(self.label) if self.label else self.code
 
 
 class Decision(StrEnum):
@@ -114,9 +142,14 @@ class ReviewDecision(Model):
     parts: Mapped[list[str]] = mapped_column(JSON, default=list)
     snapshot: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # portal.dossiers.review.snapshot
 
+    # The catalogue's reason of this decision, active or not (its label as it reads today).
+    reason: Mapped[RejectionReason | None] = relationship(
+        RejectionReason, primaryjoin=lambda: foreign(ReviewDecision.reason_code) == RejectionReason.code,
+        viewonly=True, lazy="select")
+
     @property
     def reason_label(self) -> str:
-        return str(REJECT_REASONS.get(self.reason_code, self.reason_code))
+        return self.reason.shown_label if self.reason is not None else self.reason_code
 
     @property
     def part_labels(self) -> list[str]:

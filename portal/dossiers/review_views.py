@@ -15,9 +15,9 @@ from portal.core.access import allow, get_in_region_or_404
 from portal.core.digits import whole_number
 from portal.core.errors import PortalError, wants_json
 from portal.core.roles import Role
-from portal.dossiers import lifecycle, queries, review, review_queries, signing
+from portal.dossiers import lifecycle, queries, reasons, review, review_queries, signing
 from portal.dossiers.models import Dossier, PhotoKind
-from portal.dossiers.review_models import REJECT_REASONS, DocKind
+from portal.dossiers.review_models import DocKind
 from portal.dossiers.sockets import READERS
 from portal.dossiers.staff import cross_checks
 from portal.extensions import db
@@ -63,7 +63,8 @@ def _render(dossier: Dossier, error: str = "", status: int = 200):
         "dossiers/review/review.html", dossier=dossier, run=run, cross_source=source, cross=rows,
         timeline=queries.timeline(dossier), runs=queries.runs(dossier), kinds=list(PhotoKind), docs=docs,
         doc_kinds=DocKind, ctx=context,
-        reasons=REJECT_REASONS, parts=review.redo_parts_for(dossier), age=review_queries.age_of(dossier),
+        reasons=reasons.reasons(active_only=True), parts=review.redo_parts_for(dossier),
+        age=review_queries.age_of(dossier),
         changes=signing.changes_since_decision(dossier) if dossier.is_resubmission else [],
         live=review.claim_is_live(dossier), holder=review_queries.holders([dossier]).get(dossier.reviewer_id or 0),
         mine=dossier.reviewer_id == current_user.id, four_eyes=review.four_eyes(dossier), error=error,

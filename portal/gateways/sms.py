@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass
 from typing import Protocol
 
 import requests
@@ -40,6 +41,40 @@ log = logging.getLogger(__name__)
 SEND_PATH = "/MainService.svc/json/SendMultipleMessage_V4_post_json/"
 SMS_TYPE_CARE = "2"
 ACCEPTED = "100"
+
+
+# GSM 03.38: the default alphabet (one septet each) and its extension table (escape + septet: two each). Any other
+# character — Vietnamese letters with diacritics such as "ệ", "ư", "đ" — sends the whole message as UCS-2.
+GSM7_BASIC = frozenset("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                       "ÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
+GSM7_EXTENDED = frozenset("^{}\\[~]|€\f")
+
+
+@dataclass(frozen=True)
+class SmsLength:
+    """How an SMS travels: its encoding, its length in that encoding's units, and the segments it takes."""
+
+    encoding: str  # "GSM-7" or "UCS-2"
+    units: int  # septets (GSM-7) or UTF-16 code units (UCS-2)
+    segments: int
+    per_segment: int  # what one segment holds at this length: 160/153 (GSM-7), 70/67 (UCS-2)
+
+    @property
+    def unicode(self) -> bool:
+        return self.encoding == "UCS-2"
+
+
+def sms_length(text: str) -> SmsLength:
+    """GSM-7 fits 160 septets in one SMS, 153 per part of a longer one; UCS-2 fits 70, then 67 per part."""
+    if all(c in GSM7_BASIC or c in GSM7_EXTENDED for c in text):
+        units = sum(2 if c in GSM7_EXTENDED else 1 for c in text)
+        single, multi, encoding = 160, 153, "GSM-7"
+    else:
+        units = len(text.encode("utf-16-le")) // 2
+        single, multi, encoding = 70, 67, "UCS-2"
+    if units <= single:
+        return SmsLength(encoding, units, 1 if units else 0, single)
+    return SmsLength(encoding, units, -(-units // multi), multi)
 
 
 class SmsError(Exception):
@@ -65,7 +100,8 @@ class EsmsClient:
     def send(self, phone: str, content: str, request_id: str | None = None) -> str:
         request_id = request_id or uuid.uuid4().hex
         payload = {"ApiKey": self.api_key, "SecretKey": self.secret_key, "Phone": phone, "Content": content,
-                   "Brandname": self.brandname, "SmsType": SMS_TYPE_CARE, "IsUnicode": "0",
+                   "Brandname": self.brandname, "SmsType": SMS_TYPE_CARE,
+                   "IsUnicode": "1" if sms_length(content).unicode else "0",
                    "RequestId": request_id}
         try:
             response = requests.post(self.url, json=payload, timeout=self.timeout)

@@ -3,6 +3,7 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import AnyOf, DataRequired, Length, Optional, Regexp, ValidationError
 
+from portal.core.editing import VersionField
 from portal.core.forms import PortalForm, QueryForm
 from portal.numbers.classes import CLASS_LABELS, DEFAULT_PRICE_TIERS
 from portal.numbers.importer import parse_price
@@ -23,6 +24,20 @@ def _price(form, field) -> None:
         field.parsed = parse_price(field.data or "")
     except ValueError:
         raise ValidationError(_l("Nhập số tiền VND, ví dụ 1500000 hoặc 1.500.000.")) from None
+
+
+class VndField(StringField):
+    """An amount in VND as people type it ("1.500.000"); ``parsed`` is the number once validated."""
+
+    parsed: int | None = None
+
+    def process_data(self, value) -> None:
+        self.data = f"{value:,}".replace(",", ".") if isinstance(value, int) else value  # as people write it
+
+
+def price_field(label) -> VndField:
+    """A required amount in VND."""
+    return VndField(label, validators=[DataRequired(_l("Vui lòng nhập giá.")), Length(max=20), _price])
 
 
 def _pattern(form, field) -> None:
@@ -80,7 +95,7 @@ class ImportTokenForm(PortalForm):
 
 
 class PriceTierForm(PortalForm):
+    version = VersionField()  # of the class's tier; 0: its default price, no tier yet
     number_class = HiddenField(validators=[DataRequired(_l("Loại số không hợp lệ.")),
                                            AnyOf(list(DEFAULT_PRICE_TIERS), message=_l("Loại số không hợp lệ."))])
-    price = StringField(_l("Giá mới (VND)"), validators=[DataRequired(_l("Vui lòng nhập giá.")), Length(max=20),
-                                                        _price])
+    price = price_field(_l("Giá mới (VND)"))

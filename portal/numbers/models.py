@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from portal.core.editing import Versioned
 from portal.core.models import status_enum
 from portal.core.time import utcnow
 from portal.extensions import Model
@@ -64,7 +65,7 @@ class PhoneNumber(Model):
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow, index=True)
 
 
-class PriceTier(Model):
+class PriceTier(Versioned, Model):
     """The default price of a class; admins change it, and numbers without a custom price follow."""
 
     __tablename__ = "price_tier"
@@ -72,6 +73,11 @@ class PriceTier(Model):
     number_class: Mapped[str] = mapped_column(String(16), primary_key=True)
     price: Mapped[int] = mapped_column(BigInteger)  # VND
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    @property
+    def id(self) -> str:
+        """What the audit log names it by: its class."""
+        return self.number_class
 
 
 class ImportStatus(StrEnum):

@@ -9,8 +9,8 @@ from flask_babel import gettext as _
 from sqlalchemy import Integer, String, and_, cast, func, insert, literal, literal_column, or_, select, update
 from sqlalchemy.orm import aliased
 
+from portal.core import editing
 from portal.core.actors import Actor
-from portal.core.audit import audit
 from portal.core.errors import Invalid
 from portal.core.tx import rowcount
 from portal.extensions import db
@@ -136,20 +136,22 @@ def generate_numbers(count: int, seed: int | None = None, pair_share: float = 0.
                 yield NewNumber(twin, region_id=rng.randint(1, 9))
 
 
-def set_price_tier(number_class: str, price: int, actor: Actor) -> int:
-    """Change a class's default price; available numbers without a custom price follow it."""
+def set_price_tier(number_class: str, price: int, actor: Actor | None, drawn_from: int | None = None) -> int:
+    """Change a class's default price; available numbers without a custom price follow it. ``drawn_from``: the
+    version of the tier the admin's page showed (0: the default, no tier yet; None: the current one, for scripts).
+    Audited with the price before and after; a change drawn from an older version is refused (stale_edit)."""
     if number_class not in DEFAULT_PRICE_TIERS:
         raise Invalid("bad_class", _("Loại số không hợp lệ."))
     if price < 0 or price > MAX_PRICE:
         raise Invalid("bad_price", _("Giá không hợp lệ."))
     tier = db.session.get(PriceTier, number_class)
-    if tier is None:
-        db.session.add(PriceTier(number_class=number_class, price=price))
-    else:
-        tier.price = price
+    if drawn_from is None:
+        drawn_from = tier.version if tier is not None else 0
+    editing.put(tier, drawn_from, "price_tier.change", {"price": price},
+                make=lambda: PriceTier(number_class=number_class),
+                before={"price": DEFAULT_PRICE_TIERS[number_class]}, region_id=None)
     result = db.session.execute(
         update(PhoneNumber).where(PhoneNumber.number_class == number_class, PhoneNumber.price_is_custom.is_(False),
                                   PhoneNumber.status == NumberStatus.AVAILABLE).values(price=price)
     )
-    audit("price_tier.change", actor=actor, detail={"class": number_class, "price": price})
     return rowcount(result)

@@ -20,7 +20,7 @@ from portal.numbers import services as numbers
 from portal.numbers.classes import CLASS_LABELS, DEFAULT_PRICE_TIERS, classify
 from portal.numbers.formatting import format_vnd
 from portal.numbers.forms import ImportTokenForm, InventorySearchForm, PriceTierForm, UploadForm
-from portal.numbers.models import NumberImport, NumberStatus, PhoneNumber
+from portal.numbers.models import NumberImport, NumberStatus, PhoneNumber, PriceTier
 from portal.numbers.search import NumberQuery, search_numbers
 from portal.numbers.uploads import PendingUploads
 from portal.org.services import regions
@@ -207,11 +207,13 @@ def import_discard():
 
 def _tier_rows() -> list[dict]:
     current = numbers.price_tiers()
+    versions = dict(db.session.execute(select(PriceTier.number_class, PriceTier.version)).tuples().all())
     available = dict(db.session.execute(
         select(PhoneNumber.number_class, func.count()).where(PhoneNumber.status == NumberStatus.AVAILABLE)
         .group_by(PhoneNumber.number_class)).all())
     return [{"code": code, "label": label, "default": DEFAULT_PRICE_TIERS[code], "current": current[code],
-             "available": available.get(code, 0)} for code, label in CLASS_LABELS.items()]
+             "available": available.get(code, 0), "version": versions.get(code, 0)}
+            for code, label in CLASS_LABELS.items()]
 
 
 def _render_tiers(failed: PriceTierForm | None = None, status: int = 200):
@@ -222,8 +224,8 @@ def _render_tiers(failed: PriceTierForm | None = None, status: int = 200):
         if failed is not None and failed.number_class.data == row["code"]:
             forms[row["code"]] = failed
         else:
-            forms[row["code"]] = PriceTierForm(formdata=None, number_class=row["code"],
-                                              price=f"{row['current']:,}".replace(",", "."))
+            forms[row["code"]] = PriceTierForm(formdata=None, number_class=row["code"], price=row["current"],
+                                              version=row["version"])
     return render_template("numbers/price_tiers.html", rows=rows, forms=forms,
                            can_change=current_user.is_head_office), status
 
@@ -245,9 +247,14 @@ def price_tier_change():
         return redirect(url_for("numbers.price_tiers"))
     if form.validate_on_submit():
         try:
-            followed = numbers.set_price_tier(form.number_class.data, form.price.parsed, current_user)
+            followed = numbers.set_price_tier(form.number_class.data, form.price.parsed, current_user,
+                                              form.version.data)
         except PortalError as exc:
             db.session.rollback()
+            if exc.code == "stale_edit":  # another admin changed this class's price: the list as it is now
+                flash(_("%(m)s Giá bạn nhập cho loại %(label)s: %(price)s.", m=exc.message,
+                        label=CLASS_LABELS[form.number_class.data], price=format_vnd(form.price.parsed)), "danger")
+                return _render_tiers(status=exc.status)
             form.price.errors.append(exc.message)
         else:
             db.session.commit()

@@ -5,6 +5,6 @@ from portal.core.domains import Domain
 
 bp = Blueprint("orders", __name__, url_prefix="/chonso")
 
-from portal.orders import app_api, listeners, models, views  # noqa: E402,F401
+from portal.orders import app_api, listeners, messages, models, views  # noqa: E402,F401
 
 DOMAIN = Domain(blueprints=(bp, app_api.bp))

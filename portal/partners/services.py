@@ -50,15 +50,20 @@ def create_partner(name: str, actor: Actor | None = None) -> tuple[Partner, str]
     db.session.add(partner)
     db.session.flush()
     # "prefix", not "key_prefix": the audit log redacts any detail named like a key.
-    audit("partner.create", partner, actor=actor, detail={"name": name, "prefix": partner.key_prefix})
+    audit("partner.create", partner, actor=actor, detail={"before": None, "after": {
+        "name": name, "prefix": partner.key_prefix, "status": partner.status.value}})
     return partner, key
 
 
 def revoke_partner(partner: Partner, actor: Actor | None = None, reason: str = "") -> None:
-    """Revoke a partner's key at once: its next call is refused (401); its tickets stay as they are."""
+    """Revoke a partner's key at once: its next call is refused (401); its tickets stay as they are. Two admins
+    revoking at once: the conditional UPDATE of the status lets one through, the other is refused (409)."""
+    before = {"status": partner.status.value, "revoked_at": None, "revoked_by": None}
     transition(partner, PartnerStatus.REVOKED, actor, PARTNER_TRANSITIONS, reason, revoked_at=utcnow(),
                revoked_by_id=getattr(actor, "id", None), revoked_by_name=getattr(actor, "username", None) or "cli")
-    audit("partner.revoke", partner, actor=actor, detail={"reason": reason[:300]})
+    audit("partner.revoke", partner, actor=actor, detail={"before": before, "after": {
+        "status": partner.status.value, "revoked_at": partner.revoked_at.isoformat() if partner.revoked_at else None,
+        "revoked_by": partner.revoked_by_name, "reason": reason[:300]}})
 
 
 def authenticate(key: str | None) -> Partner | None:

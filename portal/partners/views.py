@@ -53,14 +53,15 @@ def revoke(partner_id: int):
     form = PartnerRevokeForm()
     if not form.validate_on_submit():
         flash(" ".join(e for errors in form.errors.values() for e in errors), "danger")
-        return redirect(url_for("partners.index"))
+        return _index(PartnerCreateForm(formdata=None), 422)
     try:
         partners.revoke_partner(partner, current_user, form.reason.data or "")
-    except PortalError as exc:
+    except PortalError as exc:  # revoked meanwhile (another admin): the list as it is now, with why
         db.session.rollback()
-        flash(exc.message, "danger")
-    else:
-        db.session.commit()
-        flash(_("Đã thu hồi khóa API của %(name)s: mọi lệnh gọi bằng khóa này bị từ chối.", name=partner.name),
-              "success")
+        flash(exc.message if exc.code != "invalid_transition" else
+              _("Khóa API của %(name)s đã được thu hồi trước đó (có thể bởi quản trị viên khác).", name=partner.name),
+              "danger")
+        return _index(PartnerCreateForm(formdata=None), exc.status)
+    db.session.commit()
+    flash(_("Đã thu hồi khóa API của %(name)s: mọi lệnh gọi bằng khóa này bị từ chối.", name=partner.name), "success")
     return redirect(url_for("partners.index"))

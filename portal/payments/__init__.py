@@ -11,6 +11,7 @@ bp = Blueprint("payments", __name__)
 from portal.payments import (  # noqa: E402,F401
     app_api,
     listeners,
+    messages,
     models,
     reconcile,
     refund_views,

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import logging
 
-from flask import render_template
-
 from portal.core.jobs import job
 from portal.extensions import db
 from portal.holds.models import SimType
+from portal.messages.rendering import render
 from portal.notify.outbox import send_mail_once
+from portal.numbers.formatting import format_number, format_vnd
 from portal.orders import lifecycle
 from portal.orders.models import Order, OrderStatus
 from portal.orders.services import format_order_no
+from portal.payments.messages import ESIM_DELIVERY
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +33,10 @@ def send_esim_email(order_id: int) -> None:
         log.warning("eSIM order %s has no e-mail address; left pending for staff", order.order_no)
         return
     ticket = order.ticket
-    order_no = format_order_no(order.order_no)
-    subject = f"Chọn số Online – mã giữ số eSIM cho đơn hàng {order_no}"
-    text = render_template("payments/esim_email.txt", order=order, ticket=ticket, order_no=order_no)
+    mail = render(ESIM_DELIVERY, full_name=order.full_name, order_no=format_order_no(order.order_no),
+                  hold_code=ticket.hold_code, numbers=", ".join(format_number(n) for n in ticket.numbers),
+                  total=format_vnd(order.total))  # the admins' text, if any (/admin/messages)
     # Sent before the order moves, once per order: a rerun after a failed commit finds it sent and only moves it.
-    send_mail_once(f"order:{order.id}:esim", order.email, subject, text)
+    send_mail_once(f"order:{order.id}:esim", order.email, mail.subject, mail.body)
     lifecycle.deliver_by_email(order)
     log.info("eSIM order %s delivered by e-mail", order.order_no)

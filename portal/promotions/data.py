@@ -18,6 +18,9 @@ TN4G = {
 
 OFFERS = [TN4G]
 
+# The packages the reference offers give (the catalogue admins keep: portal.promotions.packages).
+PACKAGES = [{"code": "TN4G", "name": "TN4G", "allowance": "15 GB dùng trong 10 ngày (1,5 GB/ngày)"}]
+
 # seed-demo: a copy of TN4G in a current window, on the website too, so the demo shows an offer.
 DEMO_OFFER_CODE = "TN4G-DEMO"
 DEMO_OFFER_DAYS = 365

@@ -1,4 +1,5 @@
-"""Package offers: which ones an order qualifies for, and the admins' changes to them (audited)."""
+"""Package offers: which ones an order qualifies for, and the admins' changes to them (audited with the values
+before and after; an edit drawn from an older version is refused: ``portal.core.editing``)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -8,14 +9,15 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from portal.core import editing
 from portal.core.actors import Actor
-from portal.core.audit import audit
 from portal.core.errors import Conflict, Invalid
 from portal.core.time import VIETNAM, utcnow
 from portal.extensions import db
 from portal.holds.models import SimType
 from portal.promotions.data import DEMO_OFFER_CODE, DEMO_OFFER_DAYS, OFFERS
-from portal.promotions.models import CHANNELS, Offer
+from portal.promotions.models import CHANNELS, Offer, Package
+from portal.promotions.packages import ensure_reference_packages
 
 FIELDS = ("name", "package", "description", "sim_types", "channels", "starts_on", "ends_on",
           "new_subscriber_only")
@@ -60,13 +62,18 @@ def best_offer(facts: OrderFacts, at: dt.datetime | None = None) -> Offer | None
     return offers[0] if offers else None
 
 
-def _check(values: dict[str, Any]) -> dict[str, Any]:
+def _check(values: dict[str, Any], current_package: str | None = None) -> dict[str, Any]:
     if values["starts_on"] > values["ends_on"]:
         raise Invalid("offer_window_reversed", _("Ngày kết thúc phải sau ngày bắt đầu."))
     if not set(values["sim_types"]) <= {s.value for s in SimType}:
         raise Invalid("offer_bad_sim_type", _("Loại SIM không hợp lệ."))
     if not set(values["channels"]) <= set(CHANNELS):
         raise Invalid("offer_bad_channel", _("Kênh bán hàng không hợp lệ."))
+    package = db.session.scalar(select(Package).where(Package.code == values["package"]))
+    if package is None:
+        raise Invalid("offer_bad_package", _("Chọn một gói cước trong danh mục."))
+    if not package.active and package.code != current_package:
+        raise Invalid("offer_package_inactive", _("Gói cước %(c)s đã ngừng: chọn gói khác.", c=package.code))
     return values
 
 
@@ -75,36 +82,29 @@ def create_offer(code: str, values: dict[str, Any], actor: Actor) -> Offer:
     code = code.strip().upper()
     if db.session.scalar(select(Offer.id).where(Offer.code == code)) is not None:
         raise Conflict("offer_code_taken", _("Mã ưu đãi %(c)s đã có.", c=code))
-    offer = Offer(code=code, active=True, **_check({k: values[k] for k in FIELDS}))
-    db.session.add(offer)
-    db.session.flush()
-    audit("offer.create", offer, actor=actor, detail={"code": code, **_jsonable(values)})
-    return offer
+    return editing.insert(Offer(code=code, active=True, **_check({k: values[k] for k in FIELDS})), "offer.create",
+                          ("code", *FIELDS, "active"))
 
 
-def update_offer(offer: Offer, values: dict[str, Any], actor: Actor) -> None:
-    """An admin changes an offer; orders keep the summary they were given."""
-    new = _check({k: values[k] for k in FIELDS})
-    changed = {k: v for k, v in new.items() if getattr(offer, k) != v}
-    for name, value in changed.items():
-        setattr(offer, name, value)
-    db.session.flush()
-    audit("offer.update", offer, actor=actor, detail={"code": offer.code, **_jsonable(changed)})
+def update_offer(offer: Offer, drawn_from: int | None, values: dict[str, Any], actor: Actor) -> dict[str, list[Any]]:
+    """An admin changes an offer (refused if another admin changed it since the form was drawn); orders keep the
+    summary they were given."""
+    return editing.apply(offer, drawn_from, "offer.update", _check({k: values[k] for k in FIELDS}, offer.package))
 
 
-def set_offer_active(offer: Offer, active: bool, actor: Actor) -> None:
-    """Deactivate (or reactivate) an offer: it stops (or starts again) being attached to new orders."""
-    offer.active = active
-    db.session.flush()
-    audit("offer.activate" if active else "offer.deactivate", offer, actor=actor, detail={"code": offer.code})
-
-
-def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in values.items()}
+def set_offer_active(offer: Offer, active: bool, actor: Actor | None, drawn_from: int | None = None) -> None:
+    """Deactivate (or reactivate) an offer: it stops (or starts again) being attached to new orders. ``drawn_from``:
+    the version the admin's list showed (None: the current one, for scripts and tests)."""
+    if active and not offer.package_row.active:
+        raise Conflict("offer_package_inactive", _("Gói cước %(c)s đã ngừng: chọn gói khác trước khi bật ưu đãi.",
+                                                   c=offer.package))
+    editing.apply(offer, offer.version if drawn_from is None else drawn_from,
+                  "offer.activate" if active else "offer.deactivate", {"active": active})
 
 
 def ensure_reference_offers() -> None:
     """Insert the reference offers that are missing (idempotent; an admin's later changes are kept)."""
+    ensure_reference_packages()
     have = set(db.session.scalars(select(Offer.code)))
     for row in OFFERS:
         if row["code"] not in have:

@@ -130,28 +130,28 @@ def test_admins_set_hours_holidays_and_overflow(app, client, db, login):
     login(Role.ADMIN, region=0)
     assert "Giờ làm việc" in client.get("/admin/calls/").get_data(as_text=True)
     token = page_csrf(client, "/admin/calls/")
-    saved = client.post("/admin/calls/hours", data={"csrf_token": token, "region_id": 3, "weekday": 0,
-                                                    "opens": "08:00", "closes": "20:00"})
-    assert saved.status_code == 302
-    assert client.post("/admin/calls/hours", data={"csrf_token": token, "region_id": 3, "weekday": 1,
-                                                   "opens": "20:00", "closes": "08:00"}).status_code == 422
+    monday_only = {"csrf_token": token, **{f"version_{d}": 0 for d in range(7)},
+                   **{f"closed_{d}": "y" for d in range(1, 7)}, "opens_0": "08:00", "closes_0": "20:00"}
+    assert client.post("/admin/calls/hours/3", data=monday_only).status_code == 302
+    assert client.post("/admin/calls/hours/3", data={**monday_only, "version_0": 1, "closed_1": "",
+                                                     "opens_1": "20:00", "closes_1": "08:00"}).status_code == 422
     row = db.session.scalar(select(BusinessHours).where(BusinessHours.region_id == 3))
     assert (row.weekday, row.opens, row.closes) == (0, time(8), time(20))
-    client.post("/admin/calls/hours", data={"csrf_token": token, "region_id": 3, "weekday": 0, "closed": "y"})
+    client.post("/admin/calls/hours/3", data={**monday_only, "version_0": 1, "closed_0": "y"})
     assert db.session.scalar(select(BusinessHours).where(BusinessHours.region_id == 3)) is None
     assert client.post("/admin/calls/holidays", data={"csrf_token": token, "region_id": 0, "day": "2027-01-01",
                                                       "label": "Tết Dương lịch"}).status_code == 302
     holiday = db.session.scalar(select(Holiday))
     assert holiday.region_id is None and holiday.day == date(2027, 1, 1)
-    assert client.post("/admin/calls/settings", data={"csrf_token": token, "region_id": 3, "backup_region_id": 3,
-                                                      "overflow_after_seconds": 90}).status_code == 422
-    assert client.post("/admin/calls/settings", data={"csrf_token": token, "region_id": 3, "backup_region_id": 2,
-                                                      "overflow_after_seconds": 90, "recording": "y"}
+    assert client.post("/admin/calls/settings/3", data={"csrf_token": token, "version": 0, "backup_region_id": 3,
+                                                        "overflow_after_seconds": 90}).status_code == 422
+    assert client.post("/admin/calls/settings/3", data={"csrf_token": token, "version": 0, "backup_region_id": 2,
+                                                        "overflow_after_seconds": 90, "recording": "y"}
                        ).status_code == 302
     settings = db.session.get(RegionCallSettings, 3)
     assert (settings.backup_region_id, settings.overflow_after_seconds, settings.recording) == (2, 90, True)
     actions = set(db.session.scalars(select(AuditEntry.action).where(AuditEntry.action.like("call.%"))))
-    assert {"call.hours_changed", "call.holiday_added", "call.settings_changed"} <= actions
+    assert {"call.hours.update", "call.hours.delete", "call.holiday.create", "call.settings.update"} <= actions
     supervisor = app.test_client()
     login(Role.SUPERVISOR, region=1, on=supervisor)
     assert supervisor.get("/admin/calls/").status_code == 403
@@ -173,7 +173,7 @@ def test_admins_routing_rules_send_a_province_or_a_channel_to_another_region(cli
         db.session.commit()
     assert call.region_id == 3 and call.home_region_id == 3
     assert queries.pending_offer(da_nang_desk.id).call_id == call.id and queries.pending_offer(hanoi_desk.id) is None
-    assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "call.routing_rule_added")) is not None
+    assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "call.routing_rule.create")) is not None
 
 
 def test_an_overflowed_call_is_still_taken_by_its_home_region_when_someone_frees_up(db, lan, ready_dossier,

@@ -106,7 +106,9 @@ _number = itertools.count()
 
 
 def _next_number() -> str:
-    return f"09036868{next(_number) % 20:02d}"
+    """03..18 in turn: 01, 02 and 19 are the ones tests name themselves (a test placing 19 by hand must not find it
+    taken by a dossier of the same test, whatever ran before)."""
+    return f"09036868{3 + next(_number) % 16:02d}"
 
 
 @pytest.fixture

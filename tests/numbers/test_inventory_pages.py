@@ -218,7 +218,8 @@ def test_changing_a_tier_reprices_available_numbers_without_a_custom_price_and_i
     assert prices["0903125868"] == DEFAULT_PRICE_TIERS["loc_phat"]  # held: the customer's price stands
     assert db.session.get(PriceTier, "loc_phat").price == 2_500_000
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "price_tier.change"))
-    assert entry.actor_id == admin.id and entry.detail == {"class": "loc_phat", "price": 2_500_000}
+    assert entry.actor_id == admin.id and (entry.object_type, entry.object_id) == ("price_tier", "loc_phat")
+    assert entry.detail == {"before": {"price": DEFAULT_PRICE_TIERS["loc_phat"]}, "after": {"price": 2_500_000}}
     flash = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Đã đổi giá loại Lộc phát thành 2.500.000 ₫; 1 số đang sẵn sàng" in flash
 
@@ -245,3 +246,24 @@ def test_a_regional_admin_reads_the_price_list_but_cannot_change_it(client, logi
     assert response.status_code == 302
     assert db.session.get(PriceTier, "thuong") is None
     assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "price_tier.refused"))
+
+
+def test_two_admins_changing_one_tier_the_second_is_told_and_nothing_is_lost(app, client, login, db, inventory):
+    """Both pages were drawn while the class had its default price (version 0): the first change stands."""
+    login(Role.ADMIN, region=0)
+    other = app.test_client()
+    login(Role.ADMIN, region=0, on=other)
+    assert 'id="version-loc_phat" name="version" type="hidden" value="0"' in \
+        client.get("/numbers/price-tiers").get_data(as_text=True)
+    first = other.post("/numbers/price-tiers", data={"csrf_token": page_csrf(other, "/numbers/price-tiers"),
+                                                     "number_class": "loc_phat", "price": "2.500.000", "version": 0})
+    assert first.status_code == 302
+    second = client.post("/numbers/price-tiers", data={"csrf_token": page_csrf(client, "/numbers/price-tiers"),
+                                                       "number_class": "loc_phat", "price": "3.000.000", "version": 0})
+    html = second.get_data(as_text=True)
+    assert second.status_code == 409 and "Một người khác vừa sửa mục này trước bạn" in html
+    assert "3.000.000 ₫" in html and 'value="2.500.000"' in html  # what they typed, and the latest price
+    db.session.expire_all()
+    assert (db.session.get(PriceTier, "loc_phat").price, db.session.get(PriceTier, "loc_phat").version) == \
+        (2_500_000, 1)
+    assert len(db.session.scalars(select(AuditEntry).where(AuditEntry.action == "price_tier.change")).all()) == 1

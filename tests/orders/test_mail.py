@@ -115,3 +115,18 @@ def test_a_cancellation_tells_the_customer_why__SHIP_11(numbers, customer, db, o
     _run_status_mails(db)
     [mail] = [m for m in outbox.messages("an@example.vn") if "Đã hủy" in m["subject"]]
     assert "Khách đổi ý" in mail["body"] and order.ticket.hold_code in mail["body"]
+
+
+def test_the_hold_code_mail_is_sent_with_the_admins_text__E_2_2(numbers, customer, db, outbox):  # noqa: F811
+    """An admin's text of "orders.placed" (/admin/messages) is what leaves, through the outbox sandbox."""
+    from portal.messages.models import MessageOverride
+
+    db.session.add(MessageOverride(
+        template_id="orders.placed", subject="Chọn số: giữ số {{ numbers }}",
+        body="Mã giữ số của bạn là {{ hold_code }}.{% if offer %} Ưu đãi: {{ offer }}{% endif %}"))
+    order, _ = orders.place_order(hold_form(), customer, "web", "n")
+    db.session.commit()
+    assert mail_order(order.id, "placed") is True
+    [mail] = [m for m in outbox.messages("an@example.vn") if m["kind"] == "email"]
+    assert mail["subject"].startswith("Chọn số: giữ số 09")
+    assert mail["body"].startswith(f"Mã giữ số của bạn là {order.ticket.hold_code}.")

@@ -27,7 +27,8 @@ def test_a_key_is_stored_as_a_hash_and_authenticates(db):
     assert authenticate(key[:-1] + ("x" if key[-1] != "x" else "y")) is None
     assert authenticate(None) is None and authenticate("") is None and authenticate(key + " ") is None
     entry = _audit(db, "partner.create")[0]
-    assert entry.object_id == str(partner.id) and entry.detail["prefix"] == partner.key_prefix
+    assert entry.object_id == str(partner.id) and entry.detail["before"] is None
+    assert entry.detail["after"] == {"name": "Cổng bán hàng", "prefix": partner.key_prefix, "status": "active"}
     assert key not in str(entry.detail)
 
 
@@ -95,7 +96,13 @@ def test_admin_revokes_a_key_and_the_api_refuses_it(client, login, make_partner,
     db.session.refresh(partner)
     assert partner.status == PartnerStatus.REVOKED and partner.revoked_by_id == admin.id
     entry = _audit(db, "partner.revoke")[0]
-    assert entry.actor_id == admin.id and entry.detail["reason"] == "lộ khóa"
+    assert entry.actor_id == admin.id and entry.detail["before"]["status"] == "active"
+    assert entry.detail["after"]["status"] == "revoked" and entry.detail["after"]["reason"] == "lộ khóa"
+    assert entry.detail["after"]["revoked_by"] == admin.username and entry.detail["after"]["revoked_at"]
+    again = client.post(f"/partners/{partner.id}/revoke",  # a second admin, from the page as it was before
+                        data={"reason": "trùng", "csrf_token": page_csrf(client, "/partners/")})
+    assert again.status_code == 409 and "đã được thu hồi trước đó" in again.get_data(as_text=True)
+    assert len(_audit(db, "partner.revoke")) == 1
     assert client.post("/partners/999999/revoke", data={"csrf_token": page_csrf(client, "/partners/")}
                        ).status_code == 404
 

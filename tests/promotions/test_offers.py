@@ -60,7 +60,7 @@ def test_demo_offer_runs_now_on_the_website(db):
 def test_admin_creates_edits_and_deactivates_offers_audited(client, login, db):
     login(Role.ADMIN, region=0)
     token = page_csrf(client, "/promotions/new")
-    data = {"csrf_token": token, "code": "esim50", "name": "Giảm 50%", "package": "D50", "description": "Ưu đãi",
+    data = {"csrf_token": token, "code": "esim50", "name": "Giảm 50%", "package": "TN4G", "description": "Ưu đãi",
             "sim_types": ["esim"], "channels": ["web", "app"], "starts_on": "2026-12-01", "ends_on": "2026-11-01"}
     response = client.post("/promotions/new", data=data)
     assert response.status_code == 422 and "Ngày kết thúc phải sau ngày bắt đầu" in response.get_data(as_text=True)
@@ -69,11 +69,13 @@ def test_admin_creates_edits_and_deactivates_offers_audited(client, login, db):
     assert response.status_code == 302
     offer = db.session.scalar(select(Offer).where(Offer.code == "ESIM50"))
     assert offer.channels == ["web", "app"] and offer.active
-    response = client.post(f"/promotions/{offer.id}", data={**data, "ends_on": "2027-01-31", "code": "OTHER"})
+    response = client.post(f"/promotions/{offer.id}", data={**data, "ends_on": "2027-01-31", "code": "OTHER",
+                                                            "version": offer.version})
     assert response.status_code == 302
     db.session.expire_all()
     assert offer.ends_on == dt.date(2027, 1, 31) and offer.code == "ESIM50"
-    assert client.post(f"/promotions/{offer.id}/active", data={"csrf_token": token}).status_code == 302
+    assert client.post(f"/promotions/{offer.id}/active",
+                       data={"csrf_token": token, "version": offer.version}).status_code == 302
     db.session.expire_all()
     assert not offer.active
     actions = list(db.session.scalars(select(AuditEntry.action).where(AuditEntry.action.like("offer.%"))
