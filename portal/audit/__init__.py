@@ -3,7 +3,7 @@ from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
 from portal.core.domains import Domain
-from portal.core.nav import OVERSIGHT, NavItem
+from portal.core.nav import OVERSIGHT, SUPERVISION, NavItem
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
@@ -11,5 +11,5 @@ from portal.audit import views  # noqa: E402,F401
 
 DOMAIN = Domain(blueprints=(bp,), nav=(
     NavItem(90, "audit.index", _l("Nhật ký hệ thống"), OVERSIGHT, _l("Ai đã làm gì, với hồ sơ nào, khi nào."),
-            "journal"),
+            "journal", group=SUPERVISION),
 ))

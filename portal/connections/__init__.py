@@ -6,7 +6,7 @@ from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
 from portal.core.domains import Domain
-from portal.core.nav import OVERSIGHT, NavItem
+from portal.core.nav import OVERSIGHT, SUPERVISION, NavItem
 
 bp = Blueprint("connections", __name__, url_prefix="/msale")
 
@@ -21,5 +21,6 @@ def esim_qr_data_uri(activation_code: str) -> str:
 
 DOMAIN = Domain(blueprints=(bp,), nav=(
     NavItem(39, "connections.index", _l("Hòa mạng mSale"), OVERSIGHT,
-            _l("Hồ sơ chờ mSale quá lâu và các lần gửi mSale bị lỗi."), "idcard", count=views.flagged_count),
+            _l("Hồ sơ chờ mSale quá lâu và các lần gửi mSale bị lỗi."), "idcard", count=views.flagged_count,
+            group=SUPERVISION),
 ))

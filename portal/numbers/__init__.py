@@ -3,7 +3,7 @@ from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
 from portal.core.domains import Domain
-from portal.core.nav import ADMINS, OVERSIGHT, NavItem
+from portal.core.nav import ADMINS, OVERSIGHT, SUPERVISION, NavItem
 
 bp = Blueprint("numbers", __name__, url_prefix="/numbers")
 
@@ -23,7 +23,8 @@ from portal.numbers.cli import numbers_cli  # noqa: E402
 
 DOMAIN = Domain(blueprints=(bp,), commands=(numbers_cli,), nav=(
     NavItem(50, "numbers.index", _l("Kho số"), OVERSIGHT,
-            _l("Tra cứu kho số theo mẫu, loại số, giá và trạng thái; số lượng theo trạng thái và loại số."), "grid"),
+            _l("Tra cứu kho số theo mẫu, loại số, giá và trạng thái; số lượng theo trạng thái và loại số."), "grid",
+            group=SUPERVISION),
     NavItem(60, "numbers.import_upload", _l("Nhập số"), ADMINS,
             _l("Nhập số vào kho từ tệp CSV: xem trước, báo lỗi từng dòng, rồi xác nhận."), "upload", in_menu=False),
     NavItem(70, "numbers.price_tiers", _l("Bảng giá"), ADMINS,

@@ -15,5 +15,5 @@ bp.register_blueprint(api_bp)  # endpoints "partners.api.*"
 
 DOMAIN = Domain(blueprints=(bp,), nav=(
     NavItem(110, "partners.index", _l("Đối tác API"), ADMINS,
-            _l("Khóa API của các kênh bán hàng: tạo, thu hồi; tài liệu tích hợp."), "key"),
+            _l("Khóa API của các kênh bán hàng: tạo, thu hồi; tài liệu tích hợp."), "key", in_menu=False),
 ))

@@ -3,7 +3,7 @@ from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
 from portal.core.domains import Domain
-from portal.core.nav import OVERSIGHT, NavItem
+from portal.core.nav import OVERSIGHT, SUPERVISION, NavItem
 
 bp = Blueprint("payments", __name__)
 
@@ -22,5 +22,5 @@ from portal.payments import (  # noqa: E402,F401
 DOMAIN = Domain(blueprints=(bp, app_api.bp), nav=(
     NavItem(35, "payments.refund_list", _l("Hoàn tiền"), OVERSIGHT,
             _l("Hoàn tiền cho đơn đã thanh toán qua VNPay rồi bị hủy: gửi yêu cầu hoàn, xem kết quả và lý do từ chối."),
-            "cash", count=lambda _user: refunds.waiting_count()),
+            "cash", count=lambda _user: refunds.waiting_count(), group=SUPERVISION),
 ))
