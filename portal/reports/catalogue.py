@@ -1,2 +1,3 @@
 """Every report's module, imported so that it registers itself in ``base.REPORTS`` (one line per report)."""
-from portal.reports import msale  # noqa: F401
+import portal.reports.funnel
+import portal.reports.msale  # noqa: F401
