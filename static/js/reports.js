@@ -11,7 +11,7 @@
   var value = spec.horizontal ? "x" : "y";
   var scales = {};
   scales[axis] = { stacked: spec.stacked, ticks: { autoSkip: false, maxRotation: 0 } };
-  scales[value] = { stacked: spec.stacked, beginAtZero: true, title: { display: !!spec.yTitle, text: spec.yTitle } };
+  scales[value] = { stacked: spec.stacked, beginAtZero: true, ticks: { precision: 0 }, title: { display: !!spec.yTitle, text: spec.yTitle } };
   var chart = new Chart(canvas, {
     type: spec.kind,
     data: {
