@@ -49,7 +49,7 @@ def test_a_supervisor_sees_the_funnel_chart_drawn(live, browser, db, make_staff,
     page.screenshot(path=str(shots / "funnel-1366.png"), full_page=True)
     filters = page.eval_on_selector(".reports-filters", "f => f.getBoundingClientRect().height")
     assert filters < 120, filters  # one row of filters at 1366 px
-    for slug in ("msale",):
+    for slug in ("video-desk", "review-queue", "msale"):
         page.goto(f"{live}/reports/{slug}")
         page.wait_for_selector("#report-canvas[data-drawn='1']")
         page.screenshot(path=str(shots / f"{slug}-1366.png"), full_page=True)
