@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import zipfile
 
 from sqlalchemy import select
 
@@ -176,6 +177,12 @@ def test_review_queue_time_to_decision_rates_reasons_and_resubmissions__ACT_11(
         (str(ok.id), "Duyệt", "3600"), (str(refused.id), "Từ chối", "7200"),
         (str(redo.id), "Yêu cầu bổ sung", "1800"), (str(redo.id), "Duyệt", "3600")]
     assert rows[2][6] == "Ảnh giấy tờ không rõ hoặc bị che"
+    book = client.get(f"/reports/review-queue.xlsx?{ARGS}")
+    assert book.status_code == 200 and book.is_streamed
+    with zipfile.ZipFile(io.BytesIO(book.get_data())) as xlsx:
+        sheet = xlsx.read("xl/worksheets/sheet1.xml").decode("utf-8")
+    assert sheet.count("<row ") == 5  # the header and the four decisions
+    assert "Ảnh giấy tờ không rõ hoặc bị che" in sheet and "Yêu cầu bổ sung" in sheet
 
 
 def dossiers_customer(dossier):
