@@ -118,3 +118,12 @@ def test_percentile_nearest_rank():
     assert percentile([1, 2, 3, 4], 0.5) == 2
     assert percentile(list(range(1, 11)), 0.9) == 9
     assert percentile([7], 0.9) == 7
+
+
+def test_the_reports_are_in_the_supervision_drop_down_and_on_the_home_page(client, login):
+    login(Role.SUPERVISOR, region=1)
+    html = client.get("/").get_data(as_text=True)
+    menu = html.split('data-bs-toggle="dropdown"', 1)[1].split("</ul>", 1)[0]
+    assert 'href="/reports/">Báo cáo' in menu
+    cards = html.split("</nav>", 1)[1]
+    assert 'href="/reports/"' in cards and "Phễu đăng ký, tổ video call" in cards
