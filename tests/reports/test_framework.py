@@ -29,7 +29,7 @@ def test_supervisor_opens_each_report_with_default_range(client, login, slug):
     today = vietnam_today()
     assert f'value="{today.isoformat()}"' in html
     assert f'value="{(today - timedelta(days=29)).isoformat()}"' in html
-    assert 'id="report-chart"' in html and "chart.umd.min.js" in html
+    assert 'id="report-canvas"' in html and "data-chart='{" in html and "chart.umd.min.js" in html
 
 
 def test_index_lists_reports_and_agents_are_refused(app, client, login):
