@@ -1,0 +1,195 @@
+"""What a report is: a slug and a title, ``build(scope)`` giving the page (figures, a chart, tables) from
+aggregate queries, and ``rows(scope)`` giving the export's rows one at a time (a server-side cursor), with
+``headers``; an export runs outside the request (a streamed body), on a connection of its own. Reports register
+themselves in ``REPORTS`` (portal/reports/catalogue.py imports their modules)."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import Connection, Float, Integer, Select, String, cast, extract, func, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
+from portal.dossiers.models import Dossier
+from portal.extensions import db
+from portal.holds.models import HoldTicket
+from portal.reports.filters import Scope
+
+EXPORT_BATCH = 2000  # rows fetched per round trip by an export's cursor
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One headline number: a label and its value as shown (already formatted), with an optional note."""
+
+    label: Any
+    value: Any
+    note: Any = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    title: Any
+    headers: Sequence[Any]
+    rows: Sequence[Sequence[Any]]
+    numeric_from: int = 1  # columns from this index on are right-aligned
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A Chart.js chart: ``kind`` ("bar", "line"), the x labels, and datasets as (label, values)."""
+
+    kind: str
+    labels: Sequence[Any]
+    datasets: Sequence[tuple[Any, Sequence[float | int | None]]]
+    stacked: bool = False
+    horizontal: bool = False
+    y_title: Any = ""
+
+    def spec(self) -> dict[str, Any]:
+        """The JSON the page embeds for static/js/reports.js."""
+        return {"kind": self.kind, "labels": [str(label) for label in self.labels], "stacked": self.stacked,
+                "horizontal": self.horizontal, "yTitle": str(self.y_title),
+                "datasets": [{"label": str(label), "data": list(values)} for label, values in self.datasets]}
+
+
+@dataclass(frozen=True)
+class Page:
+    figures: Sequence[Figure] = ()
+    chart: Chart | None = None
+    tables: Sequence[Table] = ()
+    notes: Sequence[Any] = ()
+
+
+@dataclass(frozen=True)
+class Report:
+    slug: str
+    title: Any
+    description: Any
+    build: Callable[[Scope], Page]
+    headers: Sequence[Any]
+    rows: Callable[[Scope, Connection], Iterator[Sequence[Any]]]  # the export's rows, read on that connection
+    order: int = 100
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+REPORTS: dict[str, Report] = {}
+
+
+def register(report: Report) -> Report:
+    if report.slug in REPORTS and REPORTS[report.slug] is not report:
+        raise ValueError(f"report {report.slug} registered twice")
+    REPORTS[report.slug] = report
+    return report
+
+
+def all_reports() -> list[Report]:
+    return sorted(REPORTS.values(), key=lambda r: (r.order, r.slug))
+
+
+def stream(stmt: Any, conn: Connection | None = None) -> Iterator[Any]:
+    """The rows of ``stmt`` through a server-side cursor (PostgreSQL) / batched fetch, never all in memory; on
+    ``conn`` (an export's own connection) or the session's."""
+    conn = conn if conn is not None else db.session.connection()
+    # On the statement, not the connection: Connection.execution_options() changes the connection in place, and
+    # every later statement on it (a ROLLBACK TO SAVEPOINT too) would become a server-side cursor.
+    result = conn.execute(stmt, execution_options={"yield_per": EXPORT_BATCH})
+    try:
+        yield from result
+    finally:
+        result.close()
+
+
+def percentile(sorted_values: Sequence[float], q: float) -> float | None:
+    """The ``q`` quantile (0..1) of already sorted values, nearest rank; None when there are none."""
+    if not sorted_values:
+        return None
+    rank = max(1, -(-int(q * 1000) * len(sorted_values) // 1000))  # ceil(q·n), in integers
+    return sorted_values[min(rank, len(sorted_values)) - 1]
+
+
+def minutes(seconds: float | None) -> str:
+    """A duration for a figure: "—" when unknown, else minutes with one decimal (seconds under a minute)."""
+    if seconds is None:
+        return "—"
+    if seconds < 60:
+        shown = f"{seconds:.0f}"
+        return _("%(n)s giây", n=shown)
+    if seconds < 3600 * 2:
+        shown = f"{seconds / 60:.1f}"
+        return _("%(n)s phút", n=shown)
+    shown = f"{seconds / 3600:.1f}"
+    return _("%(n)s giờ", n=shown)
+
+
+def share(part: int, whole: int) -> str:
+    return "—" if not whole else f"{100 * part / whole:.1f} %"
+
+
+class seconds_between(FunctionElement[float]):  # noqa: N801 — used like an SQL function
+    """``later - earlier`` in seconds, as SQL both engines run: PostgreSQL ``EXTRACT(EPOCH FROM …)``, SQLite
+    ``julianday`` difference × 86400 (naive UTC columns on both). A FunctionElement: its two arguments are part of
+    the statement cache key and give the FROM clause."""
+
+    inherit_cache = True
+    type = Float()
+    name = "seconds_between"
+
+    def __init__(self, earlier: Any, later: Any) -> None:
+        super().__init__(earlier, later)
+
+
+def _ends(element: seconds_between, compiler: Any, **kw: Any) -> tuple[str, str]:
+    earlier, later = list(element.clauses)
+    return compiler.process(earlier, **kw), compiler.process(later, **kw)
+
+
+@compiles(seconds_between)
+def _seconds_default(element: seconds_between, compiler: Any, **kw: Any) -> str:
+    earlier, later = _ends(element, compiler, **kw)
+    return f"(julianday({later}) - julianday({earlier})) * 86400.0"
+
+
+@compiles(seconds_between, "postgresql")
+def _seconds_postgresql(element: seconds_between, compiler: Any, **kw: Any) -> str:
+    earlier, later = _ends(element, compiler, **kw)
+    return f"EXTRACT(EPOCH FROM ({later} - {earlier}))"
+
+
+def quantiles(values: Select, qs: Sequence[float], n: int | None = None) -> list[float | None]:
+    """Nearest-rank quantiles of the single column ``values`` selects (NULLs left out), computed by the database:
+    a count (unless ``n``, the non-NULL values, is known), then one ``ORDER BY … LIMIT 1 OFFSET k`` per quantile —
+    nothing but the answers leaves the server; the same SQL on SQLite and PostgreSQL."""
+    sub = values.subquery()
+    column = list(sub.c)[0]
+    if n is None:
+        n = db.session.scalar(select(func.count()).select_from(sub).where(column.is_not(None))) or 0
+    out: list[float | None] = []
+    for q in qs:
+        if not n:
+            out.append(None)
+            continue
+        rank = max(1, -(-int(q * 1000) * n // 1000))
+        value = db.session.scalar(select(column).where(column.is_not(None)).order_by(column)
+                                  .limit(1).offset(min(rank, n) - 1))
+        out.append(None if value is None else round(float(value), 3))  # julianday: ms precision
+    return out
+
+
+def vietnam_hour(at: Any) -> Any:
+    """The hour of day (0–23) in Vietnam (UTC+7, no daylight saving) of a naive UTC column, in SQL."""
+    return (cast(extract("hour", at), Integer) + 7) % 24
+
+
+def by_dossier(stmt: Select, scope: Scope, *, dossier_id: Any, at: Any) -> Select:
+    """Limit ``stmt`` (rows tied to a dossier by ``dossier_id``: an integer column, or status_change's text
+    object_id) to ``scope``: ``at`` in the days, the dossier's region and SIM type, the hold ticket's channel
+    (joined only when a channel is asked for)."""
+    as_text = isinstance(dossier_id.type, String)
+    stmt = stmt.join(Dossier, (cast(Dossier.id, String) if as_text else Dossier.id) == dossier_id)
+    if scope.channel:
+        stmt = stmt.join(HoldTicket, HoldTicket.id == Dossier.ticket_id)
+    return scope.apply(stmt, at=at, region=Dossier.region_id, channel=HoldTicket.channel, sim=Dossier.sim_type)

@@ -1,0 +1,5 @@
+"""Every report's module, imported so that it registers itself in ``base.REPORTS`` (one line per report)."""
+import portal.reports.calls
+import portal.reports.funnel
+import portal.reports.msale
+import portal.reports.review  # noqa: F401
