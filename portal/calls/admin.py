@@ -31,14 +31,8 @@ from portal.org.places import province_names
 bp = Blueprint("call_admin", __name__, url_prefix="/admin/calls")
 
 
-def _short(region: Region) -> str:
-    """"CTKV1 (Hà Nội)": the regional company's code and its seat, short enough for a table of seven weekdays."""
-    seat = region.name[region.name.find("("):] if "(" in region.name else ""
-    return f"{region.code} {seat}".strip()
-
-
 def _regions() -> list[tuple[int, str]]:
-    return [(r.id, _short(r)) for r in db.session.scalars(select(Region).where(Region.id > 0).order_by(Region.id))]
+    return [(r.id, r.short_name) for r in db.session.scalars(select(Region).where(Region.id > 0).order_by(Region.id))]
 
 
 class SettingsForm(PortalForm):

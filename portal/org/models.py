@@ -24,6 +24,13 @@ class Region(Versioned, Model):
     def is_head_office(self) -> bool:
         return self.id == 0
 
+    @property
+    def short_name(self) -> str:
+        """"CTKV1 (Hà Nội)": the regional company's code and its seat, for selects and tables where the full name
+        ("Công ty Dịch vụ MobiFone Khu vực 1 (Hà Nội)") does not fit."""
+        seat = self.name[self.name.find("("):] if "(" in self.name else ""
+        return f"{self.code} {seat}".strip()
+
     def __str__(self) -> str:
         return self.name
 

@@ -27,8 +27,8 @@ CHANNELS = (("web", _l("Website")), ("app", _l("Ứng dụng")), ("partner", _l(
 def _region_choices() -> list[tuple[str, Any]]:
     if current_user.is_head_office:
         regions = db.session.scalars(select(Region).order_by(Region.id)).all()
-        return [("", _l("Tất cả khu vực"))] + [(str(r.id), r.name) for r in regions]
-    return [(str(current_user.region_id), current_user.region.name)]
+        return [("", _l("Tất cả khu vực"))] + [(str(r.id), r.short_name) for r in regions]
+    return [(str(current_user.region_id), current_user.region.short_name)]
 
 
 class ReportFilterForm(QueryForm):
