@@ -35,7 +35,7 @@ from portal.calls.models import (
 from portal.core.actors import Actor
 from portal.core.audit import audit
 from portal.core.errors import Conflict, Invalid, NotFound
-from portal.core.states import record_change, transition
+from portal.core.states import Move, record_change, record_changes, transition
 from portal.core.time import utcnow
 from portal.core.tx import after_commit, rowcount
 from portal.dossiers import lifecycle as dossiers
@@ -71,10 +71,10 @@ def request_call(dossier: Dossier, customer: Actor, channel: str = "web") -> Cal
     if not hours.is_open(region_id):
         raise OutsideHours("outside_hours", _("Ngoài giờ làm việc của tổng đài video. Giờ làm việc: %(h)s.",
                                               h=hours.hours_text(region_id)))
-    now = utcnow()
-    call = Call(dossier_id=dossier.id, customer_id=dossier.customer_id, region_id=region_id,
-                home_region_id=region_id, status=CallStatus.QUEUED, channel=channel[:10], requested_at=now,
-                updated_at=now)
+    rung = _new_call_ringing(dossier, region_id, customer, channel)
+    if rung is not None:
+        return rung
+    call = _new_call(dossier, region_id, channel)
     try:
         with db.session.begin_nested():
             db.session.add(call)
@@ -83,11 +83,51 @@ def request_call(dossier: Dossier, customer: Actor, channel: str = "web") -> Cal
         if live is None:
             raise
         return live
-    record_change(call, None, CallStatus.QUEUED, customer, _("Khách yêu cầu gọi video"))
-    audit("call.requested", call, actor=customer, detail={"dossier_id": dossier.id, "channel": call.channel})
+    record_change(call, None, CallStatus.QUEUED, customer, _requested())
+    _audit_request(call, customer)
     notify.join_customer_sockets(call.customer_id, call.id)
     offer_next(call)  # no savepoint: no other router can see this call before the commit, none can race for it
     notify.queue_changed(call.region_id)
+    return call
+
+
+def _requested() -> str:
+    return _("Khách yêu cầu gọi video")
+
+
+def _new_call(dossier: Dossier, region_id: int, channel: str, status: CallStatus = CallStatus.QUEUED) -> Call:
+    now = utcnow()
+    return Call(dossier_id=dossier.id, customer_id=dossier.customer_id, region_id=region_id,
+                home_region_id=region_id, status=status, channel=channel[:10], requested_at=now, updated_at=now,
+                offered_at=now if status == CallStatus.RINGING else None)
+
+
+def _audit_request(call: Call, customer: Actor) -> None:
+    audit("call.requested", call, actor=customer, detail={"dossier_id": call.dossier_id, "channel": call.channel})
+
+
+def _new_call_ringing(dossier: Dossier, region_id: int, customer: Actor, channel: str) -> Call | None:
+    """The usual case, in few statements: an agent of the region is free, so the call is written already ringing,
+    with its offer, in one savepoint; its history still says queued → ringing (two rows, one INSERT). None when
+    nobody is free (the call is queued and may overflow: ``offer_next``) or the chosen agent was rung for another
+    call a moment ago (the slow path tries the next ones). The customer's other tab winning the race: its call."""
+    call = _new_call(dossier, region_id, channel, CallStatus.RINGING)
+    agents = routing.candidates(call, region_id, skip_tried=False)  # a new call: nobody has been rung for it
+    if not agents:
+        return None
+    ring_seconds = _cfg("CALL_RING_SECONDS")
+    offer = CallOffer(call=call, agent_id=agents[0], offered_at=call.offered_at,
+                      expires_at=call.requested_at + timedelta(seconds=ring_seconds))
+    try:
+        with db.session.begin_nested():
+            db.session.add_all((call, offer))
+    except IntegrityError:
+        return queries.live_call_of(dossier.id)  # None: the agent's pending offer collided, not the dossier's call
+    record_changes(call, [Move(None, CallStatus.QUEUED, customer, _requested()),
+                          Move(CallStatus.QUEUED, CallStatus.RINGING, None, "", {"offered_at": call.offered_at})],
+                   before_publish=lambda: _audit_request(call, customer))  # its row first, one INSERT with the move's
+    notify.join_customer_sockets(call.customer_id, call.id)
+    _rung(call, offer, ring_seconds)
     return call
 
 
@@ -140,11 +180,16 @@ def offer_next(call: Call) -> CallOffer | None:
         except IntegrityError:  # rung for another call a moment ago
             continue
         _move(call, CallStatus.RINGING, None, "", offered_at=now)
-        notify.ring(offer, call, ring_seconds)
-        after_commit(_schedule_timeout, offer.id, ring_seconds)
-        notify.queue_changed(call.region_id)
+        _rung(call, offer, ring_seconds)
         return offer
     return None
+
+
+def _rung(call: Call, offer: CallOffer, ring_seconds: int) -> None:
+    """The offer is written: the ring goes out first after the commit, then the timeout job and the queue places."""
+    notify.ring(offer, call, ring_seconds)
+    after_commit(_schedule_timeout, offer.id, ring_seconds)
+    notify.queue_changed(call.region_id)
 
 
 def try_offer(call: Call) -> CallOffer | None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import exists, func, select
 
+from portal.calls import reference
 from portal.calls.models import (
     IN_CALL,
     AgentPresence,
@@ -16,7 +17,6 @@ from portal.calls.models import (
     OfferOutcome,
     PresenceStatus,
     RegionCallSettings,
-    RoutingRule,
 )
 from portal.core.time import utcnow
 from portal.extensions import db
@@ -24,8 +24,8 @@ from portal.extensions import db
 
 def region_for(dossier: Any) -> int:
     """Whose desk serves the dossier: the first admins' rule matching its province and its ticket's channel, else
-    the dossier's region (the customer's address, province → CTKV)."""
-    rules = db.session.scalars(select(RoutingRule).order_by(RoutingRule.priority, RoutingRule.id)).all()
+    the dossier's region (the customer's address, province → CTKV). The rules: the process's copy."""
+    rules = reference.current().rules
     if not rules:
         return dossier.region_id
     channel = dossier.ticket.channel if dossier.ticket and any(r.channel for r in rules) else ""
