@@ -32,8 +32,9 @@ def region_for(dossier: Any) -> int:
     return next((r.region_id for r in rules if r.matches(dossier.province, channel)), dossier.region_id)
 
 
-def candidates(call: Call, region_id: int, skip_tried: bool = True) -> list[int]:
-    """Staff ids, longest idle first (never-called agents first, then by when they last ended a call)."""
+def candidates(call: Call | None, region_id: int, skip_tried: bool = True) -> list[int]:
+    """Staff ids, longest idle first (never-called agents first, then by when they last ended a call); ``call``
+    None: for a call not written yet (nobody tried)."""
     busy_offer = exists().where(CallOffer.agent_id == AgentPresence.staff_id,
                                 CallOffer.outcome == OfferOutcome.PENDING)
     busy_call = exists().where(Call.agent_id == AgentPresence.staff_id, Call.status.in_(IN_CALL))
@@ -42,7 +43,7 @@ def candidates(call: Call, region_id: int, skip_tried: bool = True) -> list[int]
                    AgentPresence.wrap_up_call_id.is_(None), ~busy_offer, ~busy_call)
             .order_by(func.coalesce(AgentPresence.last_call_ended_at, AgentPresence.since).asc(),
                       AgentPresence.staff_id))
-    if skip_tried:
+    if skip_tried and call is not None:
         tried = exists().where(CallOffer.call_id == call.id, CallOffer.agent_id == AgentPresence.staff_id)
         stmt = stmt.where(~tried)
     return list(db.session.scalars(stmt.limit(20)))
