@@ -239,6 +239,7 @@ def _rolled_back() -> Iterator[None]:
 @pytest.fixture
 def committed_db(app: Flask) -> Iterator:
     """The database with the reference rows, for a test that needs real commits; emptied after the test."""
+    from portal.calls import reference
     from portal.core import redis as portal_redis
     from portal.numbers import index
     from portal.org import places
@@ -252,6 +253,7 @@ def committed_db(app: Flask) -> Iterator:
             _db.session.remove()
             index.forget()  # ids come back with other numbers: the next search builds the index again
             places.forget()  # the province → region rows as seeded again
+            reference.forget()  # the calls' rules, hours, holidays and region names likewise
 
 
 @pytest.fixture
@@ -263,6 +265,7 @@ def db(app: Flask, request: pytest.FixtureRequest) -> Iterator:
     if "committed_db" in request.fixturenames:
         yield request.getfixturevalue("committed_db")
         return
+    from portal.calls import reference
     from portal.core import redis as portal_redis
     from portal.numbers import index
     from portal.org import places
@@ -275,6 +278,7 @@ def db(app: Flask, request: pytest.FixtureRequest) -> Iterator:
         finally:
             index.forget()
             places.forget()  # a province moved by the test was rolled back
+            reference.forget()  # so were the calls' rules, hours and holidays it wrote
 
 
 @pytest.fixture

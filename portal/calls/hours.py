@@ -1,5 +1,6 @@
 """Business hours per region (weekday → opens/closes, Vietnam time), holidays, and the callback slots offered while
-the desk is closed. A region without hours is always open (a LAN pilot needs no set-up)."""
+the desk is closed. A region without hours is always open (a LAN pilot needs no set-up). The answers come from the
+process's copy of the tables (``portal.calls.reference``); ``hours_of`` reads the rows (the admin screen)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,9 +8,10 @@ from datetime import UTC, date, datetime, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
-from portal.calls.models import BusinessHours, Holiday
+from portal.calls import reference
+from portal.calls.models import BusinessHours
 from portal.core.time import VIETNAM, utcnow, vietnam_to_utc
 from portal.extensions import db
 
@@ -28,18 +30,23 @@ def weekday_label(n: int) -> str:
 
 
 def hours_of(region_id: int) -> dict[int, BusinessHours]:
+    """The region's rows, weekday → row (the admin screen edits them with their versions)."""
     rows = db.session.scalars(select(BusinessHours).where(BusinessHours.region_id == region_id)).all()
     return {row.weekday: row for row in rows}
 
 
+def week(region_id: int) -> dict[int, reference.Hours]:
+    """The region's hours, weekday → opens/closes, as committed (the process's copy)."""
+    return reference.current().week(region_id)
+
+
 def is_holiday(region_id: int, day: date) -> bool:
-    return db.session.scalar(select(Holiday.id).where(
-        Holiday.day == day, or_(Holiday.region_id.is_(None), Holiday.region_id == region_id)).limit(1)) is not None
+    return reference.current().is_holiday(region_id, day)
 
 
 def is_open(region_id: int, now: datetime | None = None) -> bool:
     """Whether the region's desk answers at ``now`` (naive UTC)."""
-    hours = hours_of(region_id)
+    hours = week(region_id)
     if not hours:
         return True
     local = _local(now)
@@ -51,7 +58,7 @@ def is_open(region_id: int, now: datetime | None = None) -> bool:
 
 def hours_text(region_id: int) -> str:
     """The hours as the customer reads them: "Thứ Hai 08:00–21:00; …"."""
-    hours = hours_of(region_id)
+    hours = week(region_id)
     if not hours:
         return _("Cả ngày, mọi ngày")
     parts = [f"{weekday_label(d)} {h.opens:%H:%M}–{h.closes:%H:%M}" for d, h in sorted(hours.items())]
@@ -74,7 +81,7 @@ class Slot:
 
 def callback_slots(region_id: int, now: datetime | None = None) -> list[Slot]:
     """The open half-hours of the next days (Vietnam time), from the next full slot."""
-    hours = hours_of(region_id)
+    hours = week(region_id)
     local = _local(now)
     start = local.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
     slots = []

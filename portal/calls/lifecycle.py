@@ -11,12 +11,13 @@ database (conditional UPDATEs: exactly one winner, the loser hears ``call_taken`
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import update
+from sqlalchemy import text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from portal.auth.models import Staff
@@ -24,7 +25,9 @@ from portal.calls import hours, notify, queries, routing
 from portal.calls.models import (
     CALL_TRANSITIONS,
     FAIL_REASON_LABELS,
+    LIVE_SQL,
     NOTE_REQUIRED,
+    PENDING_SQL,
     AgentPresence,
     Call,
     CallOffer,
@@ -35,7 +38,7 @@ from portal.calls.models import (
 from portal.core.actors import Actor
 from portal.core.audit import audit
 from portal.core.errors import Conflict, Invalid, NotFound
-from portal.core.states import record_change, transition
+from portal.core.states import Move, record_change, record_changes, transition
 from portal.core.time import utcnow
 from portal.core.tx import after_commit, rowcount
 from portal.dossiers import lifecycle as dossiers
@@ -60,35 +63,79 @@ def _cfg(name: str) -> int:
 # --- the customer ---------------------------------------------------------------------------------------------
 
 def request_call(dossier: Dossier, customer: Actor, channel: str = "web") -> Call:
-    """E-1.5 "Gọi video": refused before eKYC passed and outside hours; a second request returns the live call."""
-    live = queries.live_call_of(dossier.id)
-    if live is not None:
-        return live
+    """E-1.5 "Gọi video": refused before eKYC passed and outside hours; a second request returns the live call.
+
+    In few statements (docs/calls.md, "Routing"): the live call is looked for only when the request would be
+    refused or its INSERT finds one (``ON CONFLICT DO NOTHING`` on the one-live-call-per-dossier index, no
+    savepoint); with an agent free the call is written already ringing with its offer."""
     if not dossier.may_call:
-        raise Conflict("not_ready_for_call", _("Hồ sơ chưa sẵn sàng để gọi video: vui lòng hoàn tất xác thực "
-                                               "thông tin (eKYC) trước."))
+        return _live_or(dossier, Conflict("not_ready_for_call", _(
+            "Hồ sơ chưa sẵn sàng để gọi video: vui lòng hoàn tất xác thực thông tin (eKYC) trước.")))
     region_id = routing.region_for(dossier)
     if not hours.is_open(region_id):
-        raise OutsideHours("outside_hours", _("Ngoài giờ làm việc của tổng đài video. Giờ làm việc: %(h)s.",
-                                              h=hours.hours_text(region_id)))
+        return _live_or(dossier, OutsideHours("outside_hours", _(
+            "Ngoài giờ làm việc của tổng đài video. Giờ làm việc: %(h)s.", h=hours.hours_text(region_id))))
     now = utcnow()
-    call = Call(dossier_id=dossier.id, customer_id=dossier.customer_id, region_id=region_id,
-                home_region_id=region_id, status=CallStatus.QUEUED, channel=channel[:10], requested_at=now,
-                updated_at=now)
-    try:
-        with db.session.begin_nested():
-            db.session.add(call)
-    except IntegrityError:  # the same customer's other tab got there first: one call
-        live = queries.live_call_of(dossier.id)
-        if live is None:
-            raise
-        return live
-    record_change(call, None, CallStatus.QUEUED, customer, _("Khách yêu cầu gọi video"))
-    audit("call.requested", call, actor=customer, detail={"dossier_id": dossier.id, "channel": call.channel})
+    agents = routing.candidates(None, region_id, skip_tried=False)  # a new call: nobody has been rung for it
+    call = _insert_call(dossier, region_id, channel, now, ringing=bool(agents))
+    if call is None:  # the same customer's other tab got there first: one call
+        return _live_or(dossier, Conflict("stale_state", _("Cuộc gọi vừa được người khác xử lý.")))
+    ring_seconds = _cfg("CALL_RING_SECONDS")
+    offer = _insert_offer(call, agents[0], now, ring_seconds) if agents else None
+    if agents and offer is None:  # that agent was rung for another call a moment ago: the queued path below
+        call.status, call.offered_at = CallStatus.QUEUED, None
+    if offer is not None:
+        record_changes(call, [Move(None, CallStatus.QUEUED, customer, _requested()),
+                              Move(CallStatus.QUEUED, CallStatus.RINGING, None, "", {"offered_at": now})],
+                       before_publish=lambda: _audit_request(call, customer))  # one INSERT with the move's audit
+        notify.join_customer_sockets(call.customer_id, call.id)
+        _rung(call, offer, ring_seconds)
+        return call
+    record_change(call, None, CallStatus.QUEUED, customer, _requested())
+    _audit_request(call, customer)
     notify.join_customer_sockets(call.customer_id, call.id)
     offer_next(call)  # no savepoint: no other router can see this call before the commit, none can race for it
     notify.queue_changed(call.region_id)
     return call
+
+
+def _live_or(dossier: Dossier, refusal: Conflict) -> Call:
+    """The dossier's live call (a second request returns it), else the refusal."""
+    live = queries.live_call_of(dossier.id)
+    if live is None:
+        raise refusal
+    return live
+
+
+def _requested() -> str:
+    return _("Khách yêu cầu gọi video")
+
+
+def _insert(model: type[Any], conflict: str, where: str, values: dict[str, Any]) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING on a partial unique index, RETURNING the row as a persistent object (None:
+    the index already holds one). PostgreSQL and SQLite alike; no savepoint needed to survive the conflict."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = (insert(model).values(values).on_conflict_do_nothing(index_elements=[conflict], index_where=text(where))
+            .returning(model))
+    return db.session.scalars(stmt, execution_options={"populate_existing": True}).first()
+
+
+def _insert_call(dossier: Dossier, region_id: int, channel: str, now: datetime, ringing: bool) -> Call | None:
+    return _insert(Call, "dossier_id", LIVE_SQL, {
+        "dossier_id": dossier.id, "customer_id": dossier.customer_id, "region_id": region_id,
+        "home_region_id": region_id, "status": CallStatus.RINGING if ringing else CallStatus.QUEUED,
+        "channel": channel[:10], "requested_at": now, "updated_at": now, "offered_at": now if ringing else None})
+
+
+def _insert_offer(call: Call, agent_id: int, now: datetime, ring_seconds: int) -> CallOffer | None:
+    return _insert(CallOffer, "agent_id", PENDING_SQL, {
+        "call_id": call.id, "agent_id": agent_id, "offered_at": now,
+        "expires_at": now + timedelta(seconds=ring_seconds), "outcome": OfferOutcome.PENDING})
+
+
+def _audit_request(call: Call, customer: Actor) -> None:
+    audit("call.requested", call, actor=customer, detail={"dossier_id": call.dossier_id, "channel": call.channel})
 
 
 def cancel_call(call: Call, customer: Actor) -> None:
@@ -140,11 +187,16 @@ def offer_next(call: Call) -> CallOffer | None:
         except IntegrityError:  # rung for another call a moment ago
             continue
         _move(call, CallStatus.RINGING, None, "", offered_at=now)
-        notify.ring(offer, call, ring_seconds)
-        after_commit(_schedule_timeout, offer.id, ring_seconds)
-        notify.queue_changed(call.region_id)
+        _rung(call, offer, ring_seconds)
         return offer
     return None
+
+
+def _rung(call: Call, offer: CallOffer, ring_seconds: int) -> None:
+    """The offer is written: the ring goes out first after the commit, then the timeout job and the queue places."""
+    notify.ring(offer, call, ring_seconds)
+    after_commit(_schedule_timeout, offer.id, ring_seconds)
+    notify.queue_changed(call.region_id)
 
 
 def try_offer(call: Call) -> CallOffer | None:

@@ -58,7 +58,8 @@ CALL_TRANSITIONS = {
 LIVE = frozenset({CallStatus.QUEUED, CallStatus.RINGING, CallStatus.CONNECTED, CallStatus.DROPPED})
 WAITING = frozenset({CallStatus.QUEUED, CallStatus.RINGING})
 IN_CALL = frozenset({CallStatus.CONNECTED, CallStatus.DROPPED})
-_LIVE_SQL = "status IN ('queued', 'ringing', 'connected', 'dropped')"
+LIVE_SQL = "status IN ('queued', 'ringing', 'connected', 'dropped')"  # the one-live-call index's predicate
+PENDING_SQL = "outcome = 'pending'"  # the one-ring-per-agent index's predicate
 
 # The verdict catalogue: why a call failed (the customer is told the label).
 FAIL_REASONS: tuple[tuple[str, Any], ...] = (
@@ -107,8 +108,8 @@ class Call(db.Model):
     audit_as = "call"
     __table_args__ = (
         # One live call per dossier: a customer calling from two tabs gets the one call.
-        Index("uq_call_live_dossier", "dossier_id", unique=True, sqlite_where=text(_LIVE_SQL),
-              postgresql_where=text(_LIVE_SQL)),
+        Index("uq_call_live_dossier", "dossier_id", unique=True, sqlite_where=text(LIVE_SQL),
+              postgresql_where=text(LIVE_SQL)),
         Index("ix_call_region_status_requested", "region_id", "status", "requested_at"),
         Index("ix_call_agent_answered", "agent_id", "answered_at"),
     )
@@ -190,8 +191,8 @@ class CallOffer(db.Model):
     __tablename__ = "call_offer"
     __table_args__ = (
         # An agent is rung for one call at a time (two routers racing pick different agents).
-        Index("uq_call_offer_pending_agent", "agent_id", unique=True, sqlite_where=text("outcome = 'pending'"),
-              postgresql_where=text("outcome = 'pending'")),
+        Index("uq_call_offer_pending_agent", "agent_id", unique=True, sqlite_where=text(PENDING_SQL),
+              postgresql_where=text(PENDING_SQL)),
         Index("ix_call_offer_outcome_expires", "outcome", "expires_at"),
     )
 

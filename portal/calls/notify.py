@@ -16,6 +16,7 @@ from flask import current_app, g, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from portal.calls import reference
 from portal.calls.models import Call, CallOffer
 from portal.calls.queries import POSITIONS_READ
 from portal.core import redis as portal_redis
@@ -38,9 +39,10 @@ def customer_sockets_key(customer_id: int) -> str:
 
 
 def ring_payload(offer: CallOffer, call: Call, ring_seconds: int) -> dict[str, Any]:
+    region = reference.current().region_names.get(call.dossier.region_id) or call.dossier.region.name
     return {"offer_id": offer.id, "call_id": call.id, "dossier_id": call.dossier_id,
-            "customer_name": call.dossier.full_name, "region": call.dossier.region.name if call.region_id ==
-            call.home_region_id else f"{call.dossier.region.name} (↪)",
+            "customer_name": call.dossier.full_name,
+            "region": region if call.region_id == call.home_region_id else f"{region} (↪)",
             "expires_at": offer.expires_at.isoformat() + "Z", "ring_seconds": ring_seconds}
 
 

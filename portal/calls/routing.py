@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import exists, func, select
 
+from portal.calls import reference
 from portal.calls.models import (
     IN_CALL,
     AgentPresence,
@@ -16,7 +17,6 @@ from portal.calls.models import (
     OfferOutcome,
     PresenceStatus,
     RegionCallSettings,
-    RoutingRule,
 )
 from portal.core.time import utcnow
 from portal.extensions import db
@@ -24,16 +24,17 @@ from portal.extensions import db
 
 def region_for(dossier: Any) -> int:
     """Whose desk serves the dossier: the first admins' rule matching its province and its ticket's channel, else
-    the dossier's region (the customer's address, province → CTKV)."""
-    rules = db.session.scalars(select(RoutingRule).order_by(RoutingRule.priority, RoutingRule.id)).all()
+    the dossier's region (the customer's address, province → CTKV). The rules: the process's copy."""
+    rules = reference.current().rules
     if not rules:
         return dossier.region_id
     channel = dossier.ticket.channel if dossier.ticket and any(r.channel for r in rules) else ""
     return next((r.region_id for r in rules if r.matches(dossier.province, channel)), dossier.region_id)
 
 
-def candidates(call: Call, region_id: int, skip_tried: bool = True) -> list[int]:
-    """Staff ids, longest idle first (never-called agents first, then by when they last ended a call)."""
+def candidates(call: Call | None, region_id: int, skip_tried: bool = True) -> list[int]:
+    """Staff ids, longest idle first (never-called agents first, then by when they last ended a call); ``call``
+    None: for a call not written yet (nobody tried)."""
     busy_offer = exists().where(CallOffer.agent_id == AgentPresence.staff_id,
                                 CallOffer.outcome == OfferOutcome.PENDING)
     busy_call = exists().where(Call.agent_id == AgentPresence.staff_id, Call.status.in_(IN_CALL))
@@ -42,7 +43,7 @@ def candidates(call: Call, region_id: int, skip_tried: bool = True) -> list[int]
                    AgentPresence.wrap_up_call_id.is_(None), ~busy_offer, ~busy_call)
             .order_by(func.coalesce(AgentPresence.last_call_ended_at, AgentPresence.since).asc(),
                       AgentPresence.staff_id))
-    if skip_tried:
+    if skip_tried and call is not None:
         tried = exists().where(CallOffer.call_id == call.id, CallOffer.agent_id == AgentPresence.staff_id)
         stmt = stmt.where(~tried)
     return list(db.session.scalars(stmt.limit(20)))

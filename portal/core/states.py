@@ -9,10 +9,10 @@ commits, to ``status_committed``.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from flask_babel import gettext as _
 from sqlalchemy import update
@@ -65,19 +65,47 @@ def _plain(value: Any) -> Any:
 def record_change(obj: Any, current: Enum | None, to: Enum, actor: Actor | None, reason: str = "",
                   values: dict[str, Any] | None = None) -> StatusEvent:
     """Write the status history row and publish the move (also for a record created in ``to``)."""
-    actor_id, actor_name, actor_kind = describe(actor)
-    change = StatusChange(object_type=obj.__tablename__, object_id=str(obj.id),
-                          from_status=current.value if current is not None else None, to_status=to.value,
-                          actor_id=actor_id, actor_name=actor_name[:80], reason=reason[:500], at=utcnow())
-    db.session.add(change)
-    db.session.flush()  # the history row's id: the key of exactly-once reactions (a notification per move)
+    return record_changes(obj, [Move(current, to, actor, reason, values)])[0]
+
+
+class Move(NamedTuple):
+    """One step of a record's history for ``record_changes``."""
+
+    current: Enum | None
+    to: Enum
+    actor: Actor | None
+    reason: str = ""
+    values: dict[str, Any] | None = None
+
+
+def record_changes(obj: Any, moves: Sequence[Move], before_publish: Callable[[], Any] | None = None
+                   ) -> list[StatusEvent]:
+    """Write the history rows of moves ``obj`` has made, in order, with one flush (one INSERT for all the rows where
+    the database returns their ids together), then publish each move as ``record_change`` does: a record created
+    already past its first state (a call created ringing) keeps the history and events of every step.
+    ``before_publish`` runs between the two (after the flush: what it adds is written with the listeners' rows)."""
+    changes = []
+    for move in moves:
+        actor_id, actor_name, actor_kind = describe(move.actor)
+        change = StatusChange(object_type=obj.__tablename__, object_id=str(obj.id),
+                              from_status=move.current.value if move.current is not None else None,
+                              to_status=move.to.value, actor_id=actor_id, actor_name=actor_name[:80],
+                              reason=move.reason[:500], at=utcnow())
+        db.session.add(change)
+        changes.append((change, actor_kind, move.values))
+    db.session.flush()  # the history rows' ids: the keys of exactly-once reactions (a notification per move)
+    if before_publish is not None:
+        before_publish()
     status_data = getattr(obj, "status_data", None)
-    event = StatusEvent(
-        object_type=obj.__tablename__, object_id=obj.id, from_status=change.from_status, to_status=change.to_status,
-        at=change.at, actor_id=actor_id, actor_name=change.actor_name, actor_kind=actor_kind, reason=change.reason,
-        region_id=getattr(obj, "region_id", None), change_id=change.id,
-        data=status_data() if callable(status_data) else {},
-        values={k: _plain(v) for k, v in (values or {}).items() if k != "updated_at"})
-    status_changed.send(type(obj), obj=obj, event=event)
-    after_commit(publish_committed, type(obj), event)
-    return event
+    events = []
+    for change, actor_kind, values in changes:
+        event = StatusEvent(
+            object_type=obj.__tablename__, object_id=obj.id, from_status=change.from_status,
+            to_status=change.to_status, at=change.at, actor_id=change.actor_id, actor_name=change.actor_name,
+            actor_kind=actor_kind, reason=change.reason, region_id=getattr(obj, "region_id", None),
+            change_id=change.id, data=status_data() if callable(status_data) else {},
+            values={k: _plain(v) for k, v in (values or {}).items() if k != "updated_at"})
+        status_changed.send(type(obj), obj=obj, event=event)
+        after_commit(publish_committed, type(obj), event)
+        events.append(event)
+    return events

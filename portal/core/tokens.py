@@ -58,6 +58,7 @@ class TokenKind:
     seen_column: str = "last_seen_at"
     ended_column: str = "ended_at"
     reason_column: str = "ended_reason"
+    load: tuple[Any, ...] = ()  # loader options for the look-up: joinedload(Model.owner) reads the owner with it
     format: re.Pattern[str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -90,7 +91,7 @@ def look_up(kind: TokenKind, token: str | None, owner_id: Any = None) -> Lookup:
     """The live row of ``token`` (of ``owner_id``, when given); a row found past its limits is ended on the way."""
     if not token or not kind.format.fullmatch(token):
         return Lookup()  # garbage never reaches the database
-    row = db.session.get(kind.model, digest(token))
+    row = db.session.get(kind.model, digest(token), options=kind.load)
     if row is None or (owner_id is not None and str(getattr(row, kind.owner_column)) != str(owner_id)):
         return Lookup()
     if getattr(row, kind.ended_column) is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
+from sqlalchemy.orm import joinedload
 
 from portal.core.tokens import TokenKind, end_all
 from portal.customers.models import Customer, CustomerApiToken, CustomerSession, CustomerStatus
@@ -32,9 +33,12 @@ def _active(row: CustomerSession | CustomerApiToken) -> bool:
     return row.customer.status == CustomerStatus.ACTIVE
 
 
-WEB_SESSIONS = TokenKind(CustomerSession, owner_column="customer_id", limits=_web_limits, owner_active=_active)
+# The customer is read with the session (one query per request: every customer page needs both).
+WEB_SESSIONS = TokenKind(CustomerSession, owner_column="customer_id", limits=_web_limits, owner_active=_active,
+                         load=(joinedload(CustomerSession.customer),))
 APP_TOKENS = TokenKind(
     CustomerApiToken, owner_column="customer_id", limits=lambda row: (None, row.expires_at), owner_active=_active,
+    load=(joinedload(CustomerApiToken.customer),),
     touch_every=timedelta(minutes=5),
     prefix="csa_",  # "Chọn số app": recognisable in a leak, never confused with a partner key (cso_)
     seen_column="last_used_at", ended_column="revoked_at", reason_column="revoked_reason")

@@ -1,0 +1,155 @@
+"""The call request's short path (docs/calls.md, "Routing"): with an agent free the call is written already ringing
+with its first offer, and its history, audit and events are those of a queued call rung at once; the agent rung
+for another call meanwhile, or two tabs at once, fall back to the queued path and still make one call, one ring."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import event, func, select
+
+from portal.calls import lifecycle, queries, routing
+from portal.calls.models import Call, CallOffer, CallStatus, OfferOutcome
+from portal.core.events import status_changed
+from portal.core.models import AuditEntry, StatusChange
+from portal.extensions import db as _db
+from tests.conftest import writing_now
+
+
+def test_a_call_with_a_free_agent_is_written_ringing_with_the_history_of_both_steps(db, lan, ready_dossier,
+                                                                                     available_agent):
+    agent = available_agent(region=1)
+    dossier = ready_dossier()
+    moves: list[tuple[str | None, str]] = []
+
+    def heard(_sender, event=None, **_kw) -> None:
+        moves.append((event.from_status, event.to_status))
+
+    status_changed.connect(heard, sender=Call)
+    try:
+        with writing_now(db):
+            call = lifecycle.request_call(dossier, lan, "web")
+            db.session.commit()
+    finally:
+        status_changed.disconnect(heard, sender=Call)
+    assert moves == [(None, "queued"), ("queued", "ringing")]
+    db.session.refresh(call)
+    assert call.status == CallStatus.RINGING and call.offered_at == call.requested_at
+    offer = queries.pending_offer(agent.id)
+    assert offer.call_id == call.id and offer.offered_at == call.offered_at
+    history = db.session.execute(select(StatusChange.from_status, StatusChange.to_status, StatusChange.actor_id)
+                                 .where(StatusChange.object_type == "call", StatusChange.object_id == str(call.id))
+                                 .order_by(StatusChange.id)).all()
+    assert [(h.from_status, h.to_status) for h in history] == [(None, "queued"), ("queued", "ringing")]
+    assert history[0].actor_id == lan.id and history[1].actor_id is None  # the customer asked; the router rang
+    actions = db.session.scalars(select(AuditEntry.action).where(AuditEntry.object_type == "call",
+                                                                 AuditEntry.object_id == str(call.id))
+                                 .order_by(AuditEntry.id)).all()
+    assert actions == ["call.requested", "call.ringing"]
+
+
+def test_the_request_sends_few_statements_before_the_ring(db, lan, ready_dossier, available_agent, monkeypatch):
+    """The short path's statements up to the ring: the free agents, the call and its offer (INSERT … ON CONFLICT
+    DO NOTHING: no live-call look-up first, no savepoint), the two history rows and the two audit rows (one INSERT
+    each where the database returns many ids at once: PostgreSQL), the commit. The reference data (rules, hours,
+    holidays, region names) comes from the process's copy: no statement once it is read; no UPDATE of the call."""
+    from portal.calls import reference
+    from portal.extensions import socketio
+
+    available_agent(region=1)
+    dossier = ready_dossier()
+    seen: list[str] = []
+    rung_after: list[int] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        seen.append(statement.split()[0].upper())
+
+    def emit(name, *args, **kwargs) -> None:
+        if name == "ring":
+            rung_after.append(len(seen))
+
+    monkeypatch.setattr(socketio, "emit", emit)
+    with writing_now(db):
+        db.session.refresh(dossier)  # as a request has them: just read
+        db.session.refresh(lan)
+        reference.current()
+        event.listen(_db.engine, "before_cursor_execute", count)
+        try:
+            call = lifecycle.request_call(dossier, lan, "web")
+            db.session.commit()
+        finally:
+            event.remove(_db.engine, "before_cursor_execute", count)
+    assert call.status == CallStatus.RINGING and len(rung_after) == 1
+    before_ring = seen[:rung_after[0]]
+    batched = _db.engine.dialect.name == "postgresql"
+    assert before_ring.count("SELECT") == 1 and "UPDATE" not in before_ring, before_ring
+    assert not [s for s in before_ring if s == "SAVEPOINT"][1:], before_ring  # the test's own commit's only
+    assert before_ring.count("INSERT") == (4 if batched else 6), before_ring
+
+
+def test_the_first_agent_rung_for_another_call_meanwhile_the_next_one_is_rung(db, lan, ready_dossier,
+                                                                            available_agent, make_customer,
+                                                                            monkeypatch):
+    taken, free = available_agent(region=1), available_agent(region=1)
+    other = ready_dossier(make_customer("0905000001"))
+    with writing_now(db):
+        first = lifecycle.request_call(other, lan, "web")
+        db.session.commit()
+    busy = queries.pending_offer(taken.id) and taken or free  # whoever the first call rang
+    idle = free if busy is taken else taken
+    assert queries.pending_offer(busy.id).call_id == first.id
+    real = routing.candidates
+
+    def stale(call, region_id, skip_tried=True):  # a router that read the agents just before the other ring
+        return [busy.id, *real(call, region_id, skip_tried)]
+
+    monkeypatch.setattr(routing, "candidates", stale)
+    with writing_now(db):
+        call = lifecycle.request_call(ready_dossier(), lan, "web")
+        db.session.commit()
+    assert call.status == CallStatus.RINGING
+    assert queries.pending_offer(idle.id).call_id == call.id and queries.pending_offer(busy.id).call_id == first.id
+    history = db.session.scalars(select(StatusChange.to_status).where(
+        StatusChange.object_type == "call", StatusChange.object_id == str(call.id)).order_by(StatusChange.id)).all()
+    assert history == ["queued", "ringing"]
+
+
+@pytest.mark.usefixtures("committed_db")
+def test_two_tabs_at_once_with_an_agent_free_make_one_call_and_one_ring(app, db, lan, ready_dossier,
+                                                                       available_agent):
+    from portal.dossiers.models import Dossier
+
+    available_agent(region=1)
+    available_agent(region=1)
+    dossier_id, customer_id = ready_dossier().id, lan.id
+    db.session.commit()
+    barrier = threading.Barrier(2)
+    calls: list[int] = []
+    errors: list[BaseException] = []
+
+    def ask() -> None:
+        from portal.core.sqlite import writing
+        from portal.customers.models import Customer
+
+        with app.app_context():
+            barrier.wait()
+            try:
+                with writing():
+                    call = lifecycle.request_call(_db.session.get(Dossier, dossier_id),
+                                                  _db.session.get(Customer, customer_id))
+                    _db.session.commit()
+                    calls.append(call.id)
+            except BaseException as exc:  # noqa: BLE001 (reported below)
+                errors.append(exc)
+            finally:
+                _db.session.remove()
+
+    threads = [threading.Thread(target=ask) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    db.session.commit()
+    assert not errors and len(calls) == 2 and calls[0] == calls[1]
+    assert db.session.scalar(select(func.count(Call.id))) == 1
+    assert db.session.scalar(select(func.count(CallOffer.id)).where(CallOffer.outcome == OfferOutcome.PENDING)) == 1
