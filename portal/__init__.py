@@ -15,7 +15,8 @@ from portal.extensions import babel, csrf, db, limiter, login_manager, migrate, 
 DOMAINS = ("portal.org", "portal.home", "portal.auth", "portal.audit", "portal.admin", "portal.holds",
            "portal.numbers", "portal.messages", "portal.notify", "portal.partners", "portal.customers", "portal.appapi",
            "portal.promotions", "portal.orders", "portal.payments", "portal.shipping", "portal.dossiers",
-           "portal.calls", "portal.connections", "portal.invoices", "portal.wall")
+           "portal.calls", "portal.connections", "portal.invoices", "portal.wall",
+           "portal.reports")
 
 
 def _locale() -> str:
