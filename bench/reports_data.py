@@ -76,12 +76,8 @@ class Writer:
 
 def build(db, count: int, agents: list[int], reviewers: list[int], chunk: int = 5000) -> dict:
     """Write ``count`` orders and dossiers spread evenly over the year before now; returns rows per table."""
-    from portal.calls.models import Call, CallOffer
-    from portal.connections.models import MsaleSubmission
     from portal.core.models import StatusChange
     from portal.core.time import utcnow
-    from portal.dossiers.models import Dossier
-    from portal.dossiers.review_models import ReviewDecision
     from portal.holds.models import HoldTicket
     from portal.orders.models import Order
     from portal.payments.models import Payment, Refund
