@@ -9,9 +9,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Float, Integer, Select, String, cast, extract, func, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import ColumnElement
 
+from portal.dossiers.models import Dossier
 from portal.extensions import db
+from portal.holds.models import HoldTicket
 from portal.reports.filters import Scope
 
 EXPORT_BATCH = 2000  # rows fetched per round trip by an export's cursor
@@ -90,7 +94,9 @@ def stream(stmt: Any, conn: Connection | None = None) -> Iterator[Any]:
     """The rows of ``stmt`` through a server-side cursor (PostgreSQL) / batched fetch, never all in memory; on
     ``conn`` (an export's own connection) or the session's."""
     conn = conn if conn is not None else db.session.connection()
-    result = conn.execution_options(yield_per=EXPORT_BATCH).execute(stmt)
+    # On the statement, not the connection: Connection.execution_options() changes the connection in place, and
+    # every later statement on it (a ROLLBACK TO SAVEPOINT too) would become a server-side cursor.
+    result = conn.execute(stmt, execution_options={"yield_per": EXPORT_BATCH})
     try:
         yield from result
     finally:
@@ -121,3 +127,62 @@ def minutes(seconds: float | None) -> str:
 
 def share(part: int, whole: int) -> str:
     return "—" if not whole else f"{100 * part / whole:.1f} %"
+
+
+class seconds_between(ColumnElement[float]):  # noqa: N801 — used like an SQL function
+    """``later - earlier`` in seconds, as SQL both engines run: PostgreSQL ``EXTRACT(EPOCH FROM …)``, SQLite
+    ``julianday`` difference × 86400 (naive UTC columns on both)."""
+
+    inherit_cache = True
+    type = Float()
+
+    def __init__(self, earlier: Any, later: Any) -> None:
+        self.earlier, self.later = earlier, later
+
+
+@compiles(seconds_between)
+def _seconds_default(element: seconds_between, compiler: Any, **kw: Any) -> str:
+    later, earlier = compiler.process(element.later, **kw), compiler.process(element.earlier, **kw)
+    return f"(julianday({later}) - julianday({earlier})) * 86400.0"
+
+
+@compiles(seconds_between, "postgresql")
+def _seconds_postgresql(element: seconds_between, compiler: Any, **kw: Any) -> str:
+    later, earlier = compiler.process(element.later, **kw), compiler.process(element.earlier, **kw)
+    return f"EXTRACT(EPOCH FROM ({later} - {earlier}))"
+
+
+def quantiles(values: Select, qs: Sequence[float], n: int | None = None) -> list[float | None]:
+    """Nearest-rank quantiles of the single column ``values`` selects (NULLs left out), computed by the database:
+    a count (unless ``n``, the non-NULL values, is known), then one ``ORDER BY … LIMIT 1 OFFSET k`` per quantile —
+    nothing but the answers leaves the server; the same SQL on SQLite and PostgreSQL."""
+    sub = values.subquery()
+    column = list(sub.c)[0]
+    if n is None:
+        n = db.session.scalar(select(func.count()).select_from(sub).where(column.is_not(None))) or 0
+    out: list[float | None] = []
+    for q in qs:
+        if not n:
+            out.append(None)
+            continue
+        rank = max(1, -(-int(q * 1000) * n // 1000))
+        value = db.session.scalar(select(column).where(column.is_not(None)).order_by(column)
+                                  .limit(1).offset(min(rank, n) - 1))
+        out.append(None if value is None else round(float(value), 3))  # julianday: ms precision
+    return out
+
+
+def vietnam_hour(at: Any) -> Any:
+    """The hour of day (0–23) in Vietnam (UTC+7, no daylight saving) of a naive UTC column, in SQL."""
+    return (cast(extract("hour", at), Integer) + 7) % 24
+
+
+def by_dossier(stmt: Select, scope: Scope, *, dossier_id: Any, at: Any) -> Select:
+    """Limit ``stmt`` (rows tied to a dossier by ``dossier_id``: an integer column, or status_change's text
+    object_id) to ``scope``: ``at`` in the days, the dossier's region and SIM type, the hold ticket's channel
+    (joined only when a channel is asked for)."""
+    as_text = isinstance(dossier_id.type, String)
+    stmt = stmt.join(Dossier, (cast(Dossier.id, String) if as_text else Dossier.id) == dossier_id)
+    if scope.channel:
+        stmt = stmt.join(HoldTicket, HoldTicket.id == Dossier.ticket_id)
+    return scope.apply(stmt, at=at, region=Dossier.region_id, channel=HoldTicket.channel, sim=Dossier.sim_type)

@@ -1,7 +1,6 @@
 """Every report's module, imported so that it registers itself in ``base.REPORTS`` (one line per report)."""
-from portal.reports import (
-    msale,  # noqa: F401
-    partners,  # noqa: F401
-    promotions,  # noqa: F401
-    shipping,  # noqa: F401
-)
+import portal.reports.funnel
+import portal.reports.msale
+import portal.reports.partners
+import portal.reports.promotions
+import portal.reports.shipping  # noqa: F401

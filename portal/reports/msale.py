@@ -14,7 +14,19 @@ from portal.core.models import StatusChange
 from portal.dossiers.models import Dossier
 from portal.extensions import db
 from portal.holds.models import HoldTicket
-from portal.reports.base import Chart, Figure, Page, Report, Table, minutes, percentile, register, share, stream
+from portal.reports.base import (
+    Chart,
+    Figure,
+    Page,
+    Report,
+    Table,
+    by_dossier,
+    minutes,
+    percentile,
+    register,
+    share,
+    stream,
+)
 from portal.reports.filters import Scope
 
 SETTLED = (SubmissionStatus.CONNECTED, SubmissionStatus.REFUSED, SubmissionStatus.FAILED)
@@ -32,11 +44,7 @@ def _settled_at() -> Any:
 
 
 def _scoped(stmt: Any, scope: Scope) -> Any:
-    stmt = stmt.join(Dossier, Dossier.id == MsaleSubmission.dossier_id)
-    if scope.channel:
-        stmt = stmt.join(HoldTicket, HoldTicket.id == Dossier.ticket_id)
-    return scope.apply(stmt, at=MsaleSubmission.created_at, region=Dossier.region_id, channel=HoldTicket.channel,
-                       sim=Dossier.sim_type)
+    return by_dossier(stmt, scope, dossier_id=MsaleSubmission.dossier_id, at=MsaleSubmission.created_at)
 
 
 def _by_reason(scope: Scope, status: SubmissionStatus) -> list[tuple[str, int]]:

@@ -1,0 +1,99 @@
+"""The sign-up funnel by step id: hold tickets made in the range (hold_ticket.created_at; region: the order's, else
+the number's home region), and how many of them reached each step — held (HOLD-1), paid (HOLD-12, SHIP-20),
+delivered or collected (SHIP-22, SHIP-7; an eSIM has nothing to ship: reached when paid), eKYC passed (ACT-7,
+ESIM-6), video verified (ACT-8, ESIM-7), submitted (ACT-10, ESIM-9), connected (ACT-14, ESIM-15) — with the drop-off
+and the median time spent at each step (from reaching it to reaching the next). The dossier's steps are the first
+status_change row moving it to ready_for_call, verified, submitted and connected."""
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Connection, String, and_, case, cast, func, select
+
+from portal.core.models import StatusChange
+from portal.dossiers.models import Dossier, DossierStatus
+from portal.extensions import db
+from portal.holds.models import HoldTicket, SimType
+from portal.orders.models import Order
+from portal.reports.base import Chart, Figure, Page, Report, Table, minutes, percentile, register, share, stream
+from portal.reports.filters import Scope
+
+# (column, label, step ids)
+STEPS = (("held", _l("Giữ số"), "HOLD-1"), ("paid", _l("Đã thanh toán"), "HOLD-12 · SHIP-20"),
+         ("delivered", _l("Đã giao / nhận SIM"), "SHIP-22 · SHIP-7"), ("ekyc", _l("eKYC đạt"), "ACT-7 · ESIM-6"),
+         ("video", _l("Xác minh video đạt"), "ACT-8 · ESIM-7"), ("submitted", _l("Đã gửi hồ sơ"), "ACT-10 · ESIM-9"),
+         ("connected", _l("Đã hòa mạng"), "ACT-14 · ESIM-15"))
+DOSSIER_STEPS = {"ekyc": DossierStatus.READY_FOR_CALL, "video": DossierStatus.VERIFIED,
+                 "submitted": DossierStatus.SUBMITTED, "connected": DossierStatus.CONNECTED}
+
+
+def steps(scope: Scope) -> Any:
+    """One row per hold ticket of the scope: its id, code, channel, SIM type, region and when it reached each step."""
+    sc = StatusChange
+    paid = func.coalesce(HoldTicket.paid_at, Order.paid_at)
+    region = func.coalesce(Order.region_id, HoldTicket.region_id)
+    firsts = [func.min(case((sc.to_status == status.value, sc.at))).label(name)
+              for name, status in DOSSIER_STEPS.items()]
+    stmt = (select(HoldTicket.id.label("ticket"), HoldTicket.hold_code, HoldTicket.channel, HoldTicket.sim_type,
+                   region.label("region"), HoldTicket.created_at.label("held"), paid.label("paid"),
+                   case((HoldTicket.sim_type == SimType.ESIM.value, paid), else_=Order.delivered_at).label("delivered"),
+                   *firsts)
+            .select_from(HoldTicket)
+            .outerjoin(Order, Order.ticket_id == HoldTicket.id)
+            .outerjoin(Dossier, Dossier.ticket_id == HoldTicket.id)
+            .outerjoin(sc, and_(sc.object_type == Dossier.__tablename__, sc.object_id == cast(Dossier.id, String),
+                                sc.to_status.in_([s.value for s in DOSSIER_STEPS.values()])))
+            .group_by(HoldTicket.id, HoldTicket.hold_code, HoldTicket.channel, HoldTicket.sim_type, region,
+                      HoldTicket.created_at, paid, HoldTicket.paid_at, Order.paid_at, Order.delivered_at))
+    return scope.apply(stmt, at=HoldTicket.created_at, region=region, channel=HoldTicket.channel,
+                       sim=HoldTicket.sim_type)
+
+
+def build(scope: Scope) -> Page:
+    sub = steps(scope).subquery()
+    names = [name for name, _label, _ids in STEPS]
+    counts = list(db.session.execute(select(*[func.count(sub.c[name]) for name in names])).one())
+    spent: list[list[float]] = [[] for _ in names[:-1]]  # seconds from reaching step i to reaching step i+1
+    for row in stream(select(*[sub.c[name] for name in names]).where(sub.c.paid.is_not(None))):
+        for i in range(len(names) - 1):
+            start, end = row[i], row[i + 1]
+            if start is not None and end is not None and end >= start:
+                spent[i].append((end - start).total_seconds())
+    medians = [percentile(sorted(values), 0.5) for values in spent] + [None]
+    held = counts[0]
+    table = []
+    for i, (_name, label, ids) in enumerate(STEPS):
+        drop = counts[i - 1] - counts[i] if i else None
+        table.append((label, ids, counts[i], share(counts[i], held),
+                      "—" if drop is None else f"{drop} ({share(drop, counts[i - 1])})", minutes(medians[i])
+                      if i < len(STEPS) - 1 else "—"))
+    return Page(
+        figures=(Figure(_l("Phiếu giữ số"), held), Figure(_l("Đã thanh toán"), counts[1], share(counts[1], held)),
+                 Figure(_l("Đã gửi hồ sơ"), counts[5], share(counts[5], held)),
+                 Figure(_l("Đã hòa mạng"), counts[6], share(counts[6], held))),
+        chart=Chart("bar", [f"{label} ({ids.split(' · ')[0]})" for _n, label, ids in STEPS],
+                    [(_l("Số phiếu đạt bước"), counts)], horizontal=True),
+        tables=(Table(_l("Các bước"), (_l("Bước"), _l("Mã bước"), _l("Số phiếu"), _l("Tỷ lệ so với giữ số"),
+                                       _l("Rơi rụng so với bước trước"), _l("Thời gian ở bước (trung vị)")),
+                      table, numeric_from=2),),
+        notes=(_l("Mỗi phiếu giữ số tạo trong khoảng ngày được theo đến hôm nay. eSIM không giao SIM: bước giao/nhận "
+                  "tính khi đã thanh toán. Thời gian ở bước: từ khi đạt bước đến khi đạt bước sau."),),
+    )
+
+
+HEADERS: Sequence[Any] = (_l("Mã phiếu"), _l("Mã giữ số"), _l("Kênh"), _l("Loại SIM"), _l("Khu vực"),
+                          *[_l("%(step)s lúc (giờ Việt Nam)", step=label) for _n, label, _ids in STEPS])
+
+
+def rows(scope: Scope, conn: Connection) -> Iterator[Sequence[Any]]:
+    for row in stream(steps(scope).order_by(HoldTicket.id), conn):
+        ticket, code, channel, sim, region, *times = row
+        yield (ticket, code, channel, str(SimType(sim).label) if sim else "", region, *times)
+
+
+REPORT = register(Report("funnel", _l("Phễu đăng ký theo bước"),
+                         _l("Giữ số → thanh toán → giao/nhận SIM → eKYC → xác minh video → gửi hồ sơ → hòa mạng: số "
+                            "phiếu ở mỗi bước, rơi rụng và thời gian ở mỗi bước."),
+                         build, HEADERS, rows, order=10))

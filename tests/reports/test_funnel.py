@@ -1,0 +1,92 @@
+"""The funnel report's figures against hold tickets brought along the process by the domains' own fixtures and moves:
+orders delivered (tests/dossiers' ``delivered_order``), dossiers opened (``lifecycle.open_dossier``) and moved through
+``core.states.transition`` (which writes the status_change rows the funnel reads): counts at each step, drop-off,
+the median time at a step, region scoping and the export's rows."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import update
+
+from portal.core.actors import SystemActor
+from portal.core.models import StatusChange
+from portal.core.roles import Role
+from portal.core.states import transition
+from portal.core.time import vietnam_today
+from portal.dossiers import lifecycle
+from portal.dossiers.models import DossierStatus
+from portal.reports import funnel
+from portal.reports.filters import Scope
+from tests.conftest import writing_now
+
+SYSTEM = SystemActor("Kiểm thử")
+ANY_MOVE = {status: set(DossierStatus) for status in DossierStatus}
+PATH = (DossierStatus.READY_FOR_CALL, DossierStatus.VERIFIED, DossierStatus.SUBMITTED, DossierStatus.APPROVED,
+        DossierStatus.CONNECTED)
+
+
+@pytest.fixture
+def tickets(db, lan, delivered_order):
+    """Four delivered orders: one with no dossier, one eKYC passed, one submitted (10 minutes after its video call),
+    one connected (submitted 30 minutes after its video call)."""
+    made = []
+    for n, reached in enumerate((0, 1, 3, 5)):
+        order = delivered_order(lan)
+        with writing_now(db):
+            dossier = lifecycle.open_dossier(order, lan) if reached else None
+            if dossier is not None:
+                dossier.id_number = f"00119088{n:04d}"  # made up; one ID may hold only 3 numbers
+                db.session.flush()
+                for status in PATH[:reached]:
+                    transition(dossier, status, SYSTEM, ANY_MOVE, "Kiểm thử")
+                db.session.flush()
+                if reached >= 3:
+                    video = db.session.scalar(StatusChange.__table__.select().with_only_columns(StatusChange.at)
+                                              .where(StatusChange.object_type == "dossier",
+                                                     StatusChange.object_id == str(dossier.id),
+                                                     StatusChange.to_status == "verified"))
+                    db.session.execute(update(StatusChange).where(
+                        StatusChange.object_type == "dossier", StatusChange.object_id == str(dossier.id),
+                        StatusChange.to_status == "submitted")
+                        .values(at=video + timedelta(minutes=30 if reached == 5 else 10)))
+            db.session.commit()
+        made.append(order)
+    return made
+
+
+def _scope(region: int | None) -> Scope:
+    today = vietnam_today()
+    return Scope(today - timedelta(days=29), today, region)
+
+
+def test_counts_drop_off_and_time_at_step(app, tickets):
+    region = tickets[0].region_id
+    with app.test_request_context():
+        page = funnel.build(_scope(region))
+    rows = {row[1]: row for row in page.tables[0].rows}
+    counts = [row[2] for row in page.tables[0].rows]
+    assert counts == [4, 4, 4, 3, 2, 2, 1]
+    assert rows["ACT-7 · ESIM-6"][4] == "1 (25.0 %)"  # delivered 4 → eKYC 3
+    assert rows["ACT-14 · ESIM-15"][3] == "25.0 %"
+    assert rows["ACT-8 · ESIM-7"][5] == "10.0 phút"  # verified → submitted: 10 and 30 min, nearest-rank median
+    assert page.chart is not None and list(page.chart.datasets[0][1]) == counts
+
+
+def test_other_region_sees_none_and_head_office_all(app, tickets):
+    region = tickets[0].region_id
+    other = 9 if region != 9 else 8
+    with app.test_request_context():
+        assert [r[2] for r in funnel.build(_scope(other)).tables[0].rows] == [0] * 7
+        assert funnel.build(_scope(None)).tables[0].rows[0][2] == 4
+
+
+def test_export_rows(client, login, tickets):
+    login(Role.SUPERVISOR, region=tickets[0].region_id)
+    assert "ACT-14" in client.get("/reports/funnel").get_data(as_text=True)
+    response = client.get("/reports/funnel.csv")
+    rows = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
+    assert len(rows) == 5 and rows[0][1] == "Mã giữ số"
+    assert sorted(sum(1 for v in row[5:] if v) for row in rows[1:]) == [3, 4, 6, 7]
