@@ -10,6 +10,7 @@ migrations (``bench.common.open_bench_app``).
 """
 from __future__ import annotations
 
+import json
 import random
 import time
 from datetime import date, datetime, timedelta
@@ -59,19 +60,68 @@ class Writer:
                        StatusChange]
         self.rows: dict[type, list[dict]] = {m: [] for m in self.models}
         self.written: dict[str, int] = {m.__tablename__: 0 for m in self.models}
+        self._cache: dict = {}
+        _ON_PG[0] = db.engine.dialect.name == "postgresql"
 
     def add(self, model, row: dict) -> None:
         self.rows[model].append(row)
 
     def flush(self) -> None:
-        from sqlalchemy import insert
-
-        with self.db.engine.begin() as conn:
+        """One executemany per table on SQLite's own driver, one COPY per table on PostgreSQL: the rows as tuples
+        in the table's column order, the models' Python defaults filled in, JSON dumped, times as the columns
+        store them."""
+        raw = self.db.engine.raw_connection()
+        try:
+            cur = raw.cursor()
+            if self.db.engine.dialect.name == "sqlite":  # the driver is in autocommit mode (portal.core.sqlite)
+                cur.execute("BEGIN")
             for model in self.models:
-                if self.rows[model]:
-                    conn.execute(insert(model.__table__), self.rows[model])
-                    self.written[model.__tablename__] += len(self.rows[model])
-                    self.rows[model] = []
+                rows = self.rows[model]
+                if not rows:
+                    continue
+                columns, defaults = self._columns(model, rows[0])
+                tuples = [tuple(_plain(row.get(c, defaults.get(c))) for c in columns) for row in rows]
+                names = ", ".join(f'"{c}"' for c in columns)
+                if self.db.engine.dialect.name == "sqlite":
+                    cur.executemany(f'INSERT INTO "{model.__tablename__}" ({names}) VALUES '
+                                    f'({", ".join("?" * len(columns))})', tuples)
+                else:
+                    with cur.copy(f'COPY "{model.__tablename__}" ({names}) FROM STDIN') as copy:
+                        for t in tuples:
+                            copy.write_row(t)
+                self.written[model.__tablename__] += len(rows)
+                self.rows[model] = []
+            raw.commit()
+        finally:
+            raw.close()
+
+    def _columns(self, model, sample: dict) -> tuple[list[str], dict]:
+        if model not in self._cache:
+            defaults = {}
+            for column in model.__table__.columns:
+                if column.key in sample or column.default is None:
+                    continue
+                arg = column.default.arg
+                defaults[column.key] = arg(None) if callable(arg) else arg
+            self._cache[model] = ([c.key for c in model.__table__.columns if c.key in sample or c.key in defaults],
+                                  defaults)
+        return self._cache[model]
+
+
+def _plain(value):
+    """A value as the driver takes it for these columns: enums by value, JSON dumped, SQLite times as text."""
+    if isinstance(value, (list, dict)):
+        return json.dumps(value)
+    if isinstance(value, datetime):
+        return value if _ON_PG[0] else value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(value, date):
+        return value if _ON_PG[0] else value.isoformat()
+    if isinstance(value, bool):
+        return value if _ON_PG[0] else int(value)
+    return getattr(value, "value", value)
+
+
+_ON_PG = [False]
 
 
 def build(db, count: int, agents: list[int], reviewers: list[int], chunk: int = 5000) -> dict:

@@ -16,9 +16,8 @@ from portal.extensions import db
 from portal.numbers.formatting import format_vnd
 from portal.orders.models import Order, OrderStatus, PaymentMethod
 from portal.payments.models import Refund
-from portal.reports.base import Chart, Figure, Page, Report, Table, minutes, register, share, stream
+from portal.reports.base import Chart, Figure, Page, Report, Table, minutes, register, seconds_between, share, stream
 from portal.reports.filters import Scope
-from portal.reports.sqltime import seconds_between
 from portal.shipping.cod import cod_by_carrier_day
 
 ORDER = Order.__tablename__
