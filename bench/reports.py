@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import time
 
 os.environ.setdefault("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
@@ -24,12 +23,9 @@ from bench.common import (  # noqa: E402
     DEFAULT_DATA_DIR,
     PG_HOST,
     PG_USER,
-    engine_version,
     machine_facts,
-    ms,
     open_bench_app,
     replace_section,
-    summary,
 )
 
 PASSWORD = "bench-reports-password"  # noqa: S105 - a throwaway benchmark database
@@ -107,10 +103,6 @@ def prepare(args):
     return app
 
 
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--engine", choices=("sqlite", "postgres"), required=True)
@@ -122,6 +114,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--build-only", action="store_true")
     parser.add_argument("--no-readme", action="store_true")
+    parser.add_argument("--reports", help="comma-separated slugs (default: every report)")
+    parser.add_argument("--no-exports", action="store_true")
+    parser.add_argument("--no-xlsx", action="store_true")
     args = parser.parse_args(argv)
 
     app = prepare(args)
@@ -133,9 +128,6 @@ def main(argv: list[str] | None = None) -> None:
     print("\n".join(body))
     if not args.no_readme:
         replace_section(f"reports-{args.engine}", "\n".join(body))
-
-
-__all__ = ["engine_version", "ms", "summary", "peak_rss_mb"]
 
 if __name__ == "__main__":
     main()
