@@ -28,6 +28,13 @@ def _scoped(stmt: Any, scope: Scope, at: Any) -> Any:
     return scope.apply(stmt, at=at, region=Order.region_id, channel=Order.channel, sim=Order.sim_type)
 
 
+def _history_scoped(stmt: Any, scope: Scope, change: Any) -> Any:
+    """History rows of orders in the scope: the order is joined only when a filter needs its columns."""
+    if scope.region_id is None and scope.channel is None and scope.sim_type is None:
+        return stmt.where(change.at >= scope.start, change.at < scope.end)
+    return _scoped(stmt.join(Order, Order.id == cast(change.object_id, Integer)), scope, change.at)
+
+
 def tab_times(scope: Scope) -> dict[OrderStatus, tuple[int, float | None, float | None]]:
     """Per board tab: (orders that left it in the range, mean and longest seconds spent in it)."""
     enter, leave = aliased(StatusChange), aliased(StatusChange)
@@ -35,20 +42,18 @@ def tab_times(scope: Scope) -> dict[OrderStatus, tuple[int, float | None, float 
     stmt = (select(leave.from_status, func.count(), func.avg(spent), func.max(spent)).select_from(leave)
             .join(enter, and_(enter.object_type == ORDER, enter.object_id == leave.object_id,
                               enter.to_status == leave.from_status))
-            .join(Order, Order.id == cast(leave.object_id, Integer))
             .where(leave.object_type == ORDER, leave.from_status.in_([t.value for t in TABS])))
     found = {OrderStatus(s): (n, avg, top) for s, n, avg, top in
-             db.session.execute(_scoped(stmt, scope, leave.at).group_by(leave.from_status))}
+             db.session.execute(_history_scoped(stmt, scope, leave).group_by(leave.from_status))}
     return {tab: found.get(tab, (0, None, None)) for tab in TABS}
 
 
 def refusals(scope: Scope) -> list[tuple[str, int]]:
     """Refused at the door (or undeliverable) and returned in the range, by the reason recorded with the move."""
     stmt = (select(StatusChange.reason, func.count()).select_from(StatusChange)
-            .join(Order, Order.id == cast(StatusChange.object_id, Integer))
             .where(StatusChange.object_type == ORDER, StatusChange.from_status == OrderStatus.DELIVERING.value,
                    StatusChange.to_status == OrderStatus.CANCELLED.value))
-    stmt = _scoped(stmt, scope, StatusChange.at).group_by(StatusChange.reason)
+    stmt = _history_scoped(stmt, scope, StatusChange).group_by(StatusChange.reason)
     return sorted(((reason or "—", n) for reason, n in db.session.execute(stmt)), key=lambda r: (-r[1], r[0]))
 
 
@@ -103,11 +108,11 @@ def build(scope: Scope) -> Page:
                       [(tab.label, n, minutes(avg), minutes(top)) for tab, (n, avg, top) in times.items()]),
                 Table(_l("Từ chối nhận hàng theo lý do"), (_l("Lý do"), _l("Số đơn")), refused),
                 Table(_l("Đối soát tiền COD theo hãng vận chuyển và ngày"),
-                      (_l("Ngày"), _l("Hãng"), _l("Số đơn"), _l("Phải thu"), _l("Đã thu"), _l("Chênh lệch"),
+                      (_l("Hãng"), _l("Ngày"), _l("Số đơn"), _l("Phải thu"), _l("Đã thu"), _l("Chênh lệch"),
                        _l("Đơn lệch tiền")),
-                      [(day.isoformat() if day else "—", carrier or "—", n, format_vnd(int(e or 0)),
+                      [(carrier or "—", day.strftime("%d/%m/%Y") if day else "—", n, format_vnd(int(e or 0)),
                         format_vnd(int(c or 0)), format_vnd(int(c or 0) - int(e or 0)), int(m or 0))
-                       for carrier, day, n, e, c, m in cod], numeric_from=2),
+                       for carrier, day, n, e, c, m in cod], numeric_from=1),
                 Table(_l("Hoàn tiền theo trạng thái"), (_l("Trạng thái"), _l("Số lượt"), _l("Số tiền")),
                       [(status.label, n, format_vnd(amount)) for status, n, amount in paid_back])),
         notes=(_l("Thời gian ở tab: tính cho các đơn rời tab trong khoảng ngày, từ lúc vào tab đến lúc rời tab."),
