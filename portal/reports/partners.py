@@ -65,8 +65,7 @@ def build(scope: Scope) -> Page:
     for channel in channels:
         n, p, v = held.get(channel, (0, 0, 0))
         s = counted.get(channel, 0) if counted is not None else None
-        rows.append((channel_label(channel, partners), "—" if s is None else s, n,
-                     "—" if not s else share(n, s), p, share(p, n), format_vnd(v)))
+        rows.append((channel_label(channel, partners), "—" if s is None else s, n, p, share(p, n), format_vnd(v)))
     figures = [Figure(_l("Lượt giữ số"), total_holds), Figure(_l("Giữ số đã thanh toán"), total_paid,
                                                               share(total_paid, total_holds))]
     if counted is not None:
@@ -74,10 +73,10 @@ def build(scope: Scope) -> Page:
     return Page(
         figures=figures,
         chart=Chart("bar", [r[0] for r in rows],
-                    [(_l("Giữ số"), [r[2] for r in rows]), (_l("Đã thanh toán"), [r[4] for r in rows])],
+                    [(_l("Giữ số"), [r[2] for r in rows]), (_l("Đã thanh toán"), [r[3] for r in rows])],
                     y_title=_l("Số lượt")),
-        tables=(Table(_l("Theo kênh"), (_l("Kênh"), _l("Lượt tìm số"), _l("Lượt giữ số"), _l("Giữ số / tìm số"),
-                                        _l("Đã thanh toán"), _l("Tỷ lệ chuyển đổi"), _l("Giá trị đã thanh toán")),
+        tables=(Table(_l("Theo kênh"), (_l("Kênh"), _l("Lượt tìm số"), _l("Lượt giữ số"), _l("Đã thanh toán"),
+                                        _l("Tỷ lệ chuyển đổi"), _l("Giá trị đã thanh toán")),
                       rows),),
         notes=(_l("Lượt tìm số được đếm theo ngày và kênh, không theo khu vực: chỉ hiện khi xem tất cả khu vực."),
                _l("Chuyển đổi: lượt giữ số tạo trong khoảng ngày đã được thanh toán."),),

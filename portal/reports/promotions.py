@@ -38,21 +38,22 @@ def build(scope: Scope) -> Page:
     paid = sum(r[2] for r in rows)
     with_offer = [r for r in rows if r[0]]
     offer_orders, offer_paid = sum(r[1] for r in with_offer), sum(r[2] for r in with_offer)
-    label = {code: (f"{code} — {names[code]}" if code in names and names[code] != code else code) if code
-             else str(_l("(không có ưu đãi)")) for code, *_rest in rows}
+    label = {"": str(_l("(không có ưu đãi)"))}
     return Page(
         figures=(Figure(_l("Đơn hàng"), orders), Figure(_l("Đơn có ưu đãi"), offer_orders, share(offer_orders, orders)),
                  Figure(_l("Đơn đã thanh toán"), paid),
                  Figure(_l("Đơn đã thanh toán có ưu đãi"), offer_paid, share(offer_paid, paid)),
                  Figure(_l("Giá trị đơn có ưu đãi đã thanh toán"), format_vnd(sum(r[3] for r in with_offer)))),
-        chart=Chart("bar", [label[r[0]] for r in with_offer],
+        chart=Chart("bar", [r[0] for r in with_offer],
                     [(_l("Đơn hàng"), [r[1] for r in with_offer]), (_l("Đã thanh toán"), [r[2] for r in with_offer])],
                     y_title=_l("Số đơn")),
         tables=(Table(_l("Mức sử dụng từng ưu đãi"),
-                      (_l("Ưu đãi"), _l("Đơn hàng"), _l("Đã thanh toán"), _l("Tỷ lệ thanh toán"),
-                       _l("Tỷ trọng trong đơn đã thanh toán"), _l("Giá trị đã thanh toán")),
-                      [(label[code], n, p, share(p, n), share(p, paid), format_vnd(v)) for code, n, p, v in rows]),),
-        notes=(_l("Đơn tạo trong khoảng ngày; giá trị là tổng tiền của các đơn đã thanh toán."),),
+                      (_l("Ưu đãi"), _l("Đơn"), _l("Đã thanh toán"), _l("Tỷ lệ"), _l("Tỷ trọng"), _l("Giá trị")),
+                      [(code or label[code], n, p, share(p, n), share(p, paid), format_vnd(v))
+                       for code, n, p, v in rows]),),
+        notes=(_l("Đơn tạo trong khoảng ngày; giá trị là tổng tiền của các đơn đã thanh toán."),
+               _l("Tỷ lệ: đơn đã thanh toán trên đơn có ưu đãi; tỷ trọng: trên mọi đơn đã thanh toán."),
+               *[f"{code}: {names[code]}" for code, *_rest in with_offer if names.get(code, code) != code]),
     )
 
 
