@@ -11,7 +11,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import Connection, Float, Integer, Select, String, cast, extract, func, select
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.expression import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
 
 from portal.dossiers.models import Dossier
 from portal.extensions import db
@@ -129,26 +129,33 @@ def share(part: int, whole: int) -> str:
     return "—" if not whole else f"{100 * part / whole:.1f} %"
 
 
-class seconds_between(ColumnElement[float]):  # noqa: N801 — used like an SQL function
+class seconds_between(FunctionElement[float]):  # noqa: N801 — used like an SQL function
     """``later - earlier`` in seconds, as SQL both engines run: PostgreSQL ``EXTRACT(EPOCH FROM …)``, SQLite
-    ``julianday`` difference × 86400 (naive UTC columns on both)."""
+    ``julianday`` difference × 86400 (naive UTC columns on both). A FunctionElement: its two arguments are part of
+    the statement cache key and give the FROM clause."""
 
     inherit_cache = True
     type = Float()
+    name = "seconds_between"
 
     def __init__(self, earlier: Any, later: Any) -> None:
-        self.earlier, self.later = earlier, later
+        super().__init__(earlier, later)
+
+
+def _ends(element: seconds_between, compiler: Any, **kw: Any) -> tuple[str, str]:
+    earlier, later = list(element.clauses)
+    return compiler.process(earlier, **kw), compiler.process(later, **kw)
 
 
 @compiles(seconds_between)
 def _seconds_default(element: seconds_between, compiler: Any, **kw: Any) -> str:
-    later, earlier = compiler.process(element.later, **kw), compiler.process(element.earlier, **kw)
+    earlier, later = _ends(element, compiler, **kw)
     return f"(julianday({later}) - julianday({earlier})) * 86400.0"
 
 
 @compiles(seconds_between, "postgresql")
 def _seconds_postgresql(element: seconds_between, compiler: Any, **kw: Any) -> str:
-    later, earlier = compiler.process(element.later, **kw), compiler.process(element.earlier, **kw)
+    earlier, later = _ends(element, compiler, **kw)
     return f"EXTRACT(EPOCH FROM ({later} - {earlier}))"
 
 

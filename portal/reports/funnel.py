@@ -17,7 +17,19 @@ from portal.dossiers.models import Dossier, DossierStatus
 from portal.extensions import db
 from portal.holds.models import HoldTicket, SimType
 from portal.orders.models import Order
-from portal.reports.base import Chart, Figure, Page, Report, Table, minutes, percentile, register, share, stream
+from portal.reports.base import (
+    Chart,
+    Figure,
+    Page,
+    Report,
+    Table,
+    minutes,
+    quantiles,
+    register,
+    seconds_between,
+    share,
+    stream,
+)
 from portal.reports.filters import Scope
 
 # (column, label, step ids)
@@ -54,14 +66,14 @@ def steps(scope: Scope) -> Any:
 def build(scope: Scope) -> Page:
     sub = steps(scope).subquery()
     names = [name for name, _label, _ids in STEPS]
-    counts = list(db.session.execute(select(*[func.count(sub.c[name]) for name in names])).one())
-    spent: list[list[float]] = [[] for _ in names[:-1]]  # seconds from reaching step i to reaching step i+1
-    for row in stream(select(*[sub.c[name] for name in names]).where(sub.c.paid.is_not(None))):
-        for i in range(len(names) - 1):
-            start, end = row[i], row[i + 1]
-            if start is not None and end is not None and end >= start:
-                spent[i].append((end - start).total_seconds())
-    medians = [percentile(sorted(values), 0.5) for values in spent] + [None]
+    # seconds from reaching step i to reaching step i+1 (tickets with both moments, in that order)
+    spans = [seconds_between(sub.c[a], sub.c[b]) for a, b in zip(names, names[1:], strict=False)]
+    both = [func.count(case((span >= 0, 1))) for span in spans]
+    found = list(db.session.execute(select(*[func.count(sub.c[name]) for name in names], *both)).one())
+    counts, timed = found[:len(names)], found[len(names):]
+    medians: list[float | None] = [
+        quantiles(select(span).where(span >= 0), (0.5,), n=n)[0] if n else None  # median in the database
+        for span, n in zip(spans, timed, strict=True)] + [None]
     held = counts[0]
     table = []
     for i, (_name, label, ids) in enumerate(STEPS):

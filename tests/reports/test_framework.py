@@ -29,7 +29,7 @@ def test_supervisor_opens_each_report_with_default_range(client, login, slug):
     today = vietnam_today()
     assert f'value="{today.isoformat()}"' in html
     assert f'value="{(today - timedelta(days=29)).isoformat()}"' in html
-    assert 'id="report-chart"' in html and "chart.umd.min.js" in html
+    assert 'id="report-canvas"' in html and "data-chart='{" in html and "chart.umd.min.js" in html
 
 
 def test_index_lists_reports_and_agents_are_refused(app, client, login):
@@ -118,3 +118,12 @@ def test_percentile_nearest_rank():
     assert percentile([1, 2, 3, 4], 0.5) == 2
     assert percentile(list(range(1, 11)), 0.9) == 9
     assert percentile([7], 0.9) == 7
+
+
+def test_the_reports_are_in_the_supervision_drop_down_and_on_the_home_page(client, login):
+    login(Role.SUPERVISOR, region=1)
+    html = client.get("/").get_data(as_text=True)
+    menu = html.split('data-bs-toggle="dropdown"', 1)[1].split("</ul>", 1)[0]
+    assert 'href="/reports/">Báo cáo' in menu
+    cards = html.split("</nav>", 1)[1]
+    assert 'href="/reports/"' in cards and "Phễu đăng ký, tổ video call" in cards
