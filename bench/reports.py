@@ -116,6 +116,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-readme", action="store_true")
     parser.add_argument("--reports", help="comma-separated slugs (default: every report)")
     parser.add_argument("--no-exports", action="store_true")
+    parser.add_argument("--export-reports", help="comma-separated slugs whose exports run (default: every report)")
     parser.add_argument("--no-xlsx", action="store_true")
     args = parser.parse_args(argv)
 
