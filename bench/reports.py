@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> None:
     body = run(app, args, machine_facts())
     print("\n".join(body))
     if not args.no_readme:
-        replace_section(f"reports-{args.engine}", "\n".join(body))
+        replace_section(f"reports-{args.engine}-{args.count}", "\n".join(body))
 
 if __name__ == "__main__":
     main()
