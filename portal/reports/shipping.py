@@ -87,8 +87,8 @@ def build(scope: Scope) -> Page:
     expected, collected = sum(int(r[3] or 0) for r in cod), sum(int(r[4] or 0) for r in cod)
     mismatches = sum(int(r[5] or 0) for r in cod)
     paid_back = refunds(scope)
-    figures = [Figure(_l("Thời gian ở tab “%(tab)s” (trung bình)", tab=tab.label), minutes(avg),
-                      _l("%(n)s đơn rời tab", n=n)) for tab, (n, avg, _top) in times.items()]
+    figures = [Figure(_l("Ở tab “%(tab)s”", tab=tab.label), minutes(avg),
+                      _l("trung bình; %(n)s đơn rời tab", n=n)) for tab, (n, avg, _top) in times.items()]
     figures += [Figure(_l("Từ chối nhận hàng"), refused_total, share(refused_total, left_delivering)),
                 Figure(_l("Tiền COD phải thu"), format_vnd(expected)),
                 Figure(_l("Tiền COD đã thu"), format_vnd(collected),
