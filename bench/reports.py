@@ -92,10 +92,10 @@ def prepare(args):
         _partners(db)
         have = db.session.scalar(select(func.count()).select_from(Order))
         if have != args.count:
-            if have:
+            if have > args.count:
                 raise SystemExit(f"the database holds {have} orders, not {args.count}: use --rebuild")
-            print(f"==> building {args.count:,} orders and dossiers", flush=True)
-            facts = build(db, args.count, agents, reviewers)
+            print(f"==> building {args.count:,} orders and dossiers (from {have + 1:,})", flush=True)
+            facts = build(db, args.count, agents, reviewers, start=have + 1)
             print(f"    built: {facts}; analysing", flush=True)
             started = time.perf_counter()
             _analyze(db)

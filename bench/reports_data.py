@@ -124,19 +124,28 @@ def _plain(value):
 _ON_PG = [False]
 
 
-def build(db, count: int, agents: list[int], reviewers: list[int], chunk: int = 5000) -> dict:
-    """Write ``count`` orders and dossiers spread evenly over the year before now; returns rows per table."""
+def build(db, count: int, agents: list[int], reviewers: list[int], chunk: int = 5000, start: int = 1) -> dict:
+    """Write ``count`` orders and dossiers spread evenly over the year before now, from order ``start`` on (an
+    interrupted build resumes after its last committed chunk); returns rows per table."""
+    from sqlalchemy import func, select
+
+    from portal.calls.models import Call, CallOffer
+    from portal.connections.models import MsaleSubmission
     from portal.core.models import StatusChange
     from portal.core.time import utcnow
+    from portal.dossiers.review_models import ReviewDecision
     from portal.holds.models import HoldTicket
     from portal.orders.models import Order
     from portal.payments.models import Payment, Refund
 
     ensure_offers(db)
-    rng = random.Random(SEED)
+    rng = random.Random(SEED + start)
     now = utcnow().replace(microsecond=0)
     w = Writer(db)
-    ids = {"change": 0, "call": 0, "offer": 0, "decision": 0, "msale": 0, "payment": 0, "refund": 0}
+    tables = {"change": StatusChange, "call": Call, "offer": CallOffer, "decision": ReviewDecision,
+              "msale": MsaleSubmission, "payment": Payment, "refund": Refund}
+    ids = {kind: db.session.scalar(select(func.coalesce(func.max(model.id), 0))) for kind, model in tables.items()}
+    db.session.commit()
 
     def nid(kind: str) -> int:
         ids[kind] += 1
@@ -148,7 +157,7 @@ def build(db, count: int, agents: list[int], reviewers: list[int], chunk: int = 
                              "reason": reason})
 
     started = time.perf_counter()
-    for i in range(1, count + 1):
+    for i in range(start, count + 1):
         created = now - timedelta(seconds=int((count - i + 1) * 365 * DAY / count) + rng.randrange(60))
         region = rng.choice(REGIONS)
         channel = rng.choice(CHANNELS)
