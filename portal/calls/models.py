@@ -112,6 +112,7 @@ class Call(db.Model):
               postgresql_where=text(LIVE_SQL)),
         Index("ix_call_region_status_requested", "region_id", "status", "requested_at"),
         Index("ix_call_agent_answered", "agent_id", "answered_at"),
+        Index("ix_call_requested", "requested_at"),  # reports (migration 0022_reports)
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -194,6 +195,7 @@ class CallOffer(db.Model):
         Index("uq_call_offer_pending_agent", "agent_id", unique=True, sqlite_where=text(PENDING_SQL),
               postgresql_where=text(PENDING_SQL)),
         Index("ix_call_offer_outcome_expires", "outcome", "expires_at"),
+        Index("ix_call_offer_offered", "offered_at"),  # reports (migration 0022_reports)
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

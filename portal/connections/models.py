@@ -66,6 +66,7 @@ class MsaleSubmission(db.Model):
     __table_args__ = (
         UniqueConstraint("dossier_id", "attempt", name="uq_msale_submissions_dossier_attempt"),
         Index("ix_msale_submissions_status_poll", "status", "next_poll_at"),
+        Index("ix_msale_submissions_created", "created_at"),  # reports (migration 0022_reports)
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -45,7 +45,12 @@ class StatusChange(Model):
     """One row per state-machine move, written only by portal.core.states.transition."""
 
     __tablename__ = "status_change"
-    __table_args__ = (Index("ix_status_change_object", "object_type", "object_id"),)
+    __table_args__ = (
+        Index("ix_status_change_object", "object_type", "object_id"),
+        # Reports: the time an object spent in each status (index-only), moves of a kind over a period.
+        Index("ix_status_change_object_to_at", "object_type", "object_id", "to_status", "at"),
+        Index("ix_status_change_type_at", "object_type", "at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -164,6 +164,8 @@ class Dossier(Model):
         Index("ix_dossier_status_submitted", "status", "submitted_at", "sim_type"),
         Index("ix_dossier_reviewer_status", "reviewer_id", "status"),
         Index("ix_dossier_sim_serial", "sim_serial"),
+        Index("ix_dossier_created_region", "created_at", "region_id"),  # reports (migration 0022_reports)
+        Index("ix_dossier_region_created", "region_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

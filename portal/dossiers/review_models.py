@@ -129,7 +129,8 @@ class ReviewDecision(Model):
     """One decision of the connection team on a submission, with what the dossier was when decided."""
 
     __tablename__ = "dossier_review_decision"
-    __table_args__ = (Index("ix_dossier_review_decision_dossier", "dossier_id", "id"),)
+    __table_args__ = (Index("ix_dossier_review_decision_dossier", "dossier_id", "id"),
+                      Index("ix_dossier_review_decision_at", "at"))  # reports (migration 0022_reports)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"))

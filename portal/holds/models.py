@@ -62,6 +62,7 @@ class HoldTicket(Model):
     __table_args__ = (
         UniqueConstraint("channel", "idempotency_key", name="uq_hold_ticket_idempotency"),
         Index("ix_hold_ticket_status_expires", "status", "expires_at"),
+        Index("ix_hold_ticket_channel_created", "channel", "created_at"),  # partners report (0022_reports)
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 
 from portal.core.api import choice_arg, date_arg, int_arg, page_json, paging, text_arg
 from portal.core.openapi import ErrorCode
+from portal.extensions import db
 from portal.numbers.classes import CLASS_LABELS
 from portal.numbers.formatting import format_number
 from portal.numbers.models import PhoneNumber
@@ -23,6 +24,7 @@ from portal.numbers.search import (
     search_numbers,
     search_pairs,
 )
+from portal.numbers.search_counts import count_search
 
 SEARCH_ERRORS: tuple[ErrorCode, ...] = (
     ("bad_parameter", 422, "Tham số truy vấn phải là số nguyên (page, per_page, min_price, max_price)."),
@@ -50,33 +52,41 @@ def number_json(n: PhoneNumber) -> dict[str, Any]:
             "class_label": CLASS_LABELS.get(n.number_class, n.number_class), "price": n.price, "region": n.region_id}
 
 
-def by_conditions() -> Response:
+def _counted(channel: str, response: Response) -> Response:
+    """The search ran (a refused one raised before): count it for the partners report, and commit the count."""
+    count_search(channel)
+    db.session.commit()
+    return response
+
+
+def by_conditions(channel: str) -> Response:
     """Search by conditions (pattern, prefix, contains, ends_with, avoid, class, price range, sort)."""
     result = search_numbers(NumberQuery(
         pattern=text_arg("pattern"), prefix=text_arg("prefix"), contains=text_arg("contains"),
         ends_with=text_arg("ends_with"), avoid=text_arg("avoid"), number_class=choice_arg("class", "bad_class") or "",
         min_price=int_arg("min_price"), max_price=int_arg("max_price"), sort=choice_arg("sort", "bad_sort") or "price",
         **paging()))
-    return page_json(result, [number_json(n) for n in result.items])
+    return _counted(channel, page_json(result, [number_json(n) for n in result.items]))
 
 
-def by_name() -> Response:
+def by_name(channel: str) -> Response:
     """Numbers that contain a name typed on a phone keypad."""
     result = search_by_name(text_arg("name"), sort=choice_arg("sort", "bad_sort") or "price", **paging())
-    return page_json(result, [number_json(n) for n in result.items], digits=result.extra["digits"])
+    return _counted(channel, page_json(result, [number_json(n) for n in result.items], digits=result.extra["digits"]))
 
 
-def feng_shui() -> Response:
+def feng_shui(channel: str) -> Response:
     """Numbers that suit a birth date, best first."""
     birth_date = date_arg("birth_date", "bad_birth_date", _("Ngày sinh phải có dạng YYYY-MM-DD, ví dụ 1990-05-17."))
     result = search_feng_shui(birth_date, **paging())
     items = [{**number_json(s.number), "score": s.score, "reasons": s.reasons} for s in result.items]
-    return page_json(result, items, element=result.extra.get("element"), can_chi=result.extra.get("can_chi"))
+    return _counted(channel, page_json(result, items, element=result.extra.get("element"),
+                                       can_chi=result.extra.get("can_chi")))
 
 
-def pairs() -> Response:
+def pairs(channel: str) -> Response:
     """Pairs of numbers that are both available."""
     result = search_pairs(choice_arg("kind", "bad_pair_kind"), **paging())
     items = [{"kind": pair.kind.value, "kind_label": pair.kind.label, "numbers": [number_json(a), number_json(b)],
               "price": a.price + b.price} for pair, a, b in result.items]
-    return page_json(result, items)
+    return _counted(channel, page_json(result, items))

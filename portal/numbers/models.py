@@ -1,11 +1,24 @@
 """The number inventory: one row per phone number, with what search needs precomputed."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, String, func, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    func,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.core.editing import Versioned
@@ -167,3 +180,14 @@ class NumberPair(Model):
     first_id: Mapped[int] = mapped_column(ForeignKey("phone_number.id"))
     second_id: Mapped[int] = mapped_column(ForeignKey("phone_number.id"), index=True)
     kind: Mapped[PairKind] = mapped_column(status_enum(PairKind, length=8))
+
+
+class SearchCount(Model):
+    """Searches per Vietnam-local day and channel ("web", "app", "partner:<id>"): the partners report's first
+    column. One row a day and channel, bumped by ``portal.numbers.search_counts.count_search`` (an upsert)."""
+
+    __tablename__ = "search_count"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(40), primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -43,28 +43,28 @@ def _field_errors(exc: FieldErrors):
 @public
 @SEARCH
 def numbers_by_conditions():
-    return numbers_api.by_conditions()
+    return numbers_api.by_conditions("app")
 
 
 @bp.get("/numbers/by-name")
 @public
 @SEARCH
 def numbers_by_name():
-    return numbers_api.by_name()
+    return numbers_api.by_name("app")
 
 
 @bp.get("/numbers/feng-shui")
 @public
 @SEARCH
 def numbers_feng_shui():
-    return numbers_api.feng_shui()
+    return numbers_api.feng_shui("app")
 
 
 @bp.get("/numbers/pairs")
 @public
 @SEARCH
 def numbers_pairs():
-    return numbers_api.pairs()
+    return numbers_api.pairs("app")
 
 
 # --- orders ----------------------------------------------------------------------------------------------------

@@ -99,6 +99,9 @@ class Order(Model):
         Index("ix_customer_order_region_status_receive", "region_id", "status", "receive_method"),
         Index("ix_customer_order_contact_phone", "contact_phone"),  # board search by phone
         Index("ix_customer_order_recipient_phone", "recipient_phone"),
+        # Reports over a date range, all regions or one (migration 0022_reports).
+        Index("ix_customer_order_created_region", "created_at", "region_id"),
+        Index("ix_customer_order_region_created", "region_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

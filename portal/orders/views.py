@@ -20,6 +20,7 @@ from portal.extensions import db
 from portal.numbers.classes import CLASS_LABELS
 from portal.numbers.formatting import normalize_number
 from portal.numbers.search import NumberQuery, search_by_name, search_feng_shui, search_numbers, search_pairs
+from portal.numbers.search_counts import count_search
 from portal.orders import bp, lifecycle, queries
 from portal.orders import services as orders
 from portal.orders.forms import SEARCH_MODES, HoldForm, SearchForm
@@ -58,6 +59,9 @@ def search():
     if form.validate():
         try:
             result = _run_search(form, mode, page)
+            if result is not None:  # searches per channel: the partners report
+                count_search("web")
+                db.session.commit()
         except Invalid as exc:
             form[_search_field(exc.code)].errors = [exc.message]
     return render_template("orders/search.html", form=form, mode=mode, modes=SEARCH_MODES, result=result, page=page,

@@ -119,28 +119,28 @@ def hold_json(ticket: HoldTicket) -> dict[str, Any]:
 @authenticated_by("partner")
 @partner_call(SEARCH)
 def list_numbers(partner: Partner):
-    return numbers_api.by_conditions()
+    return numbers_api.by_conditions(f"partner:{partner.id}")
 
 
 @api_bp.get("/numbers/by-name")
 @authenticated_by("partner")
 @partner_call(SEARCH)
 def numbers_by_name(partner: Partner):
-    return numbers_api.by_name()
+    return numbers_api.by_name(f"partner:{partner.id}")
 
 
 @api_bp.get("/numbers/feng-shui")
 @authenticated_by("partner")
 @partner_call(SEARCH)
 def numbers_feng_shui(partner: Partner):
-    return numbers_api.feng_shui()
+    return numbers_api.feng_shui(f"partner:{partner.id}")
 
 
 @api_bp.get("/numbers/pairs")
 @authenticated_by("partner")
 @partner_call(SEARCH)
 def number_pairs(partner: Partner):
-    return numbers_api.pairs()
+    return numbers_api.pairs(f"partner:{partner.id}")
 
 
 # --- holds -----------------------------------------------------------------------------------------------------

@@ -145,7 +145,8 @@ class Refund(Model):
 
     __tablename__ = "refund"
     __table_args__ = (Index("ix_refund_region_status", "region_id", "status"),
-                      Index("ix_refund_status_created", "status", "created_at"))
+                      Index("ix_refund_status_created", "status", "created_at"),
+                      Index("ix_refund_created_region", "created_at", "region_id"))  # reports (0022_reports)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     payment_id: Mapped[int] = mapped_column(ForeignKey("payment.id"), unique=True)  # one refund per payment

@@ -2,4 +2,7 @@
 import portal.reports.calls
 import portal.reports.funnel
 import portal.reports.msale
-import portal.reports.review  # noqa: F401
+import portal.reports.partners
+import portal.reports.promotions
+import portal.reports.review
+import portal.reports.shipping  # noqa: F401

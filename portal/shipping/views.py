@@ -6,7 +6,7 @@ from datetime import datetime, time, timedelta
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 
 from portal.core.access import allow, get_in_region_or_404, in_region
 from portal.core.audit import audit_now
@@ -20,6 +20,7 @@ from portal.orders import lifecycle
 from portal.orders.models import BOARD_TABS, Order, OrderStatus, PaymentMethod
 from portal.org.models import Region, Store
 from portal.shipping import board, bp, services
+from portal.shipping.cod import cod_by_carrier_day
 from portal.shipping.forms import CancelForm, ConfirmForm, HandOverForm, ResolveAttentionForm, ResolveFlagForm
 from portal.shipping.models import CarrierEvent
 
@@ -182,13 +183,7 @@ def cod():
     """Cash on delivery per carrier per day: expected vs reported; mismatches flagged (SHIP-20)."""
     days = max(1, min(request.args.get("days", 30, type=whole_number) or 30, 366))
     since = vietnam_today() - timedelta(days=days - 1)
-    expected = func.sum(case((Order.payment_method == PaymentMethod.COD, Order.total), else_=0))
-    stmt = in_region(select(Order.carrier, Order.cod_date, func.count(Order.id), expected,
-                            func.sum(func.coalesce(Order.cash_collected, 0)),
-                            func.sum(case((Order.cash_mismatch.is_(True), 1), else_=0))), Order.region_id)
-    rows = db.session.execute(stmt.where(Order.status == OrderStatus.DELIVERED, Order.cod_date >= since)
-                              .group_by(Order.carrier, Order.cod_date)
-                              .order_by(Order.cod_date.desc(), Order.carrier)).all()
+    rows = db.session.execute(in_region(cod_by_carrier_day(since), Order.region_id)).all()
     flagged = db.session.scalars(in_region(select(Order).where(Order.cash_mismatch.is_(True)), Order.region_id)
                                  .order_by(Order.delivered_at.desc()).limit(200)).all()
     return render_template("shipping/cod.html", rows=rows, flagged=flagged, days=days)
