@@ -12,7 +12,6 @@ from flask_babel import gettext as _
 
 from portal.core.api import choice_arg, date_arg, int_arg, page_json, paging, text_arg
 from portal.core.openapi import ErrorCode
-from portal.extensions import db
 from portal.numbers.classes import CLASS_LABELS
 from portal.numbers.formatting import format_number
 from portal.numbers.models import PhoneNumber
@@ -53,9 +52,8 @@ def number_json(n: PhoneNumber) -> dict[str, Any]:
 
 
 def _counted(channel: str, response: Response) -> Response:
-    """The search ran (a refused one raised before): count it for the partners report, and commit the count."""
+    """The search ran (a refused one raised before): count it for the partners report (written after the answer)."""
     count_search(channel)
-    db.session.commit()
     return response
 
 

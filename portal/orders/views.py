@@ -61,7 +61,6 @@ def search():
             result = _run_search(form, mode, page)
             if result is not None:  # searches per channel: the partners report
                 count_search("web")
-                db.session.commit()
         except Invalid as exc:
             form[_search_field(exc.code)].errors = [exc.message]
     return render_template("orders/search.html", form=form, mode=mode, modes=SEARCH_MODES, result=result, page=page,

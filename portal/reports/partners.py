@@ -9,6 +9,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Connection, case, func, select
 
+from portal.core.digits import is_ascii_digits
 from portal.extensions import db
 from portal.holds.models import HoldTicket
 from portal.numbers.formatting import format_vnd
@@ -48,7 +49,7 @@ def holds(scope: Scope) -> dict[str, tuple[int, int, int]]:
 def channel_label(channel: str, partners: dict[int, str]) -> str:
     if channel.startswith("partner:"):
         ident = channel.split(":", 1)[1]
-        name = partners.get(int(ident)) if ident.isascii() and ident.isdigit() else None
+        name = partners.get(int(ident)) if is_ascii_digits(ident) else None
         return str(_l("Đối tác %(name)s", name=name or ident))
     return str({"web": _l("Website"), "app": _l("Ứng dụng"), "backoffice": _l("Nhân viên tạo hộ")}.get(channel,
                                                                                                        channel))

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from portal.core.errors import Conflict, Invalid
 from portal.core.models import AuditEntry, StatusChange
 from portal.dossiers import contract, lifecycle, signing
-from portal.dossiers.models import DossierStatus, StepAction
+from portal.dossiers.models import Dossier, DossierStatus, StepAction
 from portal.dossiers.queries import timeline
 from portal.dossiers.review_models import DocKind
 from portal.media.storage import storage
@@ -47,7 +47,9 @@ def test_a_physical_sim_is_signed_and_submitted_with_a_valid_operator_signature_
     assert check == contract.SignatureCheck(intact=True, valid=True, trusted=True)
     last = timeline(dossier)[-1]
     assert (last.action, last.step) == (StepAction.SUBMITTED, "ACT-10")
-    history = db.session.scalars(select(StatusChange.to_status).where(StatusChange.object_id == str(dossier.id)))
+    history = db.session.scalars(select(StatusChange.to_status).where(
+        StatusChange.object_type == Dossier.__tablename__, StatusChange.object_id == str(dossier.id))
+        .order_by(StatusChange.id))
     assert list(history)[-1] == "submitted"
     # A second click changes nothing (the move is idempotent).
     assert lifecycle.submit(dossier, customer, SigningInput(signature_png(), dossier.order.sim_serial,
