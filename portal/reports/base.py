@@ -103,12 +103,16 @@ def stream(stmt: Any, conn: Connection | None = None) -> Iterator[Any]:
         result.close()
 
 
+def nearest_rank(q: float, n: int) -> int:
+    """The 1-based rank of the ``q`` quantile (0..1) among ``n`` sorted values: ceil(q·n) in integers, 1..n."""
+    return min(max(1, -(-int(q * 1000) * n // 1000)), n)
+
+
 def percentile(sorted_values: Sequence[float], q: float) -> float | None:
     """The ``q`` quantile (0..1) of already sorted values, nearest rank; None when there are none."""
     if not sorted_values:
         return None
-    rank = max(1, -(-int(q * 1000) * len(sorted_values) // 1000))  # ceil(q·n), in integers
-    return sorted_values[min(rank, len(sorted_values)) - 1]
+    return sorted_values[nearest_rank(q, len(sorted_values)) - 1]
 
 
 def minutes(seconds: float | None) -> str:
@@ -172,9 +176,8 @@ def quantiles(values: Select, qs: Sequence[float], n: int | None = None) -> list
         if not n:
             out.append(None)
             continue
-        rank = max(1, -(-int(q * 1000) * n // 1000))
         value = db.session.scalar(select(column).where(column.is_not(None)).order_by(column)
-                                  .limit(1).offset(min(rank, n) - 1))
+                                  .limit(1).offset(nearest_rank(q, n) - 1))
         out.append(None if value is None else round(float(value), 3))  # julianday: ms precision
     return out
 
