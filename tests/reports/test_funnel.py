@@ -62,7 +62,7 @@ def _scope(region: int | None) -> Scope:
     return Scope(today - timedelta(days=29), today, region)
 
 
-def test_counts_drop_off_and_time_at_step(app, tickets):
+def test_counts_drop_off_and_time_at_step__HOLD_1_HOLD_12_SHIP_22_ACT_7_ACT_8_ACT_10_ACT_14(app, tickets):
     region = tickets[0].region_id
     with app.test_request_context():
         page = funnel.build(_scope(region))

@@ -62,7 +62,7 @@ def _scope(region: int | None) -> Scope:
     return Scope(today - timedelta(days=29), today, region)
 
 
-def test_figures(app, db, submissions):
+def test_figures__ACT_12_ACT_14_ACT_16(app, db, submissions):
     region = submissions[0].region_id
     with app.test_request_context():
         page = msale.build(_scope(region))

@@ -69,7 +69,7 @@ def shipped(db, make_order):  # noqa: F811
     return delivered, refused, other
 
 
-def test_time_in_each_tab_from_the_status_history(shipped):
+def test_time_in_each_tab_from_the_status_history__SHIP_2_SHIP_8_SHIP_14_SHIP_23(shipped):
     times = shipping.tab_times(_scope(1))
     assert {tab: n for tab, (n, _avg, _top) in times.items()} == {
         OrderStatus.PENDING: 2, OrderStatus.WAITING_PICKUP: 2, OrderStatus.DELIVERING: 2}
@@ -85,7 +85,7 @@ def test_time_in_each_tab_from_the_status_history(shipped):
     assert all(n == 0 for n, _avg, _top in shipping.tab_times(before).values())
 
 
-def test_refusals_cod_and_refunds(shipped):
+def test_refusals_cod_and_refunds__SHIP_16_SHIP_17_SHIP_20(shipped):
     assert shipping.refusals(_scope(1)) == [("Khách từ chối nhận hàng", 1)]
     assert shipping.refusals(_scope()) == [("Khách từ chối nhận hàng", 1), ("Sai địa chỉ giao hàng", 1)]
     assert shipping.refusals(_scope(1, sim_type="esim")) == []
