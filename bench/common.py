@@ -158,3 +158,17 @@ def page_table(heading: str, rows: list[tuple[str, str, dict]], runs: int, warmu
     body += ["", f"Worst p95 of a tab's first page: **{ms(worst)} ms** (target ≤ 100 ms: "
              f"{'met' if worst <= 100 else 'NOT met'}). {runs} requests per row after {warmup} warm-up."]
     return body
+
+
+def staff_id(db, password: str, username: str, role, region: int) -> int:
+    """The id of the bench's staff member ``username``, created (and committed) on first use."""
+    from sqlalchemy import select
+
+    from portal.auth.models import Staff
+    from portal.auth.services import create_staff
+
+    found = db.session.scalar(select(Staff.id).where(Staff.username == username))
+    if found is None:
+        found = create_staff(username, password, role, region, None, full_name=username).id
+        db.session.commit()
+    return found

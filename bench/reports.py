@@ -26,6 +26,7 @@ from bench.common import (  # noqa: E402
     machine_facts,
     open_bench_app,
     replace_section,
+    staff_id,
 )
 
 PASSWORD = "bench-reports-password"  # noqa: S105 - a throwaway benchmark database
@@ -36,18 +37,6 @@ def database_url(args) -> str:
         return f"sqlite:///{args.data_dir / f'bench-reports-{args.count}.db'}"
     return f"postgresql+psycopg://{PG_USER}@{PG_HOST}:5432/{args.database}"
 
-
-def _staff(db, username: str, role, region: int) -> int:
-    from sqlalchemy import select
-
-    from portal.auth.models import Staff
-    from portal.auth.services import create_staff
-
-    found = db.session.scalar(select(Staff.id).where(Staff.username == username))
-    if found is None:
-        found = create_staff(username, PASSWORD, role, region, None, full_name=username).id
-        db.session.commit()
-    return found
 
 
 def _partners(db) -> None:
@@ -87,8 +76,8 @@ def prepare(args):
     app = open_bench_app(database_url(args), args.engine, args.data_dir / f"bench-reports-{args.count}.db",
                          args.rebuild)
     with app.app_context():
-        agents = [_staff(db, f"bench_ag{r}_{n}", Role.AGENT, r) for r in range(1, 10) for n in (1, 2)]
-        reviewers = [_staff(db, f"bench_cn{r}", Role.CONNECTION, r) for r in range(1, 10)]
+        agents = [staff_id(db, PASSWORD, f"bench_ag{r}_{n}", Role.AGENT, r) for r in range(1, 10) for n in (1, 2)]
+        reviewers = [staff_id(db, PASSWORD, f"bench_cn{r}", Role.CONNECTION, r) for r in range(1, 10)]
         _partners(db)
         have = db.session.scalar(select(func.count()).select_from(Order))
         if have != args.count:

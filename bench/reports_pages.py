@@ -7,7 +7,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from bench.common import engine_version, ms, summary
+from bench.common import engine_version, ms, staff_id, summary
 
 # The table each report mostly reads: the baseline counts it in the same loop.
 MAIN_TABLE = {"shipping": "customer_order", "promotions": "customer_order", "partners": "hold_ticket",
@@ -16,12 +16,12 @@ MAIN_TABLE = {"shipping": "customer_order", "promotions": "customer_order", "par
 
 
 def _sign_in(app, username: str, region: int):
-    from bench.reports import PASSWORD, _staff
+    from bench.reports import PASSWORD
     from portal.core.roles import Role
     from portal.extensions import db
 
     with app.app_context():
-        _staff(db, username, Role.SUPERVISOR, region)
+        staff_id(db, PASSWORD, username, Role.SUPERVISOR, region)
     client = app.test_client()
     token = re.search(r'name="csrf-token" content="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)
     response = client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token})

@@ -31,6 +31,7 @@ from bench.common import (  # noqa: E402
     open_bench_app,
     page_table,
     replace_section,
+    staff_id,
     summary,
 )
 from bench.orders import _analyze, _code  # noqa: E402
@@ -99,18 +100,6 @@ def build(db, count: int, reviewer_ids: list[int]) -> float:
     return time.perf_counter() - started
 
 
-def _staff(db, username: str, role, region: int) -> int:
-    from sqlalchemy import select
-
-    from portal.auth.models import Staff
-    from portal.auth.services import create_staff
-
-    found = db.session.scalar(select(Staff.id).where(Staff.username == username))
-    if found is None:
-        found = create_staff(username, PASSWORD, role, region, None, full_name=username).id
-        db.session.commit()
-    return found
-
 
 def prepare(args):
     from sqlalchemy import func, select, text
@@ -122,7 +111,7 @@ def prepare(args):
     app = open_bench_app(database_url(args), args.engine, args.data_dir / f"bench-review-{args.count}.db",
                          args.rebuild)
     with app.app_context():
-        reviewers = [_staff(db, f"bench_rv{i}", Role.CONNECTION, 1) for i in range(1, 4)]
+        reviewers = [staff_id(db, PASSWORD, f"bench_rv{i}", Role.CONNECTION, 1) for i in range(1, 4)]
         have = db.session.scalar(select(func.count()).select_from(Dossier))
         if have != args.count:
             if have:
@@ -141,7 +130,7 @@ def _sign_in(app, username: str, role, region: int):
     from portal.extensions import db
 
     with app.app_context():
-        _staff(db, username, role, region)
+        staff_id(db, PASSWORD, username, role, region)
     client = app.test_client()
     token = re.search(r'name="csrf-token" content="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)
     response = client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token})
