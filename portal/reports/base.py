@@ -4,8 +4,9 @@ aggregate queries, and ``rows(scope)`` giving the export's rows one at a time (a
 themselves in ``REPORTS`` (portal/reports/catalogue.py imports their modules)."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
@@ -16,6 +17,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from portal.dossiers.models import Dossier
 from portal.extensions import db
 from portal.holds.models import HoldTicket
+from portal.reports.cells import Cells, Fact, collect, nearest_rank
 from portal.reports.filters import Scope
 
 EXPORT_BATCH = 2000  # rows fetched per round trip by an export's cursor
@@ -62,18 +64,30 @@ class Page:
     chart: Chart | None = None
     tables: Sequence[Table] = ()
     notes: Sequence[Any] = ()
+    built_at: datetime | None = None  # the oldest build of the pre-aggregated days it read (None: all from source)
 
 
 @dataclass(frozen=True)
 class Report:
+    """``build(scope, cells)`` makes the page from the figures ``facts`` gives (portal.reports.cells: pre-aggregated
+    per day, the live days from the source); ``distributions`` are the fact keys whose quantiles it shows."""
+
     slug: str
     title: Any
     description: Any
-    build: Callable[[Scope], Page]
+    build: Callable[[Scope, Cells], Page]
     headers: Sequence[Any]
     rows: Callable[[Scope, Connection], Iterator[Sequence[Any]]]  # the export's rows, read on that connection
+    facts: Callable[[Scope], Iterable[Fact]] | None = None  # TEMPORARY: None while a report is converted
+    distributions: frozenset[str] = frozenset()
     order: int = 100
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def page(self, scope: Scope) -> Page:
+        if self.facts is None:  # TEMPORARY: a report not yet on cells
+            return self.build(scope)  # type: ignore[call-arg]
+        cells = collect(self, scope)  # type: ignore[arg-type]
+        return replace(self.build(scope, cells), built_at=cells.built_at)
 
 
 REPORTS: dict[str, Report] = {}
@@ -101,11 +115,6 @@ def stream(stmt: Any, conn: Connection | None = None) -> Iterator[Any]:
         yield from result
     finally:
         result.close()
-
-
-def nearest_rank(q: float, n: int) -> int:
-    """The 1-based rank of the ``q`` quantile (0..1) among ``n`` sorted values: ceil(q·n) in integers, 1..n."""
-    return min(max(1, -(-int(q * 1000) * n // 1000)), n)
 
 
 def percentile(sorted_values: Sequence[float], q: float) -> float | None:

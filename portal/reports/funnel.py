@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Connection, String, and_, case, cast, func, select
+from sqlalchemy import Connection, DateTime, String, and_, case, cast, func, select
 
 from portal.core.models import StatusChange
 from portal.dossiers.models import Dossier, DossierStatus
@@ -24,12 +24,11 @@ from portal.reports.base import (
     Report,
     Table,
     minutes,
-    quantiles,
     register,
-    seconds_between,
     share,
     stream,
 )
+from portal.reports.cells import Cells, Fact, seconds, vietnam_day
 from portal.reports.filters import Scope
 
 # (column, label, step ids)
@@ -46,7 +45,7 @@ def steps(scope: Scope) -> Any:
     sc = StatusChange
     paid = func.coalesce(HoldTicket.paid_at, Order.paid_at)
     region = func.coalesce(Order.region_id, HoldTicket.region_id)
-    firsts = [func.min(case((sc.to_status == status.value, sc.at))).label(name)
+    firsts = [func.min(case((sc.to_status == status.value, sc.at)), type_=DateTime).label(name)
               for name, status in DOSSIER_STEPS.items()]
     stmt = (select(HoldTicket.id.label("ticket"), HoldTicket.hold_code, HoldTicket.channel, HoldTicket.sim_type,
                    region.label("region"), HoldTicket.created_at.label("held"), paid.label("paid"),
@@ -63,17 +62,27 @@ def steps(scope: Scope) -> Any:
                        sim=HoldTicket.sim_type)
 
 
-def build(scope: Scope) -> Page:
-    sub = steps(scope).subquery()
-    names = [name for name, _label, _ids in STEPS]
-    # seconds from reaching step i to reaching step i+1 (tickets with both moments, in that order)
-    spans = [seconds_between(sub.c[a], sub.c[b]) for a, b in zip(names, names[1:], strict=False)]
-    both = [func.count(case((span >= 0, 1))) for span in spans]
-    found = list(db.session.execute(select(*[func.count(sub.c[name]) for name in names], *both)).one())
-    counts, timed = found[:len(names)], found[len(names):]
-    medians: list[float | None] = [
-        quantiles(select(span).where(span >= 0), (0.5,), n=n)[0] if n else None  # median in the database
-        for span, n in zip(spans, timed, strict=True)] + [None]
+NAMES = [name for name, _label, _ids in STEPS]
+SPANS = frozenset(f"span:{name}" for name in NAMES[:-1])  # from reaching a step to reaching the next
+
+
+def facts(scope: Scope) -> Iterator[Fact]:
+    """Per ticket of the scope (its day: when it was held): each step it reached, and the seconds from each step
+    to the next where both are known, in that order."""
+    for row in db.session.execute(steps(scope)):
+        day, dims = vietnam_day(row.held), (row.region, row.channel, row.sim_type)
+        for a, b in zip(NAMES, [*NAMES[1:], None], strict=True):
+            if row._mapping[a] is None:
+                continue
+            yield Fact(day, *dims, f"step:{a}")
+            spent = seconds(row._mapping[a], row._mapping[b]) if b else None
+            if spent is not None:
+                yield Fact(day, *dims, f"span:{a}", spent)
+
+
+def build(scope: Scope, cells: Cells) -> Page:
+    counts = [cells.n(f"step:{name}") for name in NAMES]
+    medians = [cells.quantile(f"span:{name}", 0.5) for name in NAMES]
     held = counts[0]
     table = []
     for i, (_name, label, ids) in enumerate(STEPS):
@@ -108,4 +117,4 @@ def rows(scope: Scope, conn: Connection) -> Iterator[Sequence[Any]]:
 REPORT = register(Report("funnel", _l("Phễu đăng ký theo bước"),
                          _l("Giữ số → thanh toán → giao/nhận SIM → eKYC → xác minh video → gửi hồ sơ → hòa mạng: số "
                             "phiếu ở mỗi bước, rơi rụng và thời gian ở mỗi bước."),
-                         build, HEADERS, rows, order=10))
+                         build, HEADERS, rows, facts, SPANS, order=10))

@@ -34,7 +34,7 @@ def _form() -> ReportFilterForm:
 
 def _page(report: Report, form: ReportFilterForm, status: int = 200) -> Any:
     scope = form.scope() if not form.errors else None
-    page = report.build(scope) if scope is not None else None
+    page = report.page(scope) if scope is not None else None
     return render_template("reports/report.html", report=report, form=form, scope=scope, page=page,
                            reports=all_reports()), status
 

@@ -62,3 +62,23 @@ def at_times(db):
             db.session.commit()
 
     return run
+
+
+@pytest.fixture(params=["source", "cells"])
+def page_of(request, app, monkeypatch):
+    """``page_of(report, scope)``: the report's page computed from the source tables, then (the second run of each
+    test) from its cells — every day of the scope built first, with no live day left (portal/reports/cells.py): the
+    same assertions hold both ways."""
+    from portal.reports.cells import rebuild
+
+    def page(report, scope):
+        with app.test_request_context():
+            if request.param == "source":
+                return report.page(scope)
+            monkeypatch.setitem(app.config, "REPORT_LIVE_DAYS", -1)
+            rebuild(report, scope.date_from, scope.date_to)
+            built = report.page(scope)
+            assert built.built_at is not None  # read from cells, not recomputed
+            return built
+
+    return page

@@ -62,10 +62,9 @@ def _scope(region: int | None) -> Scope:
     return Scope(today - timedelta(days=29), today, region)
 
 
-def test_counts_drop_off_and_time_at_step__HOLD_1_HOLD_12_SHIP_22_ACT_7_ACT_8_ACT_10_ACT_14(app, tickets):
+def test_counts_drop_off_and_time_at_step__HOLD_1_HOLD_12_SHIP_22_ACT_7_ACT_8_ACT_10_ACT_14(page_of, tickets):
     region = tickets[0].region_id
-    with app.test_request_context():
-        page = funnel.build(_scope(region))
+    page = page_of(funnel.REPORT, _scope(region))
     rows = {row[1]: row for row in page.tables[0].rows}
     counts = [row[2] for row in page.tables[0].rows]
     assert counts == [4, 4, 4, 3, 2, 2, 1]
@@ -75,12 +74,11 @@ def test_counts_drop_off_and_time_at_step__HOLD_1_HOLD_12_SHIP_22_ACT_7_ACT_8_AC
     assert page.chart is not None and list(page.chart.datasets[0][1]) == counts
 
 
-def test_other_region_sees_none_and_head_office_all(app, tickets):
+def test_other_region_sees_none_and_head_office_all(page_of, tickets):
     region = tickets[0].region_id
     other = 9 if region != 9 else 8
-    with app.test_request_context():
-        assert [r[2] for r in funnel.build(_scope(other)).tables[0].rows] == [0] * 7
-        assert funnel.build(_scope(None)).tables[0].rows[0][2] == 4
+    assert [r[2] for r in page_of(funnel.REPORT, _scope(other)).tables[0].rows] == [0] * 7
+    assert page_of(funnel.REPORT, _scope(None)).tables[0].rows[0][2] == 4
 
 
 def test_export_rows(client, login, tickets):

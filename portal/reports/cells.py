@@ -1,0 +1,277 @@
+"""Report figures from pre-aggregated cells, so that a page over a year of a million orders reads thousands of rows,
+not millions.
+
+A report gives its **facts**: ``facts(scope)`` yields one ``Fact`` per thing it counts — the Vietnam day it belongs
+to, the filters' three dimensions (region, channel, SIM type), a key ("step:paid") and, for a duration or an amount,
+a value. Its ``distributions`` name the keys whose quantiles the page shows: their values are also counted in
+buckets (one per whole second below ``EXACT_BELOW`` seconds, then each ``BUCKET_RATIO`` times wider than the last).
+
+``rebuild(report, first, last)`` turns the facts of those days into ``report_cell`` rows, for every combination of
+the filters (each dimension either its value or "all": 8 rows per figure at most), and marks the days built. A page
+(``collect``) reads the built days' cells for its exact filter combination with one grouped range read, and
+computes from the source tables, as the facts, the days that are not built and the live days (today and the
+``REPORT_LIVE_DAYS`` before it), which change by the minute. The periodic job ``refresh_cells`` builds each day
+once it is no longer live and rebuilds the recent ones (``REPORT_RECHECK_DAYS``) every ``REPORT_REFRESH_MINUTES``,
+since a ticket held last week may connect today; ``flask reports rebuild`` rebuilds any range.
+
+Counts, sums, means and the largest value are exact; a quantile is the largest value of the bucket that holds its
+nearest rank — at most ``BUCKET_RATIO`` − 1 (10 %) above the exact value, and exact when that bucket holds one value."""
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+
+from flask import current_app
+from sqlalchemy import delete, func, insert, select
+
+from portal.core.sqlite import reading
+from portal.core.time import VIETNAM, utcnow, vietnam_today
+from portal.extensions import db
+from portal.reports.filters import Scope
+from portal.reports.models import ReportCell, ReportDay
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+
+class Source(Protocol):
+    """What cells need of a report (portal.reports.base.Report)."""
+
+    @property
+    def slug(self) -> str: ...
+
+    @property
+    def distributions(self) -> frozenset[str]: ...
+
+    @property
+    def facts(self) -> Callable[[Scope], Iterable[Fact]] | None: ...
+
+
+def _facts(report: Source, scope: Scope) -> Iterable[Fact]:
+    if report.facts is None:
+        raise TypeError(f"report {report.slug} has no facts")
+    return report.facts(scope)
+
+ALL_REGIONS, NO_REGION = -1, -2
+ALL, NONE = "*", ""
+EXACT_BELOW = 20
+BUCKET_RATIO = 1.1
+_LOG_RATIO = math.log(BUCKET_RATIO)
+BUILD_BATCH_DAYS = 7  # days rebuilt per transaction
+
+
+class Fact(NamedTuple):
+    day: date  # the Vietnam day the fact belongs to (the report's date filter reads it)
+    region_id: int | None
+    channel: str | None  # hold_ticket.channel as stored ("partner:7" is grouped as "partner")
+    sim_type: str | None
+    key: str
+    value: float | None = None
+
+
+def nearest_rank(q: float, n: int) -> int:
+    """The 1-based rank of the ``q`` quantile (0..1) among ``n`` sorted values: ceil(q·n) in integers, 1..n."""
+    return min(max(1, -(-int(q * 1000) * n // 1000)), n)
+
+
+def vietnam_day(at: datetime) -> date:
+    """The Vietnam calendar day of a naive UTC moment."""
+    return at.replace(tzinfo=UTC).astimezone(VIETNAM).date()
+
+
+def seconds(earlier: datetime | None, later: datetime | None) -> float | None:
+    """``later - earlier`` in seconds; None unless both are known and in that order."""
+    if earlier is None or later is None or later < earlier:
+        return None
+    return (later - earlier).total_seconds()
+
+
+def bucket(value: float) -> int:
+    """The bucket of a non-negative value: whole seconds below EXACT_BELOW, then geometric."""
+    if value < EXACT_BELOW:
+        return int(value)
+    return EXACT_BELOW + int(math.log(value / EXACT_BELOW) / _LOG_RATIO)
+
+
+def _channel(channel: str | None) -> str:
+    if not channel:
+        return NONE
+    return "partner" if channel.startswith("partner:") else channel
+
+
+@dataclass
+class Cells:
+    """Figures by key: how many, their sum, the largest value."""
+
+    values: dict[str, list[Any]] = field(default_factory=dict)
+    built_at: datetime | None = None  # the oldest build of the stored days read; None: all computed live
+
+    def add(self, key: str, n: int, total: float, top: float | None) -> None:
+        cell = self.values.get(key)
+        if cell is None:
+            self.values[key] = [n, total, top]
+            return
+        cell[0] += n
+        cell[1] += total
+        if top is not None and (cell[2] is None or top > cell[2]):
+            cell[2] = top
+
+    def n(self, key: str) -> int:
+        cell = self.values.get(key)
+        return int(cell[0]) if cell else 0
+
+    def total(self, key: str) -> float:
+        cell = self.values.get(key)
+        return float(cell[1]) if cell else 0.0
+
+    def top(self, key: str) -> float | None:
+        cell = self.values.get(key)
+        return None if not cell or cell[2] is None else float(cell[2])
+
+    def mean(self, key: str) -> float | None:
+        n = self.n(key)
+        return round(self.total(key) / n, 3) if n else None
+
+    def quantile(self, key: str, q: float) -> float | None:
+        """The ``q`` quantile of a distribution's values (nearest rank; see the module's note on buckets)."""
+        prefix = key + "#"
+        buckets = sorted((int(k[len(prefix):]), cell) for k, cell in self.values.items() if k.startswith(prefix))
+        n = sum(int(cell[0]) for _b, cell in buckets)
+        if not n:
+            return None
+        rank, seen = nearest_rank(q, n), 0
+        for _b, cell in buckets:
+            seen += int(cell[0])
+            if seen >= rank:
+                return round(float(cell[2]), 3)
+        return None  # pragma: no cover — the ranks add up to n
+
+    def under(self, prefix: str) -> dict[str, tuple[int, float, float | None]]:
+        """The figures whose key starts with ``prefix`` (buckets left out), by the rest of the key."""
+        return {k[len(prefix):]: (int(c[0]), float(c[1]), c[2]) for k, c in self.values.items()
+                if k.startswith(prefix) and "#" not in k}
+
+
+def _aggregate(facts: Iterable[Fact], distributions: frozenset[str], cube: bool) -> dict[tuple, list[Any]]:
+    """(day, region, channel, sim, key) → [n, total, top]; with ``cube``, each fact also counts for "all" of each
+    dimension."""
+    out: dict[tuple, list[Any]] = defaultdict(lambda: [0, 0.0, None])
+    for fact in facts:
+        keys = [fact.key]
+        if fact.value is not None and fact.key in distributions and fact.value >= 0:
+            keys.append(f"{fact.key}#{bucket(fact.value)}")
+        region = NO_REGION if fact.region_id is None else fact.region_id
+        channel, sim = _channel(fact.channel), fact.sim_type or NONE
+        dims = ([(r, c, s) for r in (region, ALL_REGIONS) for c in (channel, ALL) for s in (sim, ALL)] if cube
+                else [(region, channel, sim)])
+        for key in keys:
+            for r, c, s in dims:
+                cell = out[(fact.day, r, c, s, key)]
+                cell[0] += 1
+                if fact.value is not None:
+                    cell[1] += fact.value
+                    if cell[2] is None or fact.value > cell[2]:
+                        cell[2] = fact.value
+    return out
+
+
+def live_days() -> int:
+    return int(current_app.config.get("REPORT_LIVE_DAYS", 1))
+
+
+def _dims(scope: Scope) -> tuple[int, str, str]:
+    return (ALL_REGIONS if scope.region_id is None else scope.region_id, scope.channel or ALL,
+            scope.sim_type or ALL)
+
+
+def runs(days: list[date]) -> Iterator[tuple[date, date]]:
+    """Consecutive days as (first, last) runs."""
+    start = prev = None
+    for day in days:
+        if start is None:
+            start = prev = day
+        elif day == prev + timedelta(days=1):
+            prev = day
+        else:
+            yield start, prev
+            start = prev = day
+    if start is not None:
+        yield start, prev
+
+
+def collect(report: Source, scope: Scope) -> Cells:
+    """The report's figures over ``scope``: built days from their cells, the rest from the source."""
+    cells = Cells()
+    closed_until = min(scope.date_to, vietnam_today() - timedelta(days=live_days() + 1))
+    built: dict[date, datetime] = {}
+    if closed_until >= scope.date_from:
+        built = dict(db.session.execute(select(ReportDay.day, ReportDay.built_at).where(
+            ReportDay.report == report.slug, ReportDay.day >= scope.date_from, ReportDay.day <= closed_until)).all())
+    if built:
+        region, channel, sim = _dims(scope)
+        stmt = (select(ReportCell.key, func.sum(ReportCell.n), func.sum(ReportCell.total), func.max(ReportCell.top))
+                .where(ReportCell.report == report.slug, ReportCell.region_id == region,
+                       ReportCell.channel == channel, ReportCell.sim_type == sim,
+                       ReportCell.day >= scope.date_from, ReportCell.day <= closed_until)
+                .group_by(ReportCell.key))
+        for key, n, total, top in db.session.execute(stmt):
+            cells.add(key, int(n), float(total or 0), None if top is None else float(top))
+        cells.built_at = min(built.values())
+    todo = [scope.date_from + timedelta(days=i) for i in range((scope.date_to - scope.date_from).days + 1)]
+    todo = [day for day in todo if day not in built]
+    for first, last in runs(todo):
+        part = Scope(first, last, scope.region_id, scope.channel, scope.sim_type)
+        for (day, _r, _c, _s, key), (n, total, top) in _aggregate(_facts(report, part), report.distributions,
+                                                                     cube=False).items():
+            if first <= day <= last:
+                cells.add(key, n, total, top)
+    return cells
+
+
+def rebuild(report: Source, first: date, last: date) -> int:
+    """Build the cells of ``first``..``last`` (both included) from the source, BUILD_BATCH_DAYS per transaction;
+    the number of cell rows written."""
+    written = 0
+    day = first
+    while day <= last:
+        end = min(last, day + timedelta(days=BUILD_BATCH_DAYS - 1))
+        with reading():  # SQLite: read the source without the write lock, which the writes below take briefly
+            cells = _aggregate(_facts(report, Scope(day, end)), report.distributions, cube=True)
+        db.session.rollback()  # end the read transaction: nothing was written in it
+        db.session.execute(delete(ReportCell).where(ReportCell.report == report.slug, ReportCell.day >= day,
+                                                    ReportCell.day <= end))
+        db.session.execute(delete(ReportDay).where(ReportDay.report == report.slug, ReportDay.day >= day,
+                                                   ReportDay.day <= end))
+        rows = [{"report": report.slug, "day": d, "region_id": r, "channel": c, "sim_type": s, "key": k,
+                 "n": n, "total": total, "top": top}
+                for (d, r, c, s, k), (n, total, top) in cells.items() if day <= d <= end]
+        if rows:
+            db.session.execute(insert(ReportCell), rows)
+        now = utcnow()
+        db.session.execute(insert(ReportDay), [{"report": report.slug, "day": day + timedelta(days=i),
+                                                "built_at": now} for i in range((end - day).days + 1)])
+        db.session.commit()
+        written += len(rows)
+        day = end + timedelta(days=1)
+    return written
+
+
+def due_days(report: Source, now: datetime | None = None) -> list[date]:
+    """The closed days of the last MAX_DAYS that are not built, and the recent ones built more than
+    REPORT_REFRESH_MINUTES ago."""
+    from portal.reports.filters import MAX_DAYS
+
+    cfg = current_app.config
+    now = now or utcnow()
+    last = vietnam_today() - timedelta(days=live_days() + 1)
+    first = last - timedelta(days=MAX_DAYS - 1)
+    recheck_from = last - timedelta(days=int(cfg.get("REPORT_RECHECK_DAYS", 40)) - 1)
+    stale = now - timedelta(minutes=int(cfg.get("REPORT_REFRESH_MINUTES", 60)))
+    built = dict(db.session.execute(select(ReportDay.day, ReportDay.built_at).where(
+        ReportDay.report == report.slug, ReportDay.day >= first, ReportDay.day <= last)).all())
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    return [d for d in days if d not in built or (d >= recheck_from and built[d] < stale)]
