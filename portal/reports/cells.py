@@ -70,7 +70,8 @@ class Fact(NamedTuple):
     channel: str | None  # hold_ticket.channel as stored ("partner:7" is grouped as "partner")
     sim_type: str | None
     key: str
-    value: float | None = None
+    value: float | None = None  # a duration or an amount (for ``n`` > 1: their sum)
+    n: int = 1  # how many things this fact counts (a count read already grouped, e.g. searches per day)
 
 
 def nearest_rank(q: float, n: int) -> int:
@@ -162,7 +163,7 @@ def _aggregate(facts: Iterable[Fact], distributions: frozenset[str], cube: bool)
     out: dict[tuple, list[Any]] = defaultdict(lambda: [0, 0.0, None])
     for fact in facts:
         keys = [fact.key]
-        if fact.value is not None and fact.key in distributions and fact.value >= 0:
+        if fact.value is not None and fact.key in distributions and fact.value >= 0 and fact.n == 1:
             keys.append(f"{fact.key}#{bucket(fact.value)}")
         region = NO_REGION if fact.region_id is None else fact.region_id
         channel, sim = _channel(fact.channel), fact.sim_type or NONE
@@ -171,7 +172,7 @@ def _aggregate(facts: Iterable[Fact], distributions: frozenset[str], cube: bool)
         for key in keys:
             for r, c, s in dims:
                 cell = out[(fact.day, r, c, s, key)]
-                cell[0] += 1
+                cell[0] += fact.n
                 if fact.value is not None:
                     cell[1] += fact.value
                     if cell[2] is None or fact.value > cell[2]:
