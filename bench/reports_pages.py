@@ -98,7 +98,8 @@ def run(app, args, facts: str) -> list[str]:
     for slug in slugs:
         table = MAIN_TABLE.get(slug, "customer_order")
         for viewer, client in viewers.items():
-            for label, params in (("30 days", {}), ("365 days", year)):
+            for label, params in (("30 days", {}), ("365 days", year),
+                                  ("365 days, partner channels, eSIM", {**year, "channel": "partner", "sim": "esim"})):
                 page, base = measure_page(app, client, f"/reports/{slug}", params, table, args.runs, args.warmup)
                 worst = max(worst, page["p95"])
                 body.append(f"| {slug} | {viewer} | {label} | {ms(page['median'])} | {ms(page['p95'])} | "

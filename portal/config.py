@@ -214,6 +214,18 @@ def wall_settings(env: dict) -> dict:
     }
 
 
+def report_settings(env: dict) -> dict:
+    """The supervisor reports' pre-aggregated days (portal/reports/cells.py, docs/reports.md "Cells")."""
+    return {
+        # Days before today computed from the source on every page as well as today (0: today only).
+        "REPORT_LIVE_DAYS": _int(env, "REPORT_LIVE_DAYS", 0),
+        # The periodic job rebuilds this many recent closed days once their build is this old (a ticket held last
+        # week may connect today); older days are built once, and again by `flask reports rebuild`.
+        "REPORT_RECHECK_DAYS": _int(env, "REPORT_RECHECK_DAYS", 40),
+        "REPORT_REFRESH_MINUTES": _int(env, "REPORT_REFRESH_MINUTES", 60),
+    }
+
+
 def _database_url(env: dict) -> str:
     url = env.get("DATABASE_URL") or f"sqlite:///{INSTANCE / 'portal.db'}"
     # Heroku-style URLs and plain postgresql:// both go through psycopg 3.
@@ -372,5 +384,6 @@ def load(env: dict | None = None) -> dict:
         **call_settings(env),
         **msale_settings(env, production),
         **wall_settings(env),
+        **report_settings(env),
         "TESTING": False,
     }

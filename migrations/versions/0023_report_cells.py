@@ -1,5 +1,6 @@
-"""report cells: the supervisor reports' figures pre-aggregated per Vietnam day and filter combination
-(report_cell, clustered on its key), and the days built (report_day); portal/reports/cells.py
+"""report cells: the supervisor reports' figures pre-aggregated per Vietnam day and filter combination (report_cell:
+one JSON object of figures per report, combination and day or whole month, clustered on that key), and the days built (report_day);
+portal/reports/cells.py
 
 Revision ID: 0023_report_cells
 Revises: 0022_reports
@@ -24,12 +25,10 @@ def upgrade():
         sa.Column('region_id', sa.Integer(), autoincrement=False, nullable=False),
         sa.Column('channel', sa.String(length=16), nullable=False),
         sa.Column('sim_type', sa.String(length=16), nullable=False),
+        sa.Column('grain', sa.String(length=1), nullable=False),
         sa.Column('day', sa.Date(), nullable=False),
-        sa.Column('key', sa.String(length=120), nullable=False),
-        sa.Column('n', sa.BigInteger(), nullable=False),
-        sa.Column('total', sa.Float(), nullable=False),
-        sa.Column('top', sa.Float(), nullable=True),
-        sa.PrimaryKeyConstraint('report', 'region_id', 'channel', 'sim_type', 'day', 'key',
+        sa.Column('figures', sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint('report', 'region_id', 'channel', 'sim_type', 'grain', 'day',
                                 name=op.f('pk_report_cell')),
         sqlite_with_rowid=False,
     )

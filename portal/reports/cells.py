@@ -6,11 +6,13 @@ to, the filters' three dimensions (region, channel, SIM type), a key ("step:paid
 a value. Its ``distributions`` name the keys whose quantiles the page shows: their values are also counted in
 buckets (one per whole second below ``EXACT_BELOW`` seconds, then each ``BUCKET_RATIO`` times wider than the last).
 
-``rebuild(report, first, last)`` turns the facts of those days into ``report_cell`` rows, for every combination of
-the filters (each dimension either its value or "all": 8 rows per figure at most), and marks the days built. A page
-(``collect``) reads the built days' cells for its exact filter combination with one grouped range read, and
-computes from the source tables, as the facts, the days that are not built and the live days (today and the
-``REPORT_LIVE_DAYS`` before it), which change by the minute. The periodic job ``refresh_cells`` builds each day
+``rebuild(report, first, last)`` turns the facts of those days into ``report_cell`` rows — one per day and
+combination of the filters (each dimension either its value or "all"), holding that day's figures as one JSON object —
+and marks the days built. A page (``collect``) reads the built days' rows for its exact filter combination (one range
+read), adds their figures up — a month whose days are all built from its month row, made from its day rows, so
+that a year is a dozen rows and a few dozen days —, and
+computes from the source tables, as the facts, the days that are not built and the live days (today, and the
+``REPORT_LIVE_DAYS`` before it if set), which change by the minute. The periodic job ``refresh_cells`` builds each day
 once it is no longer live and rebuilds the recent ones (``REPORT_RECHECK_DAYS``) every ``REPORT_REFRESH_MINUTES``,
 since a ticket held last week may connect today; ``flask reports rebuild`` rebuilds any range.
 
@@ -18,6 +20,7 @@ Counts, sums, means and the largest value are exact; a quantile is the largest v
 nearest rank — at most ``BUCKET_RATIO`` − 1 (10 %) above the exact value, and exact when that bucket holds one value."""
 from __future__ import annotations
 
+import json
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -26,7 +29,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from flask import current_app
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import and_, delete, func, insert, or_, select
 
 from portal.core.sqlite import reading
 from portal.core.time import VIETNAM, utcnow, vietnam_today
@@ -58,6 +61,7 @@ def _facts(report: Source, scope: Scope) -> Iterable[Fact]:
 
 ALL_REGIONS, NO_REGION = -1, -2
 ALL, NONE = "*", ""
+DAY, MONTH = "d", "m"  # report_cell.grain: a day's figures, or a whole month's (every day of it built)
 EXACT_BELOW = 20
 BUCKET_RATIO = 1.1
 _LOG_RATIO = math.log(BUCKET_RATIO)
@@ -110,6 +114,7 @@ class Cells:
 
     values: dict[str, list[Any]] = field(default_factory=dict)
     built_at: datetime | None = None  # the oldest build of the stored days read; None: all computed live
+    distributions: frozenset[str] = frozenset()  # the keys whose "<key>#<bucket>" figures are buckets
 
     def add(self, key: str, n: int, total: float, top: float | None) -> None:
         cell = self.values.get(key)
@@ -152,15 +157,19 @@ class Cells:
         return None  # pragma: no cover — the ranks add up to n
 
     def under(self, prefix: str) -> dict[str, tuple[int, float, float | None]]:
-        """The figures whose key starts with ``prefix`` (buckets left out), by the rest of the key."""
+        """The figures whose key starts with ``prefix`` (a distribution's buckets left out), by the rest of the key."""
         return {k[len(prefix):]: (int(c[0]), float(c[1]), c[2]) for k, c in self.values.items()
-                if k.startswith(prefix) and "#" not in k}
+                if k.startswith(prefix) and not self._bucket(k)}
+
+    def _bucket(self, key: str) -> bool:
+        name, sep, number = key.rpartition("#")
+        return bool(sep) and number.isdigit() and name in self.distributions
 
 
-def _aggregate(facts: Iterable[Fact], distributions: frozenset[str], cube: bool) -> dict[tuple, list[Any]]:
-    """(day, region, channel, sim, key) → [n, total, top]; with ``cube``, each fact also counts for "all" of each
+def _aggregate(facts: Iterable[Fact], distributions: frozenset[str], cube: bool) -> dict[tuple, dict[str, list[Any]]]:
+    """(day, region, channel, sim) → key → [n, total, top]; with ``cube``, each fact also counts for "all" of each
     dimension."""
-    out: dict[tuple, list[Any]] = defaultdict(lambda: [0, 0.0, None])
+    out: dict[tuple, dict[str, list[Any]]] = defaultdict(dict)
     for fact in facts:
         keys = [fact.key]
         if fact.value is not None and fact.key in distributions and fact.value >= 0 and fact.n == 1:
@@ -169,9 +178,12 @@ def _aggregate(facts: Iterable[Fact], distributions: frozenset[str], cube: bool)
         channel, sim = _channel(fact.channel), fact.sim_type or NONE
         dims = ([(r, c, s) for r in (region, ALL_REGIONS) for c in (channel, ALL) for s in (sim, ALL)] if cube
                 else [(region, channel, sim)])
-        for key in keys:
-            for r, c, s in dims:
-                cell = out[(fact.day, r, c, s, key)]
+        for r, c, s in dims:
+            figures = out[(fact.day, r, c, s)]
+            for key in keys:
+                cell = figures.get(key)
+                if cell is None:
+                    cell = figures[key] = [0, 0.0, None]
                 cell[0] += fact.n
                 if fact.value is not None:
                     cell[1] += fact.value
@@ -181,7 +193,7 @@ def _aggregate(facts: Iterable[Fact], distributions: frozenset[str], cube: bool)
 
 
 def live_days() -> int:
-    return int(current_app.config.get("REPORT_LIVE_DAYS", 1))
+    return int(current_app.config["REPORT_LIVE_DAYS"])
 
 
 def _dims(scope: Scope) -> tuple[int, str, str]:
@@ -204,38 +216,84 @@ def runs(days: list[date]) -> Iterator[tuple[date, date]]:
         yield start, prev
 
 
+def _month_days(first_of_month: date) -> list[date]:
+    following = (first_of_month.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return [first_of_month + timedelta(days=i) for i in range((following - first_of_month).days)]
+
+
+def _add_rows(cells: Cells, rows: Iterable[str]) -> None:
+    for figures in rows:
+        for key, (n, total, top) in json.loads(figures).items():
+            cells.add(key, n, total, top)
+
+
 def collect(report: Source, scope: Scope) -> Cells:
-    """The report's figures over ``scope``: built days from their cells, the rest from the source."""
-    cells = Cells()
+    """The report's figures over ``scope``: whole built months from their month rows, other built days from their
+    day rows, the rest (days not built, live days) from the source."""
+    cells = Cells(distributions=report.distributions)
     closed_until = min(scope.date_to, vietnam_today() - timedelta(days=live_days() + 1))
     built: dict[date, datetime] = {}
     if closed_until >= scope.date_from:
         built = dict(db.session.execute(select(ReportDay.day, ReportDay.built_at).where(
             ReportDay.report == report.slug, ReportDay.day >= scope.date_from, ReportDay.day <= closed_until)).all())
     if built:
+        months = sorted({d.replace(day=1) for d in built})
+        months = [m for m in months if all(d in built for d in _month_days(m))]
+        in_months = {d for m in months for d in _month_days(m)}
+        days = sorted(d for d in built if d not in in_months)
         region, channel, sim = _dims(scope)
-        stmt = (select(ReportCell.key, func.sum(ReportCell.n), func.sum(ReportCell.total), func.max(ReportCell.top))
-                .where(ReportCell.report == report.slug, ReportCell.region_id == region,
-                       ReportCell.channel == channel, ReportCell.sim_type == sim,
-                       ReportCell.day >= scope.date_from, ReportCell.day <= closed_until)
-                .group_by(ReportCell.key))
-        for key, n, total, top in db.session.execute(stmt):
-            cells.add(key, int(n), float(total or 0), None if top is None else float(top))
+        where = (ReportCell.report == report.slug, ReportCell.region_id == region, ReportCell.channel == channel,
+                 ReportCell.sim_type == sim)
+        if months:
+            _add_rows(cells, db.session.scalars(select(ReportCell.figures).where(
+                *where, ReportCell.grain == MONTH, ReportCell.day >= months[0], ReportCell.day <= months[-1])))
+        if days:
+            ranges = [and_(ReportCell.day >= a, ReportCell.day <= b) for a, b in runs(days)]
+            _add_rows(cells, db.session.scalars(select(ReportCell.figures).where(
+                *where, ReportCell.grain == DAY, or_(*ranges))))
         cells.built_at = min(built.values())
     todo = [scope.date_from + timedelta(days=i) for i in range((scope.date_to - scope.date_from).days + 1)]
     todo = [day for day in todo if day not in built]
     for first, last in runs(todo):
         part = Scope(first, last, scope.region_id, scope.channel, scope.sim_type)
-        for (day, _r, _c, _s, key), (n, total, top) in _aggregate(_facts(report, part), report.distributions,
-                                                                     cube=False).items():
+        for (day, _r, _c, _s), figures in _aggregate(_facts(report, part), report.distributions, cube=False).items():
             if first <= day <= last:
-                cells.add(key, n, total, top)
+                for key, (n, total, top) in figures.items():
+                    cells.add(key, n, total, top)
     return cells
 
 
+def _dumps(figures: dict[str, list[Any]]) -> str:
+    return json.dumps({k: [n, round(total, 3), top] for k, (n, total, top) in figures.items()},
+                      separators=(",", ":"), ensure_ascii=False)
+
+
+def _rebuild_month(report: Source, first_of_month: date) -> int:
+    """The month rows of a month from its day rows, when every day of it is built (else none: a page reads its
+    days)."""
+    days = _month_days(first_of_month)
+    db.session.execute(delete(ReportCell).where(ReportCell.report == report.slug, ReportCell.grain == MONTH,
+                                                ReportCell.day == first_of_month))
+    built = db.session.scalar(select(func.count()).select_from(ReportDay).where(
+        ReportDay.report == report.slug, ReportDay.day >= days[0], ReportDay.day <= days[-1]))
+    if built != len(days):
+        return 0
+    merged: dict[tuple, Cells] = defaultdict(Cells)
+    for region, channel, sim, figures in db.session.execute(
+            select(ReportCell.region_id, ReportCell.channel, ReportCell.sim_type, ReportCell.figures).where(
+                ReportCell.report == report.slug, ReportCell.grain == DAY, ReportCell.day >= days[0],
+                ReportCell.day <= days[-1])):
+        _add_rows(merged[(region, channel, sim)], (figures,))
+    rows = [{"report": report.slug, "region_id": r, "channel": c, "sim_type": s, "grain": MONTH,
+             "day": first_of_month, "figures": _dumps(cells.values)} for (r, c, s), cells in merged.items()]
+    if rows:
+        db.session.execute(insert(ReportCell), rows)
+    return len(rows)
+
+
 def rebuild(report: Source, first: date, last: date) -> int:
-    """Build the cells of ``first``..``last`` (both included) from the source, BUILD_BATCH_DAYS per transaction;
-    the number of cell rows written."""
+    """Build the cells of ``first``..``last`` (both included) from the source, BUILD_BATCH_DAYS per transaction,
+    then the month rows of the months touched; the number of rows written."""
     written = 0
     day = first
     while day <= last:
@@ -243,13 +301,12 @@ def rebuild(report: Source, first: date, last: date) -> int:
         with reading():  # SQLite: read the source without the write lock, which the writes below take briefly
             cells = _aggregate(_facts(report, Scope(day, end)), report.distributions, cube=True)
         db.session.rollback()  # end the read transaction: nothing was written in it
-        db.session.execute(delete(ReportCell).where(ReportCell.report == report.slug, ReportCell.day >= day,
-                                                    ReportCell.day <= end))
+        db.session.execute(delete(ReportCell).where(ReportCell.report == report.slug, ReportCell.grain == DAY,
+                                                    ReportCell.day >= day, ReportCell.day <= end))
         db.session.execute(delete(ReportDay).where(ReportDay.report == report.slug, ReportDay.day >= day,
                                                    ReportDay.day <= end))
-        rows = [{"report": report.slug, "day": d, "region_id": r, "channel": c, "sim_type": s, "key": k,
-                 "n": n, "total": total, "top": top}
-                for (d, r, c, s, k), (n, total, top) in cells.items() if day <= d <= end]
+        rows = [{"report": report.slug, "day": d, "region_id": r, "channel": c, "sim_type": s, "grain": DAY,
+                 "figures": _dumps(figures)} for (d, r, c, s), figures in cells.items() if day <= d <= end]
         if rows:
             db.session.execute(insert(ReportCell), rows)
         now = utcnow()
@@ -258,7 +315,18 @@ def rebuild(report: Source, first: date, last: date) -> int:
         db.session.commit()
         written += len(rows)
         day = end + timedelta(days=1)
+    for month in sorted(_months_between(first, last)):
+        written += _rebuild_month(report, month)
+        db.session.commit()
     return written
+
+
+def _months_between(first: date, last: date) -> set[date]:
+    out, month = set(), first.replace(day=1)
+    while month <= last:
+        out.add(month)
+        month = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return out
 
 
 def due_days(report: Source, now: datetime | None = None) -> list[date]:
@@ -270,8 +338,8 @@ def due_days(report: Source, now: datetime | None = None) -> list[date]:
     now = now or utcnow()
     last = vietnam_today() - timedelta(days=live_days() + 1)
     first = last - timedelta(days=MAX_DAYS - 1)
-    recheck_from = last - timedelta(days=int(cfg.get("REPORT_RECHECK_DAYS", 40)) - 1)
-    stale = now - timedelta(minutes=int(cfg.get("REPORT_REFRESH_MINUTES", 60)))
+    recheck_from = last - timedelta(days=int(cfg["REPORT_RECHECK_DAYS"]) - 1)
+    stale = now - timedelta(minutes=int(cfg["REPORT_REFRESH_MINUTES"]))
     built = dict(db.session.execute(select(ReportDay.day, ReportDay.built_at).where(
         ReportDay.report == report.slug, ReportDay.day >= first, ReportDay.day <= last)).all())
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]

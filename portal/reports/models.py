@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, DateTime, Float, Integer, String
+from sqlalchemy import Date, DateTime, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import Model
 
 
 class ReportCell(Model):
-    """One figure of one report for one Vietnam day and one combination of the filters: ``region_id`` -1 all
-    regions, -2 none; ``channel`` and ``sim_type`` "*" all, "" none. ``key`` names the figure ("step:paid",
-    "wait#37" for a bucket of a distribution); ``n`` counts, ``total`` sums the values, ``top`` is the largest."""
+    """The figures of one report for one Vietnam day (or month: ``grain`` "m", ``day`` its first) and one combination
+    of the filters: ``region_id`` -1 all regions, -2 none; ``channel`` and ``sim_type`` "*" all, "" none.
+    ``figures`` is a JSON object: key ("step:paid", "wait#37" for a bucket of a distribution) → [how many, the sum
+    of their values, the largest value]."""
 
     __tablename__ = "report_cell"
     __table_args__ = {"sqlite_with_rowid": False}  # clustered on the key: a page reads one contiguous range
@@ -22,11 +23,9 @@ class ReportCell(Model):
     region_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)
     sim_type: Mapped[str] = mapped_column(String(16), primary_key=True)
+    grain: Mapped[str] = mapped_column(String(1), primary_key=True)  # "d": the day's figures; "m": the month's
     day: Mapped[date] = mapped_column(Date, primary_key=True)
-    key: Mapped[str] = mapped_column(String(120), primary_key=True)
-    n: Mapped[int] = mapped_column(BigInteger, default=0)
-    total: Mapped[float] = mapped_column(Float, default=0.0)
-    top: Mapped[float | None] = mapped_column(Float)
+    figures: Mapped[str] = mapped_column(Text)
 
 
 class ReportDay(Model):
