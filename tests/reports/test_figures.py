@@ -153,7 +153,7 @@ def test_video_desk_counts_percentiles_per_agent_and_per_hour__ACT_8(
 # --- review queue ------------------------------------------------------------------------------------------------
 
 def test_review_queue_time_to_decision_rates_reasons_and_resubmissions__ACT_11(
-        app, client, db, login, make_staff, submitted, at_times):
+        app, client, db, login, make_staff, submitted, at_times, page_of):
     reviewer = make_staff(Role.CONNECTION, 1)
     ok, refused, redo = submitted(), submitted(), submitted()
     with writing_now(db):
@@ -185,12 +185,19 @@ def test_review_queue_time_to_decision_rates_reasons_and_resubmissions__ACT_11(
         set_columns(db, ReviewDecision, approved, at=vn(13))
 
     at_times(times)
-    f = review_report.figures(ONE_DAY)
-    assert (f["decided"], f["approved"], f["rejected"], f["redo"], f["first_approvals"]) == (4, 2, 1, 1, 0)
-    assert (f["p50"], f["p90"]) == (3600, 7200)  # [1800, 3600, 3600, 7200]
-    assert f["resubmissions"] == 1
-    assert review_report.reasons(ONE_DAY) == [("Ảnh giấy tờ không rõ hoặc bị che", 1)]
-    assert review_report.figures(Scope(DAY, DAY, region_id=2))["decided"] == 0
+    page = page_of(review_report.REPORT, ONE_DAY)
+    f = _figures(page)
+    assert [f[label].value for label in ("Quyết định", "Duyệt", "Từ chối", "Yêu cầu bổ sung",
+                                         "Duyệt lần một (bốn mắt)")] == [4, 2, 1, 1, 0]
+    assert (f["Thời gian đến quyết định (trung vị)"].value, f["Thời gian đến quyết định (p90)"].value) == (
+        "60.0 phút", "2.0 giờ")
+    cells = _cells(app, review_report.REPORT, ONE_DAY)  # the page's figures, read the same way (source or cells)
+    assert (cells.quantile("waited", 0.5), cells.quantile("waited", 0.9)) == (3600, 7200)  # [1800, 3600, 3600, 7200]
+    assert f["Hồ sơ gửi lại"].value == 1
+    assert review_report.reasons(cells) == [("Ảnh giấy tờ không rõ hoặc bị che", 1)]
+    assert list(page.tables[0].rows) == [("Ảnh giấy tờ không rõ hoặc bị che", 1)]
+    assert page.chart is not None and list(page.chart.labels) == ["Ảnh giấy tờ không rõ hoặc bị che"]
+    assert _figures(page_of(review_report.REPORT, Scope(DAY, DAY, region_id=2)))["Quyết định"].value == 0
 
     login(Role.SUPERVISOR, region=1)
     html = client.get(f"/reports/review-queue?{ARGS}").get_data(as_text=True)
