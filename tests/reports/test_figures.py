@@ -141,6 +141,9 @@ def test_video_desk_counts_percentiles_per_agent_and_per_hour__ACT_8(
     assert list(by_hour.rows) == [("09:00", 2, 1), ("14:00", 2, 1)]
     assert page.chart is not None and sum(page.chart.datasets[0][1]) == 2 and sum(page.chart.datasets[1][1]) == 2
     assert _figures(page_of(desk.REPORT, Scope(DAY, DAY, region_id=2)))["Cuộc gọi yêu cầu"].value == 0
+    for scope, requested in ((Scope(DAY, DAY, channel="web", sim_type="physical"), 4),
+                             (Scope(DAY, DAY, sim_type="esim"), 0), (Scope(DAY, DAY, channel="partner"), 0)):
+        assert _figures(page_of(desk.REPORT, scope))["Cuộc gọi yêu cầu"].value == requested, scope
 
     login(Role.SUPERVISOR, region=1)
     html = client.get(f"/reports/video-desk?{ARGS}").get_data(as_text=True)
@@ -198,6 +201,9 @@ def test_review_queue_time_to_decision_rates_reasons_and_resubmissions__ACT_11(
     assert list(page.tables[0].rows) == [("Ảnh giấy tờ không rõ hoặc bị che", 1)]
     assert page.chart is not None and list(page.chart.labels) == ["Ảnh giấy tờ không rõ hoặc bị che"]
     assert _figures(page_of(review_report.REPORT, Scope(DAY, DAY, region_id=2)))["Quyết định"].value == 0
+    for scope, decided in ((Scope(DAY, DAY, 1, "web", "physical"), 4), (Scope(DAY, DAY, sim_type="esim"), 0),
+                           (Scope(DAY, DAY, channel="app"), 0)):
+        assert _figures(page_of(review_report.REPORT, scope))["Quyết định"].value == decided, scope
 
     login(Role.SUPERVISOR, region=1)
     html = client.get(f"/reports/review-queue?{ARGS}").get_data(as_text=True)

@@ -57,9 +57,9 @@ def submissions(db, approved):
     return dossiers
 
 
-def _scope(region: int | None) -> Scope:
+def _scope(region: int | None, **kwargs) -> Scope:
     today = vietnam_today()
-    return Scope(today - timedelta(days=29), today, region)
+    return Scope(today - timedelta(days=29), today, region, **kwargs)
 
 
 def test_figures__ACT_12_ACT_14_ACT_16(page_of, submissions):
@@ -83,6 +83,9 @@ def test_other_region_and_other_days_see_nothing(page_of, submissions):
     old = Scope(vietnam_today() - timedelta(days=90), vietnam_today() - timedelta(days=60), None)
     assert {str(f.label): f.value for f in page_of(msale.REPORT, old).figures}["Lượt gửi mSale"] == 0
     assert {str(f.label): f.value for f in page_of(msale.REPORT, _scope(None)).figures}["Lượt gửi mSale"] == 5
+    for channel, sim, made in (("web", "physical", 5), (None, "esim", 0), ("partner", None, 0)):
+        scope = _scope(None, channel=channel, sim_type=sim)
+        assert {str(f.label): f.value for f in page_of(msale.REPORT, scope).figures}["Lượt gửi mSale"] == made, scope
 
 
 def test_a_long_last_error_is_cut_to_its_first_100_characters(page_of, db, approved):
