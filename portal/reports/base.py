@@ -196,12 +196,12 @@ def vietnam_hour(at: Any) -> Any:
     return (cast(extract("hour", at), Integer) + 7) % 24
 
 
-def by_dossier(stmt: Select, scope: Scope, *, dossier_id: Any, at: Any) -> Select:
+def by_dossier(stmt: Select, scope: Scope, *, dossier_id: Any, at: Any, dims: bool = False) -> Select:
     """Limit ``stmt`` (rows tied to a dossier by ``dossier_id``: an integer column, or status_change's text
     object_id) to ``scope``: ``at`` in the days, the dossier's region and SIM type, the hold ticket's channel
-    (joined only when a channel is asked for)."""
+    (joined only when a channel is asked for, or with ``dims``: a report's facts carry the channel)."""
     as_text = isinstance(dossier_id.type, String)
     stmt = stmt.join(Dossier, (cast(Dossier.id, String) if as_text else Dossier.id) == dossier_id)
-    if scope.channel:
+    if scope.channel or dims:
         stmt = stmt.join(HoldTicket, HoldTicket.id == Dossier.ticket_id)
     return scope.apply(stmt, at=at, region=Dossier.region_id, channel=HoldTicket.channel, sim=Dossier.sim_type)

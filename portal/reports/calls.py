@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Connection, Select, case, func, select
+from sqlalchemy import Connection, Select, select
 
 from portal.auth.models import Staff
 from portal.calls.models import Call, CallOffer, CallStatus, OfferOutcome
@@ -23,99 +23,116 @@ from portal.reports.base import (
     Report,
     Table,
     minutes,
-    quantiles,
     register,
-    seconds_between,
     share,
     stream,
-    vietnam_hour,
 )
+from portal.reports.cells import Cells, Fact, seconds, vietnam_day
 from portal.reports.filters import Scope
 
-WAIT = seconds_between(Call.requested_at, Call.answered_at)
-HANDLE = seconds_between(Call.answered_at, Call.ended_at)
+DISTRIBUTIONS = frozenset({"wait", "handle"})
 
 
-def _scoped(stmt: Select, scope: Scope) -> Select:
-    """Calls requested in the days, at the desk of the region, of dossiers of the SIM type and ticket channel."""
-    if scope.sim_type or scope.channel:
+def _scoped(stmt: Select, scope: Scope, *, dims: bool = False) -> Select:
+    """Calls requested in the days, at the desk of the region, of dossiers of the SIM type and ticket channel; with
+    ``dims``, the dossier and its ticket joined whatever the filters (a fact carries its SIM type and channel)."""
+    if dims or scope.sim_type or scope.channel:
         stmt = stmt.join(Dossier, Dossier.id == Call.dossier_id)
-    if scope.channel:
+    if dims:
+        stmt = stmt.outerjoin(HoldTicket, HoldTicket.id == Dossier.ticket_id)
+    elif scope.channel:
         stmt = stmt.join(HoldTicket, HoldTicket.id == Dossier.ticket_id)
     return scope.apply(stmt, at=Call.requested_at, region=Call.region_id, channel=HoldTicket.channel,
                        sim=Dossier.sim_type)
 
 
-def _count(condition: Any) -> Any:
-    return func.count(case((condition, 1)))
+def _dims(row: Any) -> tuple[int | None, str | None, str | None]:
+    return row.region_id, row.channel, row.sim_type.value if row.sim_type else None
 
 
-def figures(scope: Scope) -> dict[str, Any]:
-    """The desk's headline counts and times (seconds) for ``scope``."""
-    stmt = _scoped(select(func.count(), _count(Call.offered_at.is_not(None)), _count(Call.answered_at.is_not(None)),
-                          _count(Call.status == CallStatus.EXPIRED), _count(Call.status == CallStatus.CANCELLED),
-                          _count(Call.status == CallStatus.ABANDONED),
-                          func.avg(case((Call.ended_at.is_not(None) & Call.answered_at.is_not(None), HANDLE))))
-                   .select_from(Call), scope)
-    total, offered, answered, missed, abandoned, dropped, handle_avg = db.session.execute(stmt).one()
-    wait_p50, wait_p90 = quantiles(_scoped(select(WAIT).select_from(Call), scope)
-                                   .where(Call.answered_at.is_not(None)), (0.5, 0.9))
-    (handle_p50,) = quantiles(_scoped(select(HANDLE).select_from(Call), scope)
-                              .where(Call.answered_at.is_not(None), Call.ended_at.is_not(None)), (0.5,))
-    return {"requested": total, "offered": offered, "answered": answered, "missed": missed, "abandoned": abandoned,
-            "dropped": dropped, "wait_p50": wait_p50, "wait_p90": wait_p90, "handle_p50": handle_p50,
-            "handle_avg": None if handle_avg is None else round(float(handle_avg), 3)}
+def facts(scope: Scope) -> Iterator[Fact]:
+    """Per call of the scope (its day: when it was requested): requested, offered, answered, its status, the wait
+    and handle seconds, its Vietnam hour, and the agent who answered it; per ring (call_offer) of those calls, the
+    agent's ring and its outcome."""
+    stmt = _scoped(select(Call.requested_at, Call.region_id, HoldTicket.channel, Dossier.sim_type, Call.status,
+                          Call.offered_at, Call.answered_at, Call.ended_at, Call.agent_id).select_from(Call), scope,
+                   dims=True)
+    for row in db.session.execute(stmt):
+        day, dims, hour = vietnam_day(row.requested_at), _dims(row), (row.requested_at.hour + 7) % 24
+        yield Fact(day, *dims, "requested")
+        yield Fact(day, *dims, f"status:{row.status.value}")
+        yield Fact(day, *dims, f"hour:{hour}:requested")
+        if row.offered_at is not None:
+            yield Fact(day, *dims, "offered")
+        if row.answered_at is None:
+            continue
+        yield Fact(day, *dims, "answered")
+        yield Fact(day, *dims, f"hour:{hour}:answered")
+        wait, handle = seconds(row.requested_at, row.answered_at), seconds(row.answered_at, row.ended_at)
+        if wait is not None:
+            yield Fact(day, *dims, "wait", wait)
+        if handle is not None:
+            yield Fact(day, *dims, "handle", handle)
+        if row.agent_id is not None:
+            yield Fact(day, *dims, f"agent:{row.agent_id}:answered")
+            if handle is not None:
+                yield Fact(day, *dims, f"agent:{row.agent_id}:handle", handle)
+    rings = _scoped(select(Call.requested_at, Call.region_id, HoldTicket.channel, Dossier.sim_type,
+                           CallOffer.agent_id, CallOffer.outcome)
+                    .select_from(CallOffer).join(Call, Call.id == CallOffer.call_id), scope, dims=True)
+    for row in db.session.execute(rings):
+        day, dims = vietnam_day(row.requested_at), _dims(row)
+        yield Fact(day, *dims, f"agent:{row.agent_id}:rings")
+        if row.outcome in (OfferOutcome.ACCEPTED, OfferOutcome.MISSED):
+            yield Fact(day, *dims, f"agent:{row.agent_id}:{row.outcome.value}")
 
 
-def per_agent(scope: Scope) -> list[tuple[str, int, int, int, int, float | None]]:
-    """Per agent: rings (call_offer rows), accepted, missed; calls answered and their mean handle time."""
-    rings = _scoped(select(CallOffer.agent_id.label("agent_id"), func.count().label("rings"),
-                           _count(CallOffer.outcome == OfferOutcome.ACCEPTED).label("accepted"),
-                           _count(CallOffer.outcome == OfferOutcome.MISSED).label("missed"))
-                    .select_from(CallOffer).join(Call, Call.id == CallOffer.call_id), scope
-                    ).group_by(CallOffer.agent_id).subquery()
-    handled = _scoped(select(Call.agent_id.label("agent_id"), func.count().label("answered"),
-                             func.avg(case((Call.ended_at.is_not(None), HANDLE))).label("handle"))
-                      .select_from(Call).where(Call.answered_at.is_not(None), Call.agent_id.is_not(None)), scope
-                      ).group_by(Call.agent_id).subquery()
-    stmt = (select(Staff.full_name, Staff.username, rings.c.rings, rings.c.accepted, rings.c.missed,
-                   handled.c.answered, handled.c.handle)
-            .select_from(rings).join(Staff, Staff.id == rings.c.agent_id)
-            .outerjoin(handled, handled.c.agent_id == rings.c.agent_id))
-    out = [(name or username, r, a, m, n or 0, None if h is None else round(float(h), 3))
-           for name, username, r, a, m, n, h in db.session.execute(stmt)]
+def per_agent(cells: Cells) -> list[tuple[str, int, int, int, int, float | None]]:
+    """Per agent rung: rings (call_offer rows), accepted, missed; calls answered and their mean handle time."""
+    agents: dict[int, dict[str, int]] = {}
+    for key, (n, _total, _top) in cells.under("agent:").items():
+        agent, what = key.split(":")
+        agents.setdefault(int(agent), {})[what] = n
+    rung = [agent for agent, seen in agents.items() if seen.get("rings")]
+    names = {sid: name or username for sid, name, username in db.session.execute(
+        select(Staff.id, Staff.full_name, Staff.username).where(Staff.id.in_(rung)))} if rung else {}
+    out = [(names[agent], seen["rings"], seen.get("accepted", 0), seen.get("missed", 0), seen.get("answered", 0),
+            cells.mean(f"agent:{agent}:handle")) for agent, seen in agents.items() if agent in names]
     return sorted(out, key=lambda row: (-row[1], row[0]))
 
 
-def per_hour(scope: Scope) -> dict[int, tuple[int, int]]:
+def per_hour(cells: Cells) -> dict[int, tuple[int, int]]:
     """Hour of day (Vietnam) → (calls requested, answered)."""
-    hour = vietnam_hour(Call.requested_at).label("hour")
-    stmt = _scoped(select(hour, func.count(), _count(Call.answered_at.is_not(None))).select_from(Call), scope)
-    return {int(h): (n, a) for h, n, a in db.session.execute(stmt.group_by(hour))}
+    hours: dict[int, list[int]] = {}
+    for key, (n, _total, _top) in cells.under("hour:").items():
+        hour, what = key.split(":")
+        hours.setdefault(int(hour), [0, 0])[what == "answered"] += n
+    return {hour: (n, a) for hour, (n, a) in hours.items()}
 
 
-def build(scope: Scope) -> Page:
-    f = figures(scope)
-    hours = per_hour(scope)
+def build(scope: Scope, cells: Cells) -> Page:
+    hours = per_hour(cells)
     shown = range(24) if not hours else range(min(min(hours), 7), max(max(hours), 21) + 1)
     labels = [f"{h:02d}h" for h in shown]
     answered = [hours.get(h, (0, 0))[1] for h in shown]
     unanswered = [hours.get(h, (0, 0))[0] - hours.get(h, (0, 0))[1] for h in shown]
-    requested = f["requested"]
+    requested, picked_up = cells.n("requested"), cells.n("answered")
+    missed, abandoned = cells.n(f"status:{CallStatus.EXPIRED}"), cells.n(f"status:{CallStatus.CANCELLED}")
+    wait_p50, wait_p90 = cells.quantile("wait", 0.5), cells.quantile("wait", 0.9)
     return Page(
-        figures=(Figure(_l("Cuộc gọi yêu cầu"), requested), Figure(_l("Đã đổ chuông"), f["offered"]),
-                 Figure(_l("Đã nhận"), f["answered"], share(f["answered"], requested)),
-                 Figure(_l("Nhỡ (hết giờ chờ)"), f["missed"], share(f["missed"], requested)),
-                 Figure(_l("Khách bỏ khi chờ"), f["abandoned"], share(f["abandoned"], requested)),
-                 Figure(_l("Rớt giữa chừng"), f["dropped"]),
-                 Figure(_l("Chờ (p50 / p90)"), f"{minutes(f['wait_p50'])} / {minutes(f['wait_p90'])}"),
-                 Figure(_l("Thời gian xử lý (trung vị)"), minutes(f["handle_p50"]),
-                        _l("trung bình %(t)s", t=minutes(f["handle_avg"])))),
+        figures=(Figure(_l("Cuộc gọi yêu cầu"), requested), Figure(_l("Đã đổ chuông"), cells.n("offered")),
+                 Figure(_l("Đã nhận"), picked_up, share(picked_up, requested)),
+                 Figure(_l("Nhỡ (hết giờ chờ)"), missed, share(missed, requested)),
+                 Figure(_l("Khách bỏ khi chờ"), abandoned, share(abandoned, requested)),
+                 Figure(_l("Rớt giữa chừng"), cells.n(f"status:{CallStatus.ABANDONED}")),
+                 Figure(_l("Chờ (p50 / p90)"), f"{minutes(wait_p50)} / {minutes(wait_p90)}"),
+                 Figure(_l("Thời gian xử lý (trung vị)"), minutes(cells.quantile("handle", 0.5)),
+                        _l("trung bình %(t)s", t=minutes(cells.mean("handle"))))),
         chart=Chart("bar", labels, [(_l("Đã nhận"), answered), (_l("Không nhận"), unanswered)], stacked=True,
                     y_title=_l("Cuộc gọi theo giờ trong ngày")),
         tables=(Table(_l("Theo nhân viên"), (_l("Nhân viên"), _l("Lượt đổ chuông"), _l("Đã nhận"), _l("Nhỡ"),
                                              _l("Cuộc đã xử lý"), _l("Xử lý trung bình")),
-                      [(name, r, a, m, n, minutes(h)) for name, r, a, m, n, h in per_agent(scope)]),
+                      [(name, r, a, m, n, minutes(h)) for name, r, a, m, n, h in per_agent(cells)]),
                 Table(_l("Theo giờ trong ngày (giờ Việt Nam)"), (_l("Giờ"), _l("Yêu cầu"), _l("Đã nhận")),
                       [(f"{h:02d}:00", n, a) for h, (n, a) in sorted(hours.items())])),
         notes=(_l("Chờ: từ lúc khách bấm gọi đến khi nhân viên nhận. Xử lý: từ lúc nhận đến khi kết luận."),
@@ -140,4 +157,4 @@ def rows(scope: Scope, conn: Connection) -> Iterator[Sequence[Any]]:
 
 REPORT = register(Report("video-desk", _l("Tổ video call: cuộc gọi, thời gian chờ, xử lý"),
                          _l("Cuộc gọi yêu cầu, đã nhận, nhỡ, bỏ dở; thời gian chờ p50/p90 và xử lý; theo nhân viên "
-                            "và theo giờ trong ngày."), build, HEADERS, rows, order=20))
+                            "và theo giờ trong ngày."), build, HEADERS, rows, facts, DISTRIBUTIONS, order=20))

@@ -22,16 +22,24 @@ from portal.reports.base import (
     Table,
     by_dossier,
     minutes,
-    percentile,
     register,
     share,
     stream,
 )
+from portal.reports.cells import Cells, Fact, seconds, vietnam_day
 from portal.reports.filters import Scope
 
 SETTLED = (SubmissionStatus.CONNECTED, SubmissionStatus.REFUSED, SubmissionStatus.FAILED)
 BUCKETS = ((5 * 60, _l("< 5 phút")), (15 * 60, _l("5–15 phút")), (3600, _l("15–60 phút")),
            (4 * 3600, _l("1–4 giờ")), (None, _l("> 4 giờ")))
+DISTRIBUTIONS = frozenset({"turnaround"})  # seconds from the submission to mSale's answer
+REASON_CHARS = 100  # a refusal's reason or a failure's last error is cut to this in its fact's key
+
+
+def _reason_key(text: str | None) -> str:
+    """A reason or error as a fact's key ends: its first REASON_CHARS characters, "#" shown as "＃" (a key with "#"
+    names a distribution's bucket: Cells.under leaves it out)."""
+    return (text or "")[:REASON_CHARS].replace("#", "＃")
 
 
 def _settled_at() -> Any:
@@ -43,42 +51,53 @@ def _settled_at() -> Any:
             .correlate(MsaleSubmission).scalar_subquery())
 
 
-def _scoped(stmt: Any, scope: Scope) -> Any:
-    return by_dossier(stmt, scope, dossier_id=MsaleSubmission.dossier_id, at=MsaleSubmission.created_at)
+def _scoped(stmt: Any, scope: Scope, *, dims: bool = False) -> Any:
+    return by_dossier(stmt, scope, dossier_id=MsaleSubmission.dossier_id, at=MsaleSubmission.created_at, dims=dims)
 
 
-def _by_reason(scope: Scope, status: SubmissionStatus) -> list[tuple[str, int]]:
-    stmt = _scoped(select(MsaleSubmission.last_error, func.count()).select_from(MsaleSubmission), scope)
-    stmt = stmt.where(MsaleSubmission.status == status).group_by(MsaleSubmission.last_error)
-    return sorted(((reason or "—", n) for reason, n in db.session.execute(stmt)), key=lambda r: (-r[1], r[0]))
+def _bin(turnaround: float) -> int:
+    """The chart's bin (BUCKETS) of a turnaround in seconds."""
+    return next(i for i, (top, _label) in enumerate(BUCKETS) if top is None or turnaround < top)
 
 
-def _turnarounds(scope: Scope) -> list[float]:
-    """Seconds from submission to mSale's answer (connected or refused), sorted; streamed."""
-    settled = _settled_at().label("settled")
-    stmt = _scoped(select(MsaleSubmission.created_at, settled).select_from(MsaleSubmission), scope)
-    stmt = stmt.where(MsaleSubmission.status.in_([SubmissionStatus.CONNECTED, SubmissionStatus.REFUSED]))
-    return sorted((done - made).total_seconds() for made, done in stream(stmt) if done is not None)
+def facts(scope: Scope) -> Iterator[Fact]:
+    """Per submission of the scope (its day: when it was made; the dossier's region and SIM type, its ticket's
+    channel): ``status:<status>``; answered (connected or refused), the seconds to the answer (``turnaround``) and
+    the chart's bin (``bin:<i>``); refused or failed, ``refused:<reason>`` / ``failed:<last error>``
+    (``_reason_key``)."""
+    stmt = _scoped(select(MsaleSubmission.created_at, MsaleSubmission.status, MsaleSubmission.last_error,
+                          _settled_at().label("settled"), Dossier.region_id, HoldTicket.channel, Dossier.sim_type)
+                   .select_from(MsaleSubmission), scope, dims=True)
+    for row in db.session.execute(stmt):
+        day, dims = vietnam_day(row.created_at), (row.region_id, row.channel, row.sim_type.value)
+        yield Fact(day, *dims, f"status:{row.status.value}")
+        if row.status in (SubmissionStatus.REFUSED, SubmissionStatus.FAILED):
+            yield Fact(day, *dims, f"{row.status.value}:{_reason_key(row.last_error)}")
+        turnaround = seconds(row.created_at, row.settled)
+        if row.status in (SubmissionStatus.CONNECTED, SubmissionStatus.REFUSED) and turnaround is not None:
+            yield Fact(day, *dims, "turnaround", turnaround)
+            yield Fact(day, *dims, f"bin:{_bin(turnaround)}")
 
 
-def build(scope: Scope) -> Page:
-    stmt = _scoped(select(MsaleSubmission.status, func.count()).select_from(MsaleSubmission), scope)
-    counts = {SubmissionStatus(s): n for s, n in db.session.execute(stmt.group_by(MsaleSubmission.status))}
+def _by_reason(cells: Cells, status: SubmissionStatus) -> list[tuple[str, int]]:
+    return sorted(((reason or "—", n) for reason, (n, _total, _top) in cells.under(f"{status.value}:").items()),
+                  key=lambda r: (-r[1], r[0]))
+
+
+def build(scope: Scope, cells: Cells) -> Page:
+    counts = {SubmissionStatus(s): n for s, (n, _total, _top) in cells.under("status:").items()}
     total = sum(counts.values())
     connected, refused = counts.get(SubmissionStatus.CONNECTED, 0), counts.get(SubmissionStatus.REFUSED, 0)
     failed = counts.get(SubmissionStatus.FAILED, 0)
     waiting = total - connected - refused - failed
-    times = _turnarounds(scope)
-    histogram = [0] * len(BUCKETS)
-    for seconds in times:
-        histogram[next(i for i, (top, _label) in enumerate(BUCKETS) if top is None or seconds < top)] += 1
-    refusals, failures = _by_reason(scope, SubmissionStatus.REFUSED), _by_reason(scope, SubmissionStatus.FAILED)
+    histogram = [cells.n(f"bin:{i}") for i in range(len(BUCKETS))]
+    refusals, failures = _by_reason(cells, SubmissionStatus.REFUSED), _by_reason(cells, SubmissionStatus.FAILED)
     return Page(
         figures=(Figure(_l("Lượt gửi mSale"), total), Figure(_l("Đã hòa mạng"), connected, share(connected, total)),
                  Figure(_l("Bị từ chối"), refused, share(refused, total)),
                  Figure(_l("Lỗi gửi"), failed, share(failed, total)), Figure(_l("Đang chờ"), waiting),
-                 Figure(_l("Thời gian xử lý (trung vị)"), minutes(percentile(times, 0.5))),
-                 Figure(_l("Thời gian xử lý (p90)"), minutes(percentile(times, 0.9)))),
+                 Figure(_l("Thời gian xử lý (trung vị)"), minutes(cells.quantile("turnaround", 0.5))),
+                 Figure(_l("Thời gian xử lý (p90)"), minutes(cells.quantile("turnaround", 0.9)))),
         chart=Chart("bar", [label for _top, label in BUCKETS], [(_l("Lượt gửi có kết quả"), histogram)],
                     y_title=_l("Số lượt")),
         tables=(Table(_l("Từ chối theo lý do"), (_l("Lý do"), _l("Số lượt")), refusals),
@@ -110,4 +129,4 @@ def rows(scope: Scope, conn: Connection) -> Iterator[Sequence[Any]]:
 
 REPORT = register(Report("msale", _l("mSale: thời gian xử lý, từ chối và lỗi"),
                          _l("Lượt gửi hồ sơ sang mSale: kết quả, thời gian xử lý, từ chối theo lý do và lỗi gửi."),
-                         build, HEADERS, rows, order=40))
+                         build, HEADERS, rows, facts, DISTRIBUTIONS, order=40))

@@ -18,6 +18,7 @@ from portal.core.models import StatusChange
 from portal.dossiers.models import Dossier, DossierStatus
 from portal.dossiers.review_models import Decision, RejectionReason, ReviewDecision
 from portal.extensions import db
+from portal.holds.models import HoldTicket
 from portal.reports.base import (
     Chart,
     Figure,
@@ -26,15 +27,15 @@ from portal.reports.base import (
     Table,
     by_dossier,
     minutes,
-    quantiles,
     register,
-    seconds_between,
     share,
     stream,
 )
+from portal.reports.cells import Cells, Fact, seconds, vietnam_day
 from portal.reports.filters import Scope
 
 FINAL = (Decision.APPROVED, Decision.REJECTED, Decision.REDO)
+DISTRIBUTIONS = frozenset({"waited"})  # seconds from the submission to the decision
 
 
 def _submitted_at() -> Any:
@@ -46,58 +47,67 @@ def _submitted_at() -> Any:
             .correlate(ReviewDecision).scalar_subquery())
 
 
-def _decisions(stmt: Select, scope: Scope) -> Select:
+def _decisions(stmt: Select, scope: Scope, *, dims: bool = False) -> Select:
     return by_dossier(stmt.select_from(ReviewDecision), scope, dossier_id=ReviewDecision.dossier_id,
-                      at=ReviewDecision.at)
+                      at=ReviewDecision.at, dims=dims)
 
 
-def figures(scope: Scope) -> dict[str, Any]:
-    counts = {Decision(d): n for d, n in db.session.execute(
-        _decisions(select(ReviewDecision.decision, func.count()), scope).group_by(ReviewDecision.decision))}
-    decided = sum(counts.get(d, 0) for d in FINAL)
-    waited = seconds_between(_submitted_at(), ReviewDecision.at)
-    p50, p90 = quantiles(_decisions(select(waited), scope).where(ReviewDecision.decision.in_(FINAL)), (0.5, 0.9))
+def facts(scope: Scope) -> Iterator[Fact]:
+    """Per decision of the scope (its day: when it was made; the dossier's region and SIM type, its ticket's
+    channel): ``decision:<kind>``, for a final one the seconds since the submission it decided on (``waited``), for
+    a rejection ``reason:<code>``; per move to "submitted" of a dossier submitted before (its day: the move's),
+    ``resubmitted``."""
+    stmt = _decisions(select(ReviewDecision.at, ReviewDecision.decision, ReviewDecision.reason_code,
+                             _submitted_at().label("submitted"), Dossier.region_id, HoldTicket.channel,
+                             Dossier.sim_type), scope, dims=True)
+    for row in db.session.execute(stmt):
+        day, dims = vietnam_day(row.at), (row.region_id, row.channel, row.sim_type.value)
+        yield Fact(day, *dims, f"decision:{row.decision.value}")
+        if row.decision in FINAL:
+            waited = seconds(row.submitted, row.at)
+            if waited is not None:
+                yield Fact(day, *dims, "waited", waited)
+        if row.decision == Decision.REJECTED:
+            yield Fact(day, *dims, f"reason:{row.reason_code}")
     earlier = aliased(StatusChange)
     again = (select(earlier.id).where(earlier.object_type == StatusChange.object_type,
                                       earlier.object_id == StatusChange.object_id,
                                       earlier.to_status == DossierStatus.SUBMITTED.value, earlier.at < StatusChange.at)
              .exists())
-    resubmitted = by_dossier(select(func.count()).select_from(StatusChange), scope,
-                             dossier_id=StatusChange.object_id, at=StatusChange.at)
-    resubmitted = resubmitted.where(StatusChange.object_type == Dossier.__tablename__,
-                                    StatusChange.to_status == DossierStatus.SUBMITTED.value, again)
-    return {"decided": decided, "approved": counts.get(Decision.APPROVED, 0),
-            "rejected": counts.get(Decision.REJECTED, 0), "redo": counts.get(Decision.REDO, 0),
-            "first_approvals": counts.get(Decision.FIRST_APPROVAL, 0), "p50": p50, "p90": p90,
-            "resubmissions": db.session.scalar(resubmitted) or 0}
+    moves = by_dossier(select(StatusChange.at, Dossier.region_id, HoldTicket.channel, Dossier.sim_type)
+                       .select_from(StatusChange), scope, dossier_id=StatusChange.object_id, at=StatusChange.at,
+                       dims=True)
+    moves = moves.where(StatusChange.object_type == Dossier.__tablename__,
+                        StatusChange.to_status == DossierStatus.SUBMITTED.value, again)
+    for row in db.session.execute(moves):
+        yield Fact(vietnam_day(row.at), row.region_id, row.channel, row.sim_type.value, "resubmitted")
 
 
-def reasons(scope: Scope) -> list[tuple[str, int]]:
+def reasons(cells: Cells) -> list[tuple[str, int]]:
     """Rejections by reason, their catalogue label as it reads today (a code no longer in it: the code)."""
-    stmt = (_decisions(select(ReviewDecision.reason_code, RejectionReason.label, func.count()), scope)
-            .outerjoin(RejectionReason, RejectionReason.code == ReviewDecision.reason_code)
-            .where(ReviewDecision.decision == Decision.REJECTED)
-            .group_by(ReviewDecision.reason_code, RejectionReason.label))
-    out = [(gettext(label) if label else (code or "—"), n) for code, label, n in db.session.execute(stmt)]
+    counts = {code: n for code, (n, _total, _top) in cells.under("reason:").items()}
+    labels = dict(db.session.execute(select(RejectionReason.code, RejectionReason.label)
+                                     .where(RejectionReason.code.in_(counts))).tuples().all()) if counts else {}
+    out = [(gettext(labels[code]) if labels.get(code) else (code or "—"), n) for code, n in counts.items()]
     return sorted(out, key=lambda r: (-r[1], r[0]))
 
 
-def build(scope: Scope) -> Page:
-    f = figures(scope)
-    by_reason = reasons(scope)
-    decided = f["decided"]
+def build(scope: Scope, cells: Cells) -> Page:
+    approved, rejected, redo = (cells.n(f"decision:{d.value}") for d in FINAL)
+    decided = approved + rejected + redo
+    by_reason = reasons(cells)
     return Page(
-        figures=(Figure(_l("Quyết định"), decided), Figure(_l("Duyệt"), f["approved"], share(f["approved"], decided)),
-                 Figure(_l("Từ chối"), f["rejected"], share(f["rejected"], decided)),
-                 Figure(_l("Yêu cầu bổ sung"), f["redo"], share(f["redo"], decided)),
-                 Figure(_l("Hồ sơ gửi lại"), f["resubmissions"], _l("sau từ chối hoặc bổ sung")),
-                 Figure(_l("Thời gian đến quyết định (trung vị)"), minutes(f["p50"])),
-                 Figure(_l("Thời gian đến quyết định (p90)"), minutes(f["p90"])),
-                 Figure(_l("Duyệt lần một (bốn mắt)"), f["first_approvals"])),
+        figures=(Figure(_l("Quyết định"), decided), Figure(_l("Duyệt"), approved, share(approved, decided)),
+                 Figure(_l("Từ chối"), rejected, share(rejected, decided)),
+                 Figure(_l("Yêu cầu bổ sung"), redo, share(redo, decided)),
+                 Figure(_l("Hồ sơ gửi lại"), cells.n("resubmitted"), _l("sau từ chối hoặc bổ sung")),
+                 Figure(_l("Thời gian đến quyết định (trung vị)"), minutes(cells.quantile("waited", 0.5))),
+                 Figure(_l("Thời gian đến quyết định (p90)"), minutes(cells.quantile("waited", 0.9))),
+                 Figure(_l("Duyệt lần một (bốn mắt)"), cells.n(f"decision:{Decision.FIRST_APPROVAL.value}"))),
         chart=Chart("bar", [label for label, _n in by_reason], [(_l("Hồ sơ bị từ chối"), [n for _l_, n in by_reason])],
                     horizontal=True, y_title=_l("Số hồ sơ")) if by_reason else
         Chart("bar", [str(Decision.APPROVED.label), str(Decision.REJECTED.label), str(Decision.REDO.label)],
-              [(_l("Quyết định"), [f["approved"], f["rejected"], f["redo"]])], y_title=_l("Số quyết định")),
+              [(_l("Quyết định"), [approved, rejected, redo])], y_title=_l("Số quyết định")),
         tables=(Table(_l("Từ chối theo lý do"), (_l("Lý do"), _l("Số hồ sơ")), by_reason),),
         notes=(_l("Tỷ lệ duyệt = duyệt / (duyệt + từ chối + yêu cầu bổ sung) trong khoảng ngày."),
                _l("Thời gian đến quyết định: từ lần gửi hồ sơ mà quyết định xét đến lúc quyết định.")),
@@ -125,4 +135,4 @@ def rows(scope: Scope, conn: Connection) -> Iterator[Sequence[Any]]:
 
 REPORT = register(Report("review-queue", _l("Hàng chờ duyệt: thời gian, tỷ lệ duyệt, lý do từ chối"),
                          _l("Quyết định của tổ đấu nối: thời gian đến quyết định, tỷ lệ duyệt, lý do từ chối, số "
-                            "lần gửi lại."), build, HEADERS, rows, order=30))
+                            "lần gửi lại."), build, HEADERS, rows, facts, DISTRIBUTIONS, order=30))

@@ -23,6 +23,8 @@ from portal.dossiers.review_models import ReviewDecision
 from portal.dossiers.signing import SigningInput
 from portal.reports import calls as desk
 from portal.reports import review as review_report
+from portal.reports.base import Figure
+from portal.reports.cells import Cells, collect
 from portal.reports.filters import Scope
 from tests.conftest import writing_now
 from tests.dossiers.conftest import signature_png
@@ -37,6 +39,17 @@ def _move(db, dossier, *statuses: DossierStatus) -> None:
         for status in statuses:
             transition(dossier, status, SYSTEM, DOSSIER_TRANSITIONS, "Kiểm thử")
         db.session.commit()
+
+
+def _figures(page) -> dict[str, Figure]:
+    return {str(figure.label): figure for figure in page.figures}
+
+
+def _cells(app, report, scope: Scope) -> Cells:
+    """The figures ``report.page(scope)`` reads, as it reads them: after ``page_of``, from the cells it built, or
+    from the source."""
+    with app.test_request_context():
+        return collect(report, scope)
 
 
 def _csv(response) -> list[list[str]]:
@@ -74,7 +87,7 @@ def _pending(db, call) -> CallOffer:
 
 
 def test_video_desk_counts_percentiles_per_agent_and_per_hour__ACT_8(
-        app, client, db, login, lan, delivered_order, available_agent, at_times):
+        app, client, db, login, lan, delivered_order, available_agent, at_times, page_of):
     first_agent, second_agent = available_agent(region=1), available_agent(region=1)
     answered = _request(db, _ready(db, lan, delivered_order), lan)
     rung_first = _pending(db, answered)
@@ -108,16 +121,29 @@ def test_video_desk_counts_percentiles_per_agent_and_per_hour__ACT_8(
         set_columns(db, Call, expired.id, requested_at=vn(14, 10), ended_at=vn(14, 20))
 
     at_times(times)
-    f = desk.figures(ONE_DAY)
-    assert (f["requested"], f["offered"], f["answered"], f["missed"], f["abandoned"], f["dropped"]) == (4, 3, 2, 1,
-                                                                                                        1, 0)
-    assert (f["wait_p50"], f["wait_p90"]) == (30, 90)  # waits [30, 90]: nearest rank
-    assert (f["handle_p50"], f["handle_avg"]) == (300, 450)  # handle times [300, 600]
-    agents = {name: rest for name, *rest in desk.per_agent(ONE_DAY)}
+    page = page_of(desk.REPORT, ONE_DAY)
+    f = _figures(page)
+    assert [f[label].value for label in ("Cuộc gọi yêu cầu", "Đã đổ chuông", "Đã nhận", "Nhỡ (hết giờ chờ)",
+                                         "Khách bỏ khi chờ", "Rớt giữa chừng")] == [4, 3, 2, 1, 1, 0]
+    assert f["Chờ (p50 / p90)"].value == "30 giây / 1.5 phút"
+    assert f["Thời gian xử lý (trung vị)"].value == "5.0 phút" and str(f["Thời gian xử lý (trung vị)"].note) == (
+        "trung bình 7.5 phút")
+    cells = _cells(app, desk.REPORT, ONE_DAY)  # the page's figures, read the same way (source or cells)
+    assert (cells.quantile("wait", 0.5), cells.quantile("wait", 0.9)) == (30, 90)  # waits [30, 90]: nearest rank
+    assert (cells.quantile("handle", 0.5), cells.mean("handle")) == (300, 450)  # handle times [300, 600]
+    agents = {name: rest for name, *rest in desk.per_agent(cells)}
     assert agents[x.full_name] == [3, 1, 1, 1, 600]  # rung 3 times: missed, withdrawn (hung up), accepted
     assert agents[y.full_name] == [1, 1, 0, 1, 300]
-    assert desk.per_hour(ONE_DAY) == {9: (2, 1), 14: (2, 1)}
-    assert desk.figures(Scope(DAY, DAY, region_id=2))["requested"] == 0
+    assert desk.per_hour(cells) == {9: (2, 1), 14: (2, 1)}
+    by_agent, by_hour = page.tables
+    assert [list(row) for row in by_agent.rows] == [[x.full_name, 3, 1, 1, 1, "10.0 phút"],
+                                                    [y.full_name, 1, 1, 0, 1, "5.0 phút"]]
+    assert list(by_hour.rows) == [("09:00", 2, 1), ("14:00", 2, 1)]
+    assert page.chart is not None and sum(page.chart.datasets[0][1]) == 2 and sum(page.chart.datasets[1][1]) == 2
+    assert _figures(page_of(desk.REPORT, Scope(DAY, DAY, region_id=2)))["Cuộc gọi yêu cầu"].value == 0
+    for scope, requested in ((Scope(DAY, DAY, channel="web", sim_type="physical"), 4),
+                             (Scope(DAY, DAY, sim_type="esim"), 0), (Scope(DAY, DAY, channel="partner"), 0)):
+        assert _figures(page_of(desk.REPORT, scope))["Cuộc gọi yêu cầu"].value == requested, scope
 
     login(Role.SUPERVISOR, region=1)
     html = client.get(f"/reports/video-desk?{ARGS}").get_data(as_text=True)
@@ -130,7 +156,7 @@ def test_video_desk_counts_percentiles_per_agent_and_per_hour__ACT_8(
 # --- review queue ------------------------------------------------------------------------------------------------
 
 def test_review_queue_time_to_decision_rates_reasons_and_resubmissions__ACT_11(
-        app, client, db, login, make_staff, submitted, at_times):
+        app, client, db, login, make_staff, submitted, at_times, page_of):
     reviewer = make_staff(Role.CONNECTION, 1)
     ok, refused, redo = submitted(), submitted(), submitted()
     with writing_now(db):
@@ -162,12 +188,22 @@ def test_review_queue_time_to_decision_rates_reasons_and_resubmissions__ACT_11(
         set_columns(db, ReviewDecision, approved, at=vn(13))
 
     at_times(times)
-    f = review_report.figures(ONE_DAY)
-    assert (f["decided"], f["approved"], f["rejected"], f["redo"], f["first_approvals"]) == (4, 2, 1, 1, 0)
-    assert (f["p50"], f["p90"]) == (3600, 7200)  # [1800, 3600, 3600, 7200]
-    assert f["resubmissions"] == 1
-    assert review_report.reasons(ONE_DAY) == [("Ảnh giấy tờ không rõ hoặc bị che", 1)]
-    assert review_report.figures(Scope(DAY, DAY, region_id=2))["decided"] == 0
+    page = page_of(review_report.REPORT, ONE_DAY)
+    f = _figures(page)
+    assert [f[label].value for label in ("Quyết định", "Duyệt", "Từ chối", "Yêu cầu bổ sung",
+                                         "Duyệt lần một (bốn mắt)")] == [4, 2, 1, 1, 0]
+    assert (f["Thời gian đến quyết định (trung vị)"].value, f["Thời gian đến quyết định (p90)"].value) == (
+        "60.0 phút", "2.0 giờ")
+    cells = _cells(app, review_report.REPORT, ONE_DAY)  # the page's figures, read the same way (source or cells)
+    assert (cells.quantile("waited", 0.5), cells.quantile("waited", 0.9)) == (3600, 7200)  # [1800, 3600, 3600, 7200]
+    assert f["Hồ sơ gửi lại"].value == 1
+    assert review_report.reasons(cells) == [("Ảnh giấy tờ không rõ hoặc bị che", 1)]
+    assert list(page.tables[0].rows) == [("Ảnh giấy tờ không rõ hoặc bị che", 1)]
+    assert page.chart is not None and list(page.chart.labels) == ["Ảnh giấy tờ không rõ hoặc bị che"]
+    assert _figures(page_of(review_report.REPORT, Scope(DAY, DAY, region_id=2)))["Quyết định"].value == 0
+    for scope, decided in ((Scope(DAY, DAY, 1, "web", "physical"), 4), (Scope(DAY, DAY, sim_type="esim"), 0),
+                           (Scope(DAY, DAY, channel="app"), 0)):
+        assert _figures(page_of(review_report.REPORT, scope))["Quyết định"].value == decided, scope
 
     login(Role.SUPERVISOR, region=1)
     html = client.get(f"/reports/review-queue?{ARGS}").get_data(as_text=True)

@@ -24,7 +24,7 @@ from tests.conftest import writing_now
 REFUSAL = "Sai thông tin giấy tờ tùy thân"
 
 
-def _settle(db, dossier, outcome: str, seconds: int) -> None:
+def _settle(db, dossier, outcome: str, seconds: int, error: str = "Hết thời gian chờ mSale") -> None:
     """Move the dossier's submission to ``outcome`` through the services, then date it: sent ``seconds`` before
     its answer (made an hour ago)."""
     with writing_now(db):
@@ -36,7 +36,7 @@ def _settle(db, dossier, outcome: str, seconds: int) -> None:
             services.apply_result(sub, MsaleStatus(outcome, f"MS-{sub.id}", REFUSAL if outcome == "refused" else ""),
                                   "callback")
         elif outcome == "failed":
-            services.record_error(sub, "Hết thời gian chờ mSale", last_try=True)
+            services.record_error(sub, error, last_try=True)
         made = utcnow() - timedelta(hours=1)
         db.session.execute(update(MsaleSubmission).where(MsaleSubmission.id == sub.id).values(created_at=made))
         db.session.execute(update(StatusChange).where(StatusChange.object_type == MsaleSubmission.__tablename__,
@@ -57,15 +57,14 @@ def submissions(db, approved):
     return dossiers
 
 
-def _scope(region: int | None) -> Scope:
+def _scope(region: int | None, **kwargs) -> Scope:
     today = vietnam_today()
-    return Scope(today - timedelta(days=29), today, region)
+    return Scope(today - timedelta(days=29), today, region, **kwargs)
 
 
-def test_figures__ACT_12_ACT_14_ACT_16(app, db, submissions):
+def test_figures__ACT_12_ACT_14_ACT_16(page_of, submissions):
     region = submissions[0].region_id
-    with app.test_request_context():
-        page = msale.build(_scope(region))
+    page = page_of(msale.REPORT, _scope(region))
     figures = {str(f.label): f.value for f in page.figures}
     assert figures["Lượt gửi mSale"] == 5
     assert figures["Đã hòa mạng"] == 2 and figures["Bị từ chối"] == 1 and figures["Lỗi gửi"] == 1
@@ -78,13 +77,24 @@ def test_figures__ACT_12_ACT_14_ACT_16(app, db, submissions):
     assert list(failures.rows) == [("Hết thời gian chờ mSale", 1)]
 
 
-def test_other_region_and_other_days_see_nothing(app, db, submissions):
+def test_other_region_and_other_days_see_nothing(page_of, submissions):
     other = 9 if submissions[0].region_id != 9 else 8
-    with app.test_request_context():
-        assert {str(f.label): f.value for f in msale.build(_scope(other)).figures}["Lượt gửi mSale"] == 0
-        old = Scope(vietnam_today() - timedelta(days=90), vietnam_today() - timedelta(days=60), None)
-        assert {str(f.label): f.value for f in msale.build(old).figures}["Lượt gửi mSale"] == 0
-        assert {str(f.label): f.value for f in msale.build(_scope(None)).figures}["Lượt gửi mSale"] == 5
+    assert {str(f.label): f.value for f in page_of(msale.REPORT, _scope(other)).figures}["Lượt gửi mSale"] == 0
+    old = Scope(vietnam_today() - timedelta(days=90), vietnam_today() - timedelta(days=60), None)
+    assert {str(f.label): f.value for f in page_of(msale.REPORT, old).figures}["Lượt gửi mSale"] == 0
+    assert {str(f.label): f.value for f in page_of(msale.REPORT, _scope(None)).figures}["Lượt gửi mSale"] == 5
+    for channel, sim, made in (("web", "physical", 5), (None, "esim", 0), ("partner", None, 0)):
+        scope = _scope(None, channel=channel, sim_type=sim)
+        assert {str(f.label): f.value for f in page_of(msale.REPORT, scope).figures}["Lượt gửi mSale"] == made, scope
+
+
+def test_a_long_last_error_is_cut_to_its_first_100_characters(page_of, db, approved):
+    long_error = "Lỗi #502 kết nối mSale: " + "chi tiết " * 30  # 294 characters, kept whole in last_error (300)
+    dossier = approved(id_number="001190779999")
+    _settle(db, dossier, "failed", 30, error=long_error)
+    page = page_of(msale.REPORT, _scope(dossier.region_id))
+    # "#" ends a distribution's key before its bucket in the cells: the error reads with "＃"
+    assert list(page.tables[1].rows) == [(long_error[:msale.REASON_CHARS].replace("#", "＃"), 1)]
 
 
 def test_page_and_export_rows(client, login, submissions):
