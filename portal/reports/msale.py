@@ -36,12 +36,6 @@ DISTRIBUTIONS = frozenset({"turnaround"})  # seconds from the submission to mSal
 REASON_CHARS = 100  # a refusal's reason or a failure's last error is cut to this in its fact's key
 
 
-def _reason_key(text: str | None) -> str:
-    """A reason or error as a fact's key ends: its first REASON_CHARS characters, "#" shown as "＃" (a key with "#"
-    names a distribution's bucket: Cells.under leaves it out)."""
-    return (text or "")[:REASON_CHARS].replace("#", "＃")
-
-
 def _settled_at() -> Any:
     """When mSale's answer (or the last failed try) settled the submission: its status_change row."""
     return (select(func.max(StatusChange.at))
@@ -63,8 +57,8 @@ def _bin(turnaround: float) -> int:
 def facts(scope: Scope) -> Iterator[Fact]:
     """Per submission of the scope (its day: when it was made; the dossier's region and SIM type, its ticket's
     channel): ``status:<status>``; answered (connected or refused), the seconds to the answer (``turnaround``) and
-    the chart's bin (``bin:<i>``); refused or failed, ``refused:<reason>`` / ``failed:<last error>``
-    (``_reason_key``)."""
+    the chart's bin (``bin:<i>``); refused or failed, ``refused:<reason>`` / ``failed:<last error>`` (cut to
+    REASON_CHARS)."""
     stmt = _scoped(select(MsaleSubmission.created_at, MsaleSubmission.status, MsaleSubmission.last_error,
                           _settled_at().label("settled"), Dossier.region_id, HoldTicket.channel, Dossier.sim_type)
                    .select_from(MsaleSubmission), scope, dims=True)
@@ -72,7 +66,7 @@ def facts(scope: Scope) -> Iterator[Fact]:
         day, dims = vietnam_day(row.created_at), (row.region_id, row.channel, row.sim_type.value)
         yield Fact(day, *dims, f"status:{row.status.value}")
         if row.status in (SubmissionStatus.REFUSED, SubmissionStatus.FAILED):
-            yield Fact(day, *dims, f"{row.status.value}:{_reason_key(row.last_error)}")
+            yield Fact(day, *dims, f"{row.status.value}:{(row.last_error or '')[:REASON_CHARS]}")
         turnaround = seconds(row.created_at, row.settled)
         if row.status in (SubmissionStatus.CONNECTED, SubmissionStatus.REFUSED) and turnaround is not None:
             yield Fact(day, *dims, "turnaround", turnaround)

@@ -93,8 +93,7 @@ def test_a_long_last_error_is_cut_to_its_first_100_characters(page_of, db, appro
     dossier = approved(id_number="001190779999")
     _settle(db, dossier, "failed", 30, error=long_error)
     page = page_of(msale.REPORT, _scope(dossier.region_id))
-    # "#" ends a distribution's key before its bucket in the cells: the error reads with "＃"
-    assert list(page.tables[1].rows) == [(long_error[:msale.REASON_CHARS].replace("#", "＃"), 1)]
+    assert list(page.tables[1].rows) == [(long_error[:msale.REASON_CHARS], 1)]  # a "#" in it is text, not a bucket
 
 
 def test_page_and_export_rows(client, login, submissions):
