@@ -54,23 +54,21 @@ def _moves(scope: Scope, *columns: Any, change: Any = StatusChange) -> Any:
     return _scoped(stmt, scope, change.at)
 
 
-def _tab_facts(scope: Scope) -> Iterator[Fact]:
-    """Per move that left a board tab in the scope: the seconds since the move that entered it ("tab:<status>")."""
+def _move_facts(scope: Scope) -> Iterator[Fact]:
+    """Per move that left a board tab in the scope (its day): the seconds since the move that entered it
+    ("tab:<status>"); and when it left Đang giao hàng for Đã hủy (refused at the door, or undeliverable),
+    "refusal:<reason>" (the reason's first REASON_CHARS characters)."""
     enter, leave = aliased(StatusChange), aliased(StatusChange)
-    stmt = (_moves(scope, leave.from_status, enter.at.label("entered"), change=leave)
-            .join(enter, and_(enter.object_type == ORDER, enter.object_id == leave.object_id,
-                              enter.to_status == leave.from_status))
+    stmt = (_moves(scope, leave.from_status, leave.to_status, leave.reason, enter.at.label("entered"), change=leave)
+            .outerjoin(enter, and_(enter.object_type == ORDER, enter.object_id == leave.object_id,
+                                   enter.to_status == leave.from_status))
             .where(leave.from_status.in_([t.value for t in TABS])))
-    for tab, entered, left, region, channel, sim in db.session.execute(stmt):
-        yield Fact(vietnam_day(left), region, channel, sim, f"tab:{tab}", (left - entered).total_seconds())
-
-
-def _refusal_facts(scope: Scope) -> Iterator[Fact]:
-    """Per move delivering → cancelled in the scope (refused at the door, or undeliverable): "refusal:<reason>"."""
-    stmt = _moves(scope, StatusChange.reason).where(StatusChange.from_status == OrderStatus.DELIVERING.value,
-                                                    StatusChange.to_status == OrderStatus.CANCELLED.value)
-    for reason, at, region, channel, sim in db.session.execute(stmt):
-        yield Fact(vietnam_day(at), region, channel, sim, f"refusal:{(reason or '')[:REASON_CHARS]}")
+    for tab, to, reason, entered, left, region, channel, sim in db.session.execute(stmt):
+        day, dims = vietnam_day(left), (region, channel, sim)
+        if entered is not None:
+            yield Fact(day, *dims, f"tab:{tab}", (left - entered).total_seconds())
+        if tab == OrderStatus.DELIVERING.value and to == OrderStatus.CANCELLED.value:
+            yield Fact(day, *dims, f"refusal:{(reason or '')[:REASON_CHARS]}")
 
 
 def _cod_key(carrier: str | None, day: date, figure: str) -> str:
@@ -103,8 +101,7 @@ def _refund_facts(scope: Scope) -> Iterator[Fact]:
 
 
 def facts(scope: Scope) -> Iterator[Fact]:
-    yield from _tab_facts(scope)
-    yield from _refusal_facts(scope)
+    yield from _move_facts(scope)
     yield from _cod_facts(scope)
     yield from _refund_facts(scope)
 
