@@ -80,7 +80,7 @@ def _cod_facts(scope: Scope) -> Iterator[Fact]:
     dimensions too: "cod:<carrier>|<day>:orders" (n), ":expected" and ":collected" (amounts), ":mismatches" (n)."""
     stmt = (cod_by_carrier_day(scope.date_from, scope.date_to)
             .add_columns(Order.region_id, Order.channel, Order.sim_type)
-            .group_by(Order.region_id, Order.channel, Order.sim_type))
+            .group_by(Order.region_id, Order.channel, Order.sim_type).order_by(None))
     for carrier, day, n, expected, collected, mismatches, region, channel, sim in db.session.execute(
             _order_dims(stmt, scope)):
         dims = (day, region, channel, sim)
