@@ -102,6 +102,8 @@ class Order(Model):
         # Reports over a date range, all regions or one (migration 0022_reports).
         Index("ix_customer_order_created_region", "created_at", "region_id"),
         Index("ix_customer_order_region_created", "region_id", "created_at"),
+        # Cash on delivery per day the cash was reported: the COD page and the shipping report (0024_cod_date_index).
+        Index("ix_customer_order_status_cod_date", "status", "cod_date"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -1,19 +1,21 @@
 """Promotions report: the uptake of each offer among the orders created in the range — orders that carry it, how
 many of them were paid, their share of all paid orders, and the value paid (the orders' totals). The offer is the
-code the order kept (``Order.offer_code``), named from the catalogue when it is still there."""
+code the order kept (``Order.offer_code``), named from the catalogue when it is still there. Its facts: per order
+created (that day), "offer:<code>:orders" and, when paid, "offer:<code>:paid" with the order's total."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Connection, case, func, select
+from sqlalchemy import Connection, select
 
 from portal.extensions import db
 from portal.numbers.formatting import format_vnd
 from portal.orders.models import Order
 from portal.promotions.models import Offer
 from portal.reports.base import Chart, Figure, Page, Report, Table, register, share, stream
+from portal.reports.cells import Cells, Fact, vietnam_day
 from portal.reports.filters import Scope
 
 
@@ -21,19 +23,30 @@ def _scoped(stmt: Any, scope: Scope) -> Any:
     return scope.apply(stmt, at=Order.created_at, region=Order.region_id, channel=Order.channel, sim=Order.sim_type)
 
 
-def uptake(scope: Scope) -> list[tuple[str, int, int, int]]:
+def facts(scope: Scope) -> Iterator[Fact]:
+    """Per order created in the scope (its day: ``created_at``): "offer:<code>:orders", and "offer:<code>:paid" with
+    its total when paid (code "": no offer)."""
+    stmt = _scoped(select(Order.created_at, Order.region_id, Order.channel, Order.sim_type, Order.offer_code,
+                          Order.paid_at, Order.total), scope)
+    for created, region, channel, sim, code, paid_at, total in db.session.execute(stmt):
+        day, dims = vietnam_day(created), (region, channel, sim)
+        yield Fact(day, *dims, f"offer:{code}:orders")
+        if paid_at is not None:
+            yield Fact(day, *dims, f"offer:{code}:paid", float(total or 0))
+
+
+def uptake(cells: Cells) -> list[tuple[str, int, int, int]]:
     """Per offer code ("" = no offer): (orders, paid orders, value paid), most orders first."""
-    paid = Order.paid_at.is_not(None)
-    stmt = _scoped(select(Order.offer_code, func.count(), func.sum(case((paid, 1), else_=0)),
-                          func.sum(case((paid, Order.total), else_=0))).select_from(Order), scope)
-    found = [(code, n, int(p or 0), int(v or 0)) for code, n, p, v in
-             db.session.execute(stmt.group_by(Order.offer_code))]
-    return sorted(found, key=lambda r: (r[0] == "", -r[1], r[0]))
+    codes = {key.rpartition(":")[0] for key in cells.under("offer:")}
+    rows = [(code, cells.n(f"offer:{code}:orders"), cells.n(f"offer:{code}:paid"),
+             round(cells.total(f"offer:{code}:paid"))) for code in codes]
+    return sorted(rows, key=lambda r: (r[0] == "", -r[1], r[0]))
 
 
-def build(scope: Scope) -> Page:
-    rows = uptake(scope)
-    names = dict(db.session.execute(select(Offer.code, Offer.name)).all())
+def build(scope: Scope, cells: Cells) -> Page:
+    rows = uptake(cells)
+    codes = [code for code, *_rest in rows if code]
+    names = dict(db.session.execute(select(Offer.code, Offer.name).where(Offer.code.in_(codes))).all())
     orders = sum(r[1] for r in rows)
     paid = sum(r[2] for r in rows)
     with_offer = [r for r in rows if r[0]]
@@ -74,4 +87,4 @@ def rows(scope: Scope, conn: Connection) -> Iterator[Sequence[Any]]:
 REPORT = register(Report("promotions", _l("Khuyến mãi: mức sử dụng từng ưu đãi"),
                          _l("Số đơn có từng ưu đãi, số đơn đã thanh toán, tỷ trọng trong các đơn đã thanh toán và "
                             "giá trị."),
-                         build, HEADERS, rows, order=60))
+                         build, HEADERS, rows, facts, order=60))

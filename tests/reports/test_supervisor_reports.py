@@ -13,12 +13,14 @@ import pytest
 from portal.core.models import StatusChange
 from portal.core.roles import Role
 from portal.core.time import utcnow, vietnam_today
-from portal.orders.models import OrderStatus
+from portal.numbers.formatting import format_vnd
+from portal.orders.models import Order, OrderStatus
+from portal.payments.models import RefundStatus
 from portal.reports import partners, promotions, shipping
 from portal.reports.filters import Scope
+from portal.shipping.cod import cod_by_carrier_day
 from tests.shipping.conftest import make_order  # noqa: F401 - the fixture
 
-HOUR = 3600
 _numbers = itertools.count(1)
 
 
@@ -69,32 +71,52 @@ def shipped(db, make_order):  # noqa: F811
     return delivered, refused, other
 
 
-def test_time_in_each_tab_from_the_status_history__SHIP_2_SHIP_8_SHIP_14_SHIP_23(shipped):
-    times = shipping.tab_times(_scope(1))
-    assert {tab: n for tab, (n, _avg, _top) in times.items()} == {
-        OrderStatus.PENDING: 2, OrderStatus.WAITING_PICKUP: 2, OrderStatus.DELIVERING: 2}
-    assert times[OrderStatus.PENDING][1] == pytest.approx(3 * HOUR, abs=1)  # (2 h + 4 h) / 2
-    assert times[OrderStatus.PENDING][2] == pytest.approx(4 * HOUR, abs=1)
-    assert times[OrderStatus.WAITING_PICKUP][1] == pytest.approx(2 * HOUR, abs=1)  # (3 h + 1 h) / 2
-    assert times[OrderStatus.DELIVERING][1] == pytest.approx(1.5 * HOUR, abs=1)  # (1 h + 2 h) / 2
-    everyone = shipping.tab_times(_scope())
-    assert everyone[OrderStatus.PENDING][0] == 3
-    assert everyone[OrderStatus.PENDING][1] == pytest.approx((2 + 4 + 1) / 3 * HOUR, abs=1)
+def _tab_times(page) -> dict[str, tuple[int, float | None, float | None]]:
+    """The shipping page's time in each tab: (orders that left it, mean and longest hours as charted)."""
+    means, tops = (values for _label, values in page.chart.datasets)
+    counts = [row[1] for row in page.tables[0].rows]
+    return {tab.value: (n, mean, top) for tab, n, mean, top in zip(shipping.TABS, counts, means, tops, strict=True)}
+
+
+def test_time_in_each_tab_from_the_status_history__SHIP_2_SHIP_8_SHIP_14_SHIP_23(page_of, shipped):
+    times = _tab_times(page_of(shipping.REPORT, _scope(1)))
+    assert {tab: n for tab, (n, _avg, _top) in times.items()} == {"pending": 2, "waiting_pickup": 2, "delivering": 2}
+    assert times["pending"][1:] == (3.0, 4.0)  # mean (2 h + 4 h) / 2, longest 4 h
+    assert times["waiting_pickup"][1] == 2.0  # (3 h + 1 h) / 2
+    assert times["delivering"][1] == 1.5  # (1 h + 2 h) / 2
+    everyone = page_of(shipping.REPORT, _scope())
+    assert _tab_times(everyone)["pending"][:2] == (3, round((2 + 4 + 1) / 3, 2))
+    assert everyone.tables[0].rows[0][2:] == ("2.3 giờ", "4.0 giờ")  # the table's mean and longest
     # Nothing left a tab before the range.
     before = Scope(vietnam_today() - timedelta(days=60), vietnam_today() - timedelta(days=31), None)
-    assert all(n == 0 for n, _avg, _top in shipping.tab_times(before).values())
+    assert all(n == 0 for n, _avg, _top in _tab_times(page_of(shipping.REPORT, before)).values())
 
 
-def test_refusals_cod_and_refunds__SHIP_16_SHIP_17_SHIP_20(shipped):
-    assert shipping.refusals(_scope(1)) == [("Khách từ chối nhận hàng", 1)]
-    assert shipping.refusals(_scope()) == [("Khách từ chối nhận hàng", 1), ("Sai địa chỉ giao hàng", 1)]
-    assert shipping.refusals(_scope(1, sim_type="esim")) == []
-    cod = [tuple(r) for r in shipping.cod_rows(_scope(1))]
-    assert cod == [("ghn", vietnam_today(), 1, 545_000, 540_000, 1)]
-    assert shipping.cod_rows(_scope(2)) == []
-    [(status, n, amount)] = shipping.refunds(_scope(1))
-    assert (status.value, n, amount) == ("due", 1, 1_045_000)
-    assert shipping.refunds(_scope(2)) == []
+def test_refusals_cod_and_refunds__SHIP_16_SHIP_17_SHIP_20(page_of, shipped):
+    def tables(scope):
+        _tabs, refused, cod, refunds = page_of(shipping.REPORT, scope).tables
+        return [tuple(r) for r in refused.rows], [tuple(r) for r in cod.rows], [tuple(r) for r in refunds.rows]
+
+    refused, cod, refunds = tables(_scope(1))
+    assert refused == [("Khách từ chối nhận hàng", 1)]
+    assert tables(_scope())[0] == [("Khách từ chối nhận hàng", 1), ("Sai địa chỉ giao hàng", 1)]
+    assert tables(_scope(1, sim_type="esim"))[0] == []
+    assert cod == [("ghn", vietnam_today().strftime("%d/%m/%Y"), 1, "545.000 ₫", "540.000 ₫", "-5.000 ₫", 1)]
+    assert refunds == [(RefundStatus.DUE.label, 1, "1.045.000 ₫")]
+    _refused, cod, refunds = tables(_scope(2))
+    assert cod == [] and refunds == []
+
+
+def test_cod_table_shows_what_the_cod_page_shows__SHIP_20(page_of, shipped, db):
+    """The report's COD rows are the COD page's query (portal.shipping.cod), filters applied the same way."""
+    today = vietnam_today()
+    expected = [(carrier or "—", day.strftime("%d/%m/%Y"), n, e, c, m) for carrier, day, n, e, c, m in
+                db.session.execute(cod_by_carrier_day(today - timedelta(days=29), today)
+                                   .where(Order.region_id == 1))]
+    assert expected
+    shown = [(r[0], r[1], r[2], r[3], r[4], r[6]) for r in page_of(shipping.REPORT, _scope(1)).tables[2].rows]
+    assert shown == [(carrier, day, n, format_vnd(int(e)), format_vnd(int(c)), int(m))
+                     for carrier, day, n, e, c, m in expected]
 
 
 def test_shipping_page_and_exports_for_a_region(client, login, shipped):
@@ -128,10 +150,13 @@ def offers(db, make_order):  # noqa: F811
     return made
 
 
-def test_offer_uptake(offers):
-    assert promotions.uptake(_scope(1)) == [("TN4G", 2, 1, 545_000), ("", 1, 1, 1_045_000)]
-    assert promotions.uptake(_scope()) == [("TN4G", 3, 2, 1_090_000), ("", 1, 1, 1_045_000)]
-    assert promotions.uptake(_scope(1, channel="app")) == []
+def test_offer_uptake(page_of, offers):
+    def uptake(scope):  # (offer, orders, paid, value paid) as the table shows them
+        return [(r[0], r[1], r[2], r[5]) for r in page_of(promotions.REPORT, scope).tables[0].rows]
+
+    assert uptake(_scope(1)) == [("TN4G", 2, 1, "545.000 ₫"), ("(không có ưu đãi)", 1, 1, "1.045.000 ₫")]
+    assert uptake(_scope()) == [("TN4G", 3, 2, "1.090.000 ₫"), ("(không có ưu đãi)", 1, 1, "1.045.000 ₫")]
+    assert uptake(_scope(1, channel="app")) == []
 
 
 def test_promotions_page_and_export(client, login, offers):
@@ -172,14 +197,25 @@ def channel_holds(db):
     return partner, made
 
 
-def test_searches_holds_and_conversions_per_channel(channel_holds):
+def test_searches_holds_and_conversions_per_channel(page_of, channel_holds):
     partner, _made = channel_holds
-    key = f"partner:{partner.id}"
-    assert partners.searches(_scope()) == {"web": 10, key: 4}
-    assert partners.searches(_scope(channel="partner")) == {key: 4}
-    assert partners.searches(_scope(1)) is None  # searches belong to no region
-    assert partners.holds(_scope(1)) == {"web": (2, 1, 300_000), key: (1, 1, 300_000)}
-    assert partners.holds(_scope()) == {"web": (3, 1, 300_000), key: (1, 1, 300_000)}
+    name = f"Đối tác {partner.name}"
+
+    def per_channel(scope):  # channel → (searches, holds, paid, value paid) as the table shows them
+        return {r[0]: (r[1], r[2], r[3], r[5]) for r in page_of(partners.REPORT, scope).tables[0].rows}
+
+    everyone = per_channel(_scope())
+    assert {label: row[0] for label, row in everyone.items()} == {"Website": 10, name: 4}
+    assert {label: row[0] for label, row in per_channel(_scope(channel="partner")).items()} == {name: 4}
+    regional = per_channel(_scope(1))
+    assert {label: row[0] for label, row in regional.items()} == {"Website": "—", name: "—"}  # no region
+    assert {label: row[1:] for label, row in regional.items()} == {"Website": (2, 1, "300.000 ₫"),
+                                                                    name: (1, 1, "300.000 ₫")}
+    assert {label: row[1:] for label, row in everyone.items()} == {"Website": (3, 1, "300.000 ₫"),
+                                                                    name: (1, 1, "300.000 ₫")}
+    # Searches have no SIM type either: a view of one SIM type shows holds only.
+    physical = per_channel(_scope(sim_type="physical"))
+    assert {label: row[:2] for label, row in physical.items()} == {"Website": ("—", 3), name: ("—", 1)}
 
 
 def test_channels_page_and_export(app, client, login, channel_holds):
