@@ -10,14 +10,12 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Connection, Float, Integer, Select, String, cast, extract, func, select
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy import Connection, Select, String, cast
 
 from portal.dossiers.models import Dossier
 from portal.extensions import db
 from portal.holds.models import HoldTicket
-from portal.reports.cells import Cells, Fact, collect, nearest_rank
+from portal.reports.cells import Cells, Fact, collect
 from portal.reports.filters import Scope
 
 EXPORT_BATCH = 2000  # rows fetched per round trip by an export's cursor
@@ -78,15 +76,13 @@ class Report:
     build: Callable[[Scope, Cells], Page]
     headers: Sequence[Any]
     rows: Callable[[Scope, Connection], Iterator[Sequence[Any]]]  # the export's rows, read on that connection
-    facts: Callable[[Scope], Iterable[Fact]] | None = None  # TEMPORARY: None while a report is converted
+    facts: Callable[[Scope], Iterable[Fact]]
     distributions: frozenset[str] = frozenset()
     order: int = 100
     extra: dict[str, Any] = field(default_factory=dict)
 
     def page(self, scope: Scope) -> Page:
-        if self.facts is None:  # TEMPORARY: a report not yet on cells
-            return self.build(scope)  # type: ignore[call-arg]
-        cells = collect(self, scope)  # type: ignore[arg-type]
+        cells = collect(self, scope)
         return replace(self.build(scope, cells), built_at=cells.built_at)
 
 
@@ -117,13 +113,6 @@ def stream(stmt: Any, conn: Connection | None = None) -> Iterator[Any]:
         result.close()
 
 
-def percentile(sorted_values: Sequence[float], q: float) -> float | None:
-    """The ``q`` quantile (0..1) of already sorted values, nearest rank; None when there are none."""
-    if not sorted_values:
-        return None
-    return sorted_values[nearest_rank(q, len(sorted_values)) - 1]
-
-
 def minutes(seconds: float | None) -> str:
     """A duration for a figure: "—" when unknown, else minutes with one decimal (seconds under a minute)."""
     if seconds is None:
@@ -140,60 +129,6 @@ def minutes(seconds: float | None) -> str:
 
 def share(part: int, whole: int) -> str:
     return "—" if not whole else f"{100 * part / whole:.1f} %"
-
-
-class seconds_between(FunctionElement[float]):  # noqa: N801 — used like an SQL function
-    """``later - earlier`` in seconds, as SQL both engines run: PostgreSQL ``EXTRACT(EPOCH FROM …)``, SQLite
-    ``julianday`` difference × 86400 (naive UTC columns on both). A FunctionElement: its two arguments are part of
-    the statement cache key and give the FROM clause."""
-
-    inherit_cache = True
-    type = Float()
-    name = "seconds_between"
-
-    def __init__(self, earlier: Any, later: Any) -> None:
-        super().__init__(earlier, later)
-
-
-def _ends(element: seconds_between, compiler: Any, **kw: Any) -> tuple[str, str]:
-    earlier, later = list(element.clauses)
-    return compiler.process(earlier, **kw), compiler.process(later, **kw)
-
-
-@compiles(seconds_between)
-def _seconds_default(element: seconds_between, compiler: Any, **kw: Any) -> str:
-    earlier, later = _ends(element, compiler, **kw)
-    return f"(julianday({later}) - julianday({earlier})) * 86400.0"
-
-
-@compiles(seconds_between, "postgresql")
-def _seconds_postgresql(element: seconds_between, compiler: Any, **kw: Any) -> str:
-    earlier, later = _ends(element, compiler, **kw)
-    return f"EXTRACT(EPOCH FROM ({later} - {earlier}))"
-
-
-def quantiles(values: Select, qs: Sequence[float], n: int | None = None) -> list[float | None]:
-    """Nearest-rank quantiles of the single column ``values`` selects (NULLs left out), computed by the database:
-    a count (unless ``n``, the non-NULL values, is known), then one ``ORDER BY … LIMIT 1 OFFSET k`` per quantile —
-    nothing but the answers leaves the server; the same SQL on SQLite and PostgreSQL."""
-    sub = values.subquery()
-    column = list(sub.c)[0]
-    if n is None:
-        n = db.session.scalar(select(func.count()).select_from(sub).where(column.is_not(None))) or 0
-    out: list[float | None] = []
-    for q in qs:
-        if not n:
-            out.append(None)
-            continue
-        value = db.session.scalar(select(column).where(column.is_not(None)).order_by(column)
-                                  .limit(1).offset(nearest_rank(q, n) - 1))
-        out.append(None if value is None else round(float(value), 3))  # julianday: ms precision
-    return out
-
-
-def vietnam_hour(at: Any) -> Any:
-    """The hour of day (0–23) in Vietnam (UTC+7, no daylight saving) of a naive UTC column, in SQL."""
-    return (cast(extract("hour", at), Integer) + 7) % 24
 
 
 def by_dossier(stmt: Select, scope: Scope, *, dossier_id: Any, at: Any, dims: bool = False) -> Select:

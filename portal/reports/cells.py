@@ -51,13 +51,7 @@ class Source(Protocol):
     def distributions(self) -> frozenset[str]: ...
 
     @property
-    def facts(self) -> Callable[[Scope], Iterable[Fact]] | None: ...
-
-
-def _facts(report: Source, scope: Scope) -> Iterable[Fact]:
-    if report.facts is None:
-        raise TypeError(f"report {report.slug} has no facts")
-    return report.facts(scope)
+    def facts(self) -> Callable[[Scope], Iterable[Fact]]: ...
 
 ALL_REGIONS, NO_REGION = -1, -2
 ALL, NONE = "*", ""
@@ -256,7 +250,7 @@ def collect(report: Source, scope: Scope) -> Cells:
     todo = [day for day in todo if day not in built]
     for first, last in runs(todo):
         part = Scope(first, last, scope.region_id, scope.channel, scope.sim_type)
-        for (day, _r, _c, _s), figures in _aggregate(_facts(report, part), report.distributions, cube=False).items():
+        for (day, _r, _c, _s), figures in _aggregate(report.facts(part), report.distributions, cube=False).items():
             if first <= day <= last:
                 for key, (n, total, top) in figures.items():
                     cells.add(key, n, total, top)
@@ -299,7 +293,7 @@ def rebuild(report: Source, first: date, last: date) -> int:
     while day <= last:
         end = min(last, day + timedelta(days=BUILD_BATCH_DAYS - 1))
         with reading():  # SQLite: read the source without the write lock, which the writes below take briefly
-            cells = _aggregate(_facts(report, Scope(day, end)), report.distributions, cube=True)
+            cells = _aggregate(report.facts(Scope(day, end)), report.distributions, cube=True)
         db.session.rollback()  # end the read transaction: nothing was written in it
         db.session.execute(delete(ReportCell).where(ReportCell.report == report.slug, ReportCell.grain == DAY,
                                                     ReportCell.day >= day, ReportCell.day <= end))

@@ -22,8 +22,6 @@ def refresh_cells() -> dict[str, int]:
     """Build the days no longer live, and rebuild the recent ones gone stale; the days built per report."""
     done: dict[str, int] = {}
     for report in all_reports():
-        if report.facts is None:
-            continue
         days = due_days(report)[-MAX_DAYS_PER_RUN:]  # the most recent first when there is a backlog
         for first, last in runs(days):
             rebuild(report, first, last)
@@ -47,7 +45,7 @@ def rebuild_command(days: int, slugs: tuple[str, ...]) -> None:
     last: date = vietnam_today() - timedelta(days=live_days() + 1)
     first = last - timedelta(days=days - 1)
     for report in all_reports():
-        if report.facts is None or (slugs and report.slug not in slugs):
+        if slugs and report.slug not in slugs:
             continue
         rows = rebuild(report, first, last)
         click.echo(f"{report.slug}: {first}..{last}, {rows} cells")

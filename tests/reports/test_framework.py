@@ -14,7 +14,8 @@ from sqlalchemy import select
 from portal.core.models import AuditEntry
 from portal.core.roles import Role
 from portal.core.time import vietnam_today
-from portal.reports.base import REPORTS, percentile
+from portal.reports.base import REPORTS
+from portal.reports.cells import nearest_rank
 from portal.reports.export import BOM, csv_chunks
 
 SLUGS = sorted(REPORTS)
@@ -113,11 +114,11 @@ def test_exports_stream_and_are_audited(client, login, db):
     assert entries[0].region_id == 3
 
 
-def test_percentile_nearest_rank():
-    assert percentile([], 0.5) is None
-    assert percentile([1, 2, 3, 4], 0.5) == 2
-    assert percentile(list(range(1, 11)), 0.9) == 9
-    assert percentile([7], 0.9) == 7
+def test_nearest_rank():
+    assert nearest_rank(0.5, 4) == 2
+    assert nearest_rank(0.9, 10) == 9
+    assert nearest_rank(0.9, 1) == 1
+    assert nearest_rank(0.0, 5) == 1
 
 
 def test_the_reports_are_in_the_supervision_drop_down_and_on_the_home_page(client, login):
