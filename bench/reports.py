@@ -89,7 +89,7 @@ def prepare(args):
             started = time.perf_counter()
             _analyze(db)
             print(f"    analysed in {time.perf_counter() - started:.0f} s", flush=True)
-        args.cells_built = build_cells(db, args.count)
+        args.cells_built = [] if args.no_cells else build_cells(db, args.count)
     return app
 
 
@@ -145,6 +145,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-exports", action="store_true")
     parser.add_argument("--export-reports", help="comma-separated slugs whose exports run (default: every report)")
     parser.add_argument("--no-xlsx", action="store_true")
+    parser.add_argument("--no-cells", action="store_true",
+                        help="do not build the reports' missing cells first (pages then compute those days live)")
     args = parser.parse_args(argv)
 
     app = prepare(args)

@@ -46,10 +46,6 @@ def _scoped(stmt: Select, scope: Scope, *, dims: bool = False) -> Select:
                        sim=Dossier.sim_type)
 
 
-def _dims(row: Any) -> tuple[int | None, str | None, str | None]:
-    return row.region_id, row.channel, row.sim_type.value if row.sim_type else None
-
-
 def facts(scope: Scope) -> Iterator[Fact]:
     """Per call of the scope (its day: when it was requested): requested, offered, answered, its status, the wait
     and handle seconds, its Vietnam hour, and the agent who answered it; per ring (call_offer) of those calls, the
@@ -57,34 +53,35 @@ def facts(scope: Scope) -> Iterator[Fact]:
     stmt = _scoped(select(Call.requested_at, Call.region_id, HoldTicket.channel, Dossier.sim_type, Call.status,
                           Call.offered_at, Call.answered_at, Call.ended_at, Call.agent_id).select_from(Call), scope,
                    dims=True)
-    for row in db.session.execute(stmt):
-        day, dims, hour = vietnam_day(row.requested_at), _dims(row), (row.requested_at.hour + 7) % 24
+    for asked, region, channel, sim, status, offered, answered, ended, agent in db.session.execute(stmt):
+        day, hour = vietnam_day(asked), (asked.hour + 7) % 24
+        dims = (region, channel, sim.value if sim else None)
         yield Fact(day, *dims, "requested")
-        yield Fact(day, *dims, f"status:{row.status.value}")
+        yield Fact(day, *dims, f"status:{status.value}")
         yield Fact(day, *dims, f"hour:{hour}:requested")
-        if row.offered_at is not None:
+        if offered is not None:
             yield Fact(day, *dims, "offered")
-        if row.answered_at is None:
+        if answered is None:
             continue
         yield Fact(day, *dims, "answered")
         yield Fact(day, *dims, f"hour:{hour}:answered")
-        wait, handle = seconds(row.requested_at, row.answered_at), seconds(row.answered_at, row.ended_at)
+        wait, handle = seconds(asked, answered), seconds(answered, ended)
         if wait is not None:
             yield Fact(day, *dims, "wait", wait)
         if handle is not None:
             yield Fact(day, *dims, "handle", handle)
-        if row.agent_id is not None:
-            yield Fact(day, *dims, f"agent:{row.agent_id}:answered")
+        if agent is not None:
+            yield Fact(day, *dims, f"agent:{agent}:answered")
             if handle is not None:
-                yield Fact(day, *dims, f"agent:{row.agent_id}:handle", handle)
+                yield Fact(day, *dims, f"agent:{agent}:handle", handle)
     rings = _scoped(select(Call.requested_at, Call.region_id, HoldTicket.channel, Dossier.sim_type,
                            CallOffer.agent_id, CallOffer.outcome)
                     .select_from(CallOffer).join(Call, Call.id == CallOffer.call_id), scope, dims=True)
-    for row in db.session.execute(rings):
-        day, dims = vietnam_day(row.requested_at), _dims(row)
-        yield Fact(day, *dims, f"agent:{row.agent_id}:rings")
-        if row.outcome in (OfferOutcome.ACCEPTED, OfferOutcome.MISSED):
-            yield Fact(day, *dims, f"agent:{row.agent_id}:{row.outcome.value}")
+    for asked, region, channel, sim, agent, outcome in db.session.execute(rings):
+        day, dims = vietnam_day(asked), (region, channel, sim.value if sim else None)
+        yield Fact(day, *dims, f"agent:{agent}:rings")
+        if outcome in (OfferOutcome.ACCEPTED, OfferOutcome.MISSED):
+            yield Fact(day, *dims, f"agent:{agent}:{outcome.value}")
 
 
 def per_agent(cells: Cells) -> list[tuple[str, int, int, int, int, float | None]]:

@@ -25,14 +25,14 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from flask import current_app
 from sqlalchemy import and_, delete, func, insert, or_, select
 
 from portal.core.sqlite import reading
-from portal.core.time import VIETNAM, utcnow, vietnam_today
+from portal.core.time import utcnow, vietnam_today
 from portal.extensions import db
 from portal.reports.filters import Scope
 from portal.reports.models import ReportCell, ReportDay
@@ -77,9 +77,12 @@ def nearest_rank(q: float, n: int) -> int:
     return min(max(1, -(-int(q * 1000) * n // 1000)), n)
 
 
+VIETNAM_OFFSET = timedelta(hours=7)  # Asia/Ho_Chi_Minh keeps no daylight saving
+
+
 def vietnam_day(at: datetime) -> date:
-    """The Vietnam calendar day of a naive UTC moment."""
-    return at.replace(tzinfo=UTC).astimezone(VIETNAM).date()
+    """The Vietnam calendar day of a naive UTC moment (UTC+7 all year: plain arithmetic, called per fact)."""
+    return (at + VIETNAM_OFFSET).date()
 
 
 def seconds(earlier: datetime | None, later: datetime | None) -> float | None:
@@ -249,12 +252,29 @@ def collect(report: Source, scope: Scope) -> Cells:
     todo = [scope.date_from + timedelta(days=i) for i in range((scope.date_to - scope.date_from).days + 1)]
     todo = [day for day in todo if day not in built]
     for first, last in runs(todo):
-        part = Scope(first, last, scope.region_id, scope.channel, scope.sim_type)
-        for (day, _r, _c, _s), figures in _aggregate(report.facts(part), report.distributions, cube=False).items():
-            if first <= day <= last:
-                for key, (n, total, top) in figures.items():
-                    cells.add(key, n, total, top)
+        _add_facts(cells, report.facts(Scope(first, last, scope.region_id, scope.channel, scope.sim_type)),
+                   report.distributions, first, last)
     return cells
+
+
+def _add_facts(cells: Cells, facts: Iterable[Fact], distributions: frozenset[str], first: date, last: date) -> None:
+    """Add up facts of ``first``..``last`` (the page's live days: already filtered, so no dimensions to keep)."""
+    values = cells.values
+    for day, _region, _channel, _sim, key, value, n in facts:
+        if day < first or day > last:
+            continue
+        keys = (key, f"{key}#{bucket(value)}") if (
+            value is not None and n == 1 and value >= 0 and key in distributions) else (key,)
+        for k in keys:
+            cell = values.get(k)
+            if cell is None:
+                values[k] = [n, value or 0.0, value]
+                continue
+            cell[0] += n
+            if value is not None:
+                cell[1] += value
+                if cell[2] is None or value > cell[2]:
+                    cell[2] = value
 
 
 def _dumps(figures: dict[str, list[Any]]) -> str:

@@ -63,21 +63,23 @@ def steps(scope: Scope) -> Any:
 
 
 NAMES = [name for name, _label, _ids in STEPS]
-SPANS = frozenset(f"span:{name}" for name in NAMES[:-1])  # from reaching a step to reaching the next
+STEP_KEYS = [f"step:{name}" for name in NAMES]
+SPAN_KEYS = [f"span:{name}" for name in NAMES]  # from reaching a step to reaching the next (none after the last)
+SPANS = frozenset(SPAN_KEYS[:-1])
 
 
 def facts(scope: Scope) -> Iterator[Fact]:
     """Per ticket of the scope (its day: when it was held): each step it reached, and the seconds from each step
     to the next where both are known, in that order."""
-    for row in db.session.execute(steps(scope)):
-        day, dims = vietnam_day(row.held), (row.region, row.channel, row.sim_type)
-        for a, b in zip(NAMES, [*NAMES[1:], None], strict=True):
-            if row._mapping[a] is None:
+    for _ticket, _code, channel, sim, region, *moments in db.session.execute(steps(scope)):
+        day, moments = vietnam_day(moments[0]), [*moments, None]  # held, paid, …, connected (and no next)
+        for i, at in enumerate(moments[:-1]):
+            if at is None:
                 continue
-            yield Fact(day, *dims, f"step:{a}")
-            spent = seconds(row._mapping[a], row._mapping[b]) if b else None
+            yield Fact(day, region, channel, sim, STEP_KEYS[i])
+            spent = seconds(at, moments[i + 1])
             if spent is not None:
-                yield Fact(day, *dims, f"span:{a}", spent)
+                yield Fact(day, region, channel, sim, SPAN_KEYS[i], spent)
 
 
 def build(scope: Scope, cells: Cells) -> Page:
