@@ -58,9 +58,9 @@ def csv_chunks(headers: Sequence[Any], rows: Iterable[Sequence[Any]]) -> Iterato
 # Excel date-times (Vietnam time) with a date format, the header row bold and frozen.
 XLSX_FLUSH_ROWS = 500  # rows per chunk written to the zip (and sent as soon as deflate lets bytes out)
 XLSX_SHEET_ROWS = 1_048_576  # Excel's rows per sheet, the header included: past it the rows go on a next sheet
-# A sheet's XML stays far below 4 GiB, the most a plain (non-ZIP64) zip entry holds: Excel refuses the ZIP64 local
-# header that zipfile's force_zip64 writes (bench/README.md, "Reports"), so a sheet that grows past this (rows of
-# 3 KB would need it) continues on the next one.
+# A sheet's XML stays far below 4 GiB, the most a plain (non-ZIP64) zip entry holds: the ZIP64 local header that
+# zipfile's force_zip64 writes is the form Excel is reported to refuse (docs/reports.md, "Exports"), so a sheet that
+# grows past this (rows of 3 KB would need it) continues on the next one.
 XLSX_SHEET_BYTES = 3 * 2**30
 XLSX_CELL_CHARS = 32_767  # Excel's longest cell text
 XLSX_COMPRESSLEVEL = 1  # deflate's fastest: the XML still shrinks ~8 times (level 6: ~13, for 3x the CPU)
