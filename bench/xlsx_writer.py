@@ -13,14 +13,22 @@ first chunk (streaming: bytes leave before the last row is read), the process's 
 say what the writer costs on a machine shared with other work, where the wall clock also counts waiting for a
 core), the bytes, and the growth of the process's
 peak resident memory (ru_maxrss) over its resident memory before the run. ``--check`` reads the workbook back
-(zipfile, the sheet's rows counted while it is inflated) to show it is whole.
+(zipfile, the sheet's rows counted while it is inflated) to show it is whole. ``--libreoffice N`` has LibreOffice
+(``soffice --headless``, Debian's libreoffice-calc-nogui; not a requirement of the project) read a workbook of N of
+the rows and write it as CSV, and compares that, cell by cell, with ``csv_chunks`` of the same rows: a second
+implementation's reading of the package, the empty cells, the moments in Vietnam time.
 """
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import random
 import resource
+import shutil
 import statistics
+import subprocess
+import tempfile
 import time
 import zipfile
 from collections.abc import Iterator
@@ -107,11 +115,37 @@ def check(path: Path, count: int) -> str:
     return f"read back: {len(names)} parts, {rows:,} rows in sheet1 (the header and {count:,})"
 
 
+def libreoffice(count: int, rows_pool: list[tuple]) -> str:
+    from portal.reports.export import csv_chunks, xlsx_chunks
+    from portal.reports.shipping import HEADERS
+
+    soffice = shutil.which("soffice")
+    if not soffice:
+        return "LibreOffice: not installed (apt-get install libreoffice-calc-nogui), not compared"
+    headers = [str(h) for h in HEADERS]
+    with tempfile.TemporaryDirectory() as tmp:
+        book = Path(tmp) / "shipping.xlsx"
+        book.write_bytes(b"".join(xlsx_chunks(headers, islice(cycle(rows_pool), count), "shipping")))
+        # CSV filter options: comma, double quote, UTF-8 (76), from line 1; formatted values as shown
+        subprocess.run([soffice, "--headless", "--norestore", f"-env:UserInstallation=file://{tmp}/profile",
+                        "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1", "--outdir", tmp, str(book)],
+                       check=True, capture_output=True, timeout=600)
+        theirs = list(csv.reader(io.StringIO((Path(tmp) / "shipping.csv").read_text(encoding="utf-8"), newline="")))
+    ours = list(csv.reader(io.StringIO(b"".join(csv_chunks(headers, islice(cycle(rows_pool), count)))
+                                       .decode("utf-8-sig"), newline="")))
+    differ = sum(a != b for a, b in zip(ours, theirs, strict=False)) + abs(len(ours) - len(theirs))
+    assert differ == 0, f"{differ} rows differ between LibreOffice's reading and csv_chunks"
+    return (f"LibreOffice read the workbook of {count:,} rows: its CSV equals csv_chunks of the same rows, "
+            f"{len(theirs):,} lines, cell for cell")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--check", action="store_true", help="keep the last run's file and read it back")
+    parser.add_argument("--libreoffice", type=int, default=0, metavar="N",
+                        help="have LibreOffice read a workbook of N rows and compare it with the CSV export")
     parser.add_argument("--no-readme", action="store_true")
     args = parser.parse_args(argv)
 
@@ -136,6 +170,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.check and out:
         body.append(check(out, args.rows) + ".")
         out.unlink()
+    if args.libreoffice:
+        body.append(libreoffice(args.libreoffice, rows_pool) + ".")
     print("\n".join(body))
     if not args.no_readme:
         replace_section("xlsx-writer", "\n".join(body))
