@@ -28,7 +28,9 @@ CSV_FLUSH_ROWS = 500  # rows per chunk sent
 def _cell(value: Any) -> Any:
     if value is None:
         return ""
-    if isinstance(value, datetime):  # the columns' naive UTC, shown in Vietnam time
+    if isinstance(value, datetime):  # the columns' naive UTC, shown in Vietnam time (see _FIXED_OFFSET_SINCE)
+        if value.tzinfo is None and value >= _FIXED_OFFSET_SINCE:
+            return (value + _VIETNAM_OFFSET).isoformat(" ", "seconds")
         return value.replace(tzinfo=UTC).astimezone(VIETNAM).strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, date):
         return value.isoformat()
@@ -81,7 +83,8 @@ _EXCEL_EPOCH_DATE = _EXCEL_EPOCH.date()
 # Vietnam has kept UTC+7, without daylight saving, since 13 June 1975: later moments are shifted by a subtraction
 # (astimezone costs ~1 µs a cell), earlier ones go through the time zone.
 _FIXED_OFFSET_SINCE = datetime(1975, 6, 14)
-_EXCEL_EPOCH_UTC = _EXCEL_EPOCH - timedelta(hours=7)
+_VIETNAM_OFFSET = timedelta(hours=7)
+_EXCEL_EPOCH_UTC = _EXCEL_EPOCH - _VIETNAM_OFFSET
 _EMPTY = "<c/>"
 _HEADER_STYLE = ' s="1"'  # cellXfs 1 of _STYLES: bold; 2 and 3 are the date-time and date formats
 _DATETIME_WIDTH = 19  # "2026-12-03 07:59:20"

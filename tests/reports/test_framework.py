@@ -128,3 +128,12 @@ def test_the_reports_are_in_the_supervision_drop_down_and_on_the_home_page(clien
     assert 'href="/reports/">Báo cáo' in menu
     cards = html.split("</nav>", 1)[1]
     assert 'href="/reports/"' in cards and "Phễu đăng ký, tổ video call" in cards
+
+
+def test_csv_moments_are_vietnam_time_in_whole_seconds():
+    from datetime import datetime
+
+    from portal.reports.export import _cell
+
+    assert _cell(datetime(2026, 12, 3, 17, 5, 9, 123456)) == "2026-12-04 00:05:09"  # UTC+7 since 1975
+    assert _cell(datetime(1970, 1, 1)) == "1970-01-01 08:00:00"  # the South's UTC+8 then: through the time zone
