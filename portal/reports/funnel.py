@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Connection, DateTime, String, and_, case, cast, func, select
+from sqlalchemy import Connection, String, case, cast, func, select
 
 from portal.core.models import StatusChange
 from portal.dossiers.models import Dossier, DossierStatus
@@ -40,24 +40,27 @@ DOSSIER_STEPS = {"ekyc": DossierStatus.READY_FOR_CALL, "video": DossierStatus.VE
                  "submitted": DossierStatus.SUBMITTED, "connected": DossierStatus.CONNECTED}
 
 
+def _first_move(status: DossierStatus) -> Any:
+    """When the ticket's dossier first moved to ``status``: one probe of the index on (object_type, object_id,
+    to_status, at) per row, so the rows stream in ticket order with nothing to group."""
+    sc = StatusChange
+    return (select(func.min(sc.at)).where(sc.object_type == Dossier.__tablename__,
+                                           sc.object_id == cast(Dossier.id, String), sc.to_status == status.value)
+            .correlate(Dossier).scalar_subquery())
+
+
 def steps(scope: Scope) -> Any:
     """One row per hold ticket of the scope: its id, code, channel, SIM type, region and when it reached each step."""
-    sc = StatusChange
     paid = func.coalesce(HoldTicket.paid_at, Order.paid_at)
     region = func.coalesce(Order.region_id, HoldTicket.region_id)
-    firsts = [func.min(case((sc.to_status == status.value, sc.at)), type_=DateTime).label(name)
-              for name, status in DOSSIER_STEPS.items()]
+    firsts = [_first_move(status).label(name) for name, status in DOSSIER_STEPS.items()]
     stmt = (select(HoldTicket.id.label("ticket"), HoldTicket.hold_code, HoldTicket.channel, HoldTicket.sim_type,
                    region.label("region"), HoldTicket.created_at.label("held"), paid.label("paid"),
                    case((HoldTicket.sim_type == SimType.ESIM.value, paid), else_=Order.delivered_at).label("delivered"),
                    *firsts)
             .select_from(HoldTicket)
             .outerjoin(Order, Order.ticket_id == HoldTicket.id)
-            .outerjoin(Dossier, Dossier.ticket_id == HoldTicket.id)
-            .outerjoin(sc, and_(sc.object_type == Dossier.__tablename__, sc.object_id == cast(Dossier.id, String),
-                                sc.to_status.in_([s.value for s in DOSSIER_STEPS.values()])))
-            .group_by(HoldTicket.id, HoldTicket.hold_code, HoldTicket.channel, HoldTicket.sim_type, region,
-                      HoldTicket.created_at, paid, HoldTicket.paid_at, Order.paid_at, Order.delivered_at))
+            .outerjoin(Dossier, Dossier.ticket_id == HoldTicket.id))
     return scope.apply(stmt, at=HoldTicket.created_at, region=region, channel=HoldTicket.channel,
                        sim=HoldTicket.sim_type)
 
