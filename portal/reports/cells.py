@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 from flask import current_app
 from sqlalchemy import and_, delete, func, insert, or_, select
 
+from portal.core.digits import is_ascii_digits
 from portal.core.sqlite import reading
 from portal.core.time import utcnow, vietnam_today
 from portal.extensions import db
@@ -160,7 +161,7 @@ class Cells:
 
     def _bucket(self, key: str) -> bool:
         name, sep, number = key.rpartition("#")
-        return bool(sep) and number.isdigit() and name in self.distributions
+        return bool(sep) and is_ascii_digits(number) and name in self.distributions
 
 
 def _aggregate(facts: Iterable[Fact], distributions: frozenset[str], cube: bool) -> dict[tuple, dict[str, list[Any]]]:
