@@ -4,6 +4,7 @@ aggregate queries, and ``rows(scope)`` giving the export's rows one at a time (a
 themselves in ``REPORTS`` (portal/reports/catalogue.py imports their modules)."""
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -111,6 +112,17 @@ def stream(stmt: Any, conn: Connection | None = None) -> Iterator[Any]:
         yield from result
     finally:
         result.close()
+
+
+def labels() -> Callable[[Any], str]:
+    """``label(member)``: an enum member's label as text, translated once per export (a lazy string looks its
+    catalogue up each time it is read); "" for None. Make one per export: the language is the request's."""
+    return functools.cache(lambda member: "" if member is None else str(member.label))
+
+
+def translated() -> Callable[[str], str]:
+    """``gettext`` of catalogue texts, once per distinct text per export."""
+    return functools.cache(_)
 
 
 def minutes(seconds: float | None) -> str:

@@ -22,6 +22,7 @@ from portal.reports.base import (
     Page,
     Report,
     Table,
+    labels,
     minutes,
     register,
     share,
@@ -146,10 +147,11 @@ def rows(scope: Scope, conn: Connection) -> Iterator[Sequence[Any]]:
     stmt = _scoped(select(Call.id, Call.dossier_id, Call.region_id, Staff.username, Call.status, Call.outcome,
                           Call.requested_at, Call.answered_at, Call.ended_at)
                    .select_from(Call).outerjoin(Staff, Staff.id == Call.agent_id), scope).order_by(Call.id)
+    label = labels()
     for cid, dossier_id, region, agent, status, outcome, asked, answered, ended in stream(stmt, conn):
         wait = int((answered - asked).total_seconds()) if answered else None
         handle = int((ended - answered).total_seconds()) if answered and ended else None
-        yield (cid, dossier_id, region, agent or "", str(status.label), outcome, asked, answered, ended, wait, handle)
+        yield (cid, dossier_id, region, agent or "", label(status), outcome, asked, answered, ended, wait, handle)
 
 
 REPORT = register(Report("video-desk", _l("Tổ video call: cuộc gọi, thời gian chờ, xử lý"),

@@ -23,6 +23,7 @@ from portal.reports.base import (
     Page,
     Report,
     Table,
+    labels,
     minutes,
     register,
     share,
@@ -114,9 +115,10 @@ HEADERS: Sequence[Any] = (_l("Mã phiếu"), _l("Mã giữ số"), _l("Kênh"), 
 
 
 def rows(scope: Scope, conn: Connection) -> Iterator[Sequence[Any]]:
+    label = labels()
     for row in stream(steps(scope).order_by(HoldTicket.id), conn):
         ticket, code, channel, sim, region, *times = row
-        yield (ticket, code, channel, str(SimType(sim).label) if sim else "", region, *times)
+        yield (ticket, code, channel, label(SimType(sim)) if sim else "", region, *times)
 
 
 REPORT = register(Report("funnel", _l("Phễu đăng ký theo bước"),

@@ -21,6 +21,7 @@ from portal.reports.base import (
     Report,
     Table,
     by_dossier,
+    labels,
     minutes,
     register,
     share,
@@ -114,10 +115,11 @@ def rows(scope: Scope, conn: Connection) -> Iterator[Sequence[Any]]:
             .join(HoldTicket, HoldTicket.id == Dossier.ticket_id))
     stmt = scope.apply(stmt, at=MsaleSubmission.created_at, region=Dossier.region_id, channel=HoldTicket.channel,
                        sim=Dossier.sim_type).order_by(MsaleSubmission.id)
+    label = labels()
     for sid, dossier_id, attempt, region, sim, channel, status, made, done, error in stream(stmt, conn):
         turnaround = int((done - made).total_seconds()) if done is not None and status in (
             SubmissionStatus.CONNECTED, SubmissionStatus.REFUSED) else None
-        yield (sid, dossier_id, attempt, region, str(sim.label) if sim else "", channel,
+        yield (sid, dossier_id, attempt, region, label(sim), channel,
                str(status.value), made, done, turnaround, error)
 
 

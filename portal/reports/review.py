@@ -26,10 +26,12 @@ from portal.reports.base import (
     Report,
     Table,
     by_dossier,
+    labels,
     minutes,
     register,
     share,
     stream,
+    translated,
 )
 from portal.reports.cells import Cells, Fact, seconds, vietnam_day
 from portal.reports.filters import Scope
@@ -86,9 +88,9 @@ def facts(scope: Scope) -> Iterator[Fact]:
 def reasons(cells: Cells) -> list[tuple[str, int]]:
     """Rejections by reason, their catalogue label as it reads today (a code no longer in it: the code)."""
     counts = {code: n for code, (n, _total, _top) in cells.under("reason:").items()}
-    labels = dict(db.session.execute(select(RejectionReason.code, RejectionReason.label)
-                                     .where(RejectionReason.code.in_(counts))).tuples().all()) if counts else {}
-    out = [(gettext(labels[code]) if labels.get(code) else (code or "—"), n) for code, n in counts.items()]
+    named = dict(db.session.execute(select(RejectionReason.code, RejectionReason.label)
+                                    .where(RejectionReason.code.in_(counts))).tuples().all()) if counts else {}
+    out = [(gettext(named[code]) if named.get(code) else (code or "—"), n) for code, n in counts.items()]
     return sorted(out, key=lambda r: (-r[1], r[0]))
 
 
@@ -127,10 +129,11 @@ def rows(scope: Scope, conn: Connection) -> Iterator[Sequence[Any]]:
                               ReviewDecision.reason_code, submitted, ReviewDecision.at, Dossier.submissions), scope)
             .outerjoin(RejectionReason, RejectionReason.code == ReviewDecision.reason_code)
             .order_by(ReviewDecision.id))
-    for did, dossier_id, region, sim, reviewer, decision, label, code, sent, at, times in stream(stmt, conn):
+    label, text = labels(), translated()
+    for did, dossier_id, region, sim, reviewer, decision, reason, code, sent, at, times in stream(stmt, conn):
         waited = int((at - sent).total_seconds()) if sent is not None else None
-        yield (did, dossier_id, region, str(sim.label), reviewer, str(decision.label),
-               gettext(label) if label else code, sent, at, waited, times)
+        yield (did, dossier_id, region, label(sim), reviewer, label(decision), text(reason) if reason else code, sent,
+               at, waited, times)
 
 
 REPORT = register(Report("review-queue", _l("Hàng chờ duyệt: thời gian, tỷ lệ duyệt, lý do từ chối"),
