@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Connection, Select, String, cast
+from sqlalchemy import Connection, Integer, Select, String, cast
 
 from portal.dossiers.models import Dossier
 from portal.extensions import db
@@ -147,8 +147,10 @@ def by_dossier(stmt: Select, scope: Scope, *, dossier_id: Any, at: Any, dims: bo
     """Limit ``stmt`` (rows tied to a dossier by ``dossier_id``: an integer column, or status_change's text
     object_id) to ``scope``: ``at`` in the days, the dossier's region and SIM type, the hold ticket's channel
     (joined only when a channel is asked for, or with ``dims``: a report's facts carry the channel)."""
+    # status_change's text id cast to the dossier's integer key, not the key to text: the dossier is then looked up
+    # by its primary key for each history row of the days (SQLite otherwise scanned every dossier first)
     as_text = isinstance(dossier_id.type, String)
-    stmt = stmt.join(Dossier, (cast(Dossier.id, String) if as_text else Dossier.id) == dossier_id)
+    stmt = stmt.join(Dossier, Dossier.id == (cast(dossier_id, Integer) if as_text else dossier_id))
     if scope.channel or dims:
         stmt = stmt.join(HoldTicket, HoldTicket.id == Dossier.ticket_id)
     return scope.apply(stmt, at=at, region=Dossier.region_id, channel=HoldTicket.channel, sim=Dossier.sim_type)
