@@ -8,11 +8,11 @@ buckets (one per whole second below ``EXACT_BELOW`` seconds, then each ``BUCKET_
 
 ``rebuild(report, first, last)`` turns the facts of those days into ``report_cell`` rows — one per day and
 combination of the filters (each dimension either its value or "all"), holding that day's figures as one JSON object —
-and marks the days built. A page (``collect``) reads the built days' rows for its exact filter combination (one range
-read), adds their figures up — a month whose days are all built from its month row, made from its day rows, so
-that a year is a dozen rows and a few dozen days —, and
-computes from the source tables, as the facts, the days that are not built and the live days (today, and the
-``REPORT_LIVE_DAYS`` before it if set), which change by the minute. The periodic job ``refresh_cells`` builds each day
+and marks the days built; a month whose days are all built also gets a month row, made from its day rows. A page
+(``collect``) reads, for its exact filter combination, the month rows of the whole months in its range and the day
+rows of its other built days — a year is a dozen rows and a few dozen days — and adds their figures up; the days not
+built and the live days (today, and the ``REPORT_LIVE_DAYS`` before it if set), which change by the minute, it
+computes from the source through the same facts. The periodic job ``refresh_cells`` builds each day
 once it is no longer live and rebuilds the recent ones (``REPORT_RECHECK_DAYS``) every ``REPORT_REFRESH_MINUTES``,
 since a ticket held last week may connect today; ``flask reports rebuild`` rebuilds any range.
 
@@ -164,9 +164,9 @@ class Cells:
         return bool(sep) and is_ascii_digits(number) and name in self.distributions
 
 
-def _aggregate(facts: Iterable[Fact], distributions: frozenset[str], cube: bool) -> dict[tuple, dict[str, list[Any]]]:
-    """(day, region, channel, sim) → key → [n, total, top]; with ``cube``, each fact also counts for "all" of each
-    dimension."""
+def _aggregate(facts: Iterable[Fact], distributions: frozenset[str]) -> dict[tuple, dict[str, list[Any]]]:
+    """(day, region, channel, sim) → key → [n, total, top], each fact counted for its own value and for "all" of
+    each dimension (8 combinations)."""
     out: dict[tuple, dict[str, list[Any]]] = defaultdict(dict)
     for fact in facts:
         keys = [fact.key]
@@ -174,9 +174,7 @@ def _aggregate(facts: Iterable[Fact], distributions: frozenset[str], cube: bool)
             keys.append(f"{fact.key}#{bucket(fact.value)}")
         region = NO_REGION if fact.region_id is None else fact.region_id
         channel, sim = _channel(fact.channel), fact.sim_type or NONE
-        dims = ([(r, c, s) for r in (region, ALL_REGIONS) for c in (channel, ALL) for s in (sim, ALL)] if cube
-                else [(region, channel, sim)])
-        for r, c, s in dims:
+        for r, c, s in [(r, c, s) for r in (region, ALL_REGIONS) for c in (channel, ALL) for s in (sim, ALL)]:
             figures = out[(fact.day, r, c, s)]
             for key in keys:
                 cell = figures.get(key)
@@ -314,7 +312,7 @@ def rebuild(report: Source, first: date, last: date) -> int:
     while day <= last:
         end = min(last, day + timedelta(days=BUILD_BATCH_DAYS - 1))
         with reading():  # SQLite: read the source without the write lock, which the writes below take briefly
-            cells = _aggregate(report.facts(Scope(day, end)), report.distributions, cube=True)
+            cells = _aggregate(report.facts(Scope(day, end)), report.distributions)
         db.session.rollback()  # end the read transaction: nothing was written in it
         db.session.execute(delete(ReportCell).where(ReportCell.report == report.slug, ReportCell.grain == DAY,
                                                     ReportCell.day >= day, ReportCell.day <= end))
