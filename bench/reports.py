@@ -96,18 +96,14 @@ def prepare(args):
 def build_cells(db, count: int) -> list[str]:
     """Build the cells of every closed day of the year for each report whose days are not all built (what the
     periodic job does on a running system, here at once); a table row per report built now."""
-    from datetime import timedelta
-
     from sqlalchemy import func, select
 
-    from portal.core.time import vietnam_today
     from portal.reports.base import all_reports
-    from portal.reports.cells import live_days, rebuild
+    from portal.reports.cells import closed_days, rebuild
     from portal.reports.filters import MAX_DAYS
     from portal.reports.models import ReportCell, ReportDay
 
-    last = vietnam_today() - timedelta(days=live_days() + 1)
-    first = last - timedelta(days=MAX_DAYS - 1)
+    first, last = closed_days()
     out = []
     for report in all_reports():
         built = db.session.scalar(select(func.count()).select_from(ReportDay).where(

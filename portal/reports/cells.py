@@ -35,7 +35,7 @@ from portal.core.digits import is_ascii_digits
 from portal.core.sqlite import reading
 from portal.core.time import utcnow, vietnam_today
 from portal.extensions import db
-from portal.reports.filters import Scope
+from portal.reports.filters import MAX_DAYS, Scope
 from portal.reports.models import ReportCell, ReportDay
 
 if TYPE_CHECKING:
@@ -164,27 +164,34 @@ class Cells:
         return bool(sep) and is_ascii_digits(number) and name in self.distributions
 
 
+def _count(figures: dict[str, list[Any]], fact: Fact, distributions: frozenset[str]) -> None:
+    """Count ``fact`` into ``figures`` (key → [n, total, top]): its key, and its bucket if it is a distribution's."""
+    key, value, n = fact.key, fact.value, fact.n
+    keys = (key, f"{key}#{bucket(value)}") if (
+        value is not None and n == 1 and value >= 0 and key in distributions) else (key,)
+    for k in keys:
+        cell = figures.get(k)
+        if cell is None:
+            figures[k] = [n, value or 0.0, value]
+            continue
+        cell[0] += n
+        if value is not None:
+            cell[1] += value
+            if cell[2] is None or value > cell[2]:
+                cell[2] = value
+
+
 def _aggregate(facts: Iterable[Fact], distributions: frozenset[str]) -> dict[tuple, dict[str, list[Any]]]:
     """(day, region, channel, sim) → key → [n, total, top], each fact counted for its own value and for "all" of
     each dimension (8 combinations)."""
     out: dict[tuple, dict[str, list[Any]]] = defaultdict(dict)
     for fact in facts:
-        keys = [fact.key]
-        if fact.value is not None and fact.key in distributions and fact.value >= 0 and fact.n == 1:
-            keys.append(f"{fact.key}#{bucket(fact.value)}")
         region = NO_REGION if fact.region_id is None else fact.region_id
         channel, sim = _channel(fact.channel), fact.sim_type or NONE
-        for r, c, s in [(r, c, s) for r in (region, ALL_REGIONS) for c in (channel, ALL) for s in (sim, ALL)]:
-            figures = out[(fact.day, r, c, s)]
-            for key in keys:
-                cell = figures.get(key)
-                if cell is None:
-                    cell = figures[key] = [0, 0.0, None]
-                cell[0] += fact.n
-                if fact.value is not None:
-                    cell[1] += fact.value
-                    if cell[2] is None or fact.value > cell[2]:
-                        cell[2] = fact.value
+        for r in (region, ALL_REGIONS):
+            for c in (channel, ALL):
+                for s in (sim, ALL):
+                    _count(out[(fact.day, r, c, s)], fact, distributions)
     return out
 
 
@@ -212,8 +219,12 @@ def runs(days: list[date]) -> Iterator[tuple[date, date]]:
         yield start, prev
 
 
+def _next_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
 def _month_days(first_of_month: date) -> list[date]:
-    following = (first_of_month.replace(day=28) + timedelta(days=4)).replace(day=1)
+    following = _next_month(first_of_month)
     return [first_of_month + timedelta(days=i) for i in range((following - first_of_month).days)]
 
 
@@ -258,22 +269,9 @@ def collect(report: Source, scope: Scope) -> Cells:
 
 def _add_facts(cells: Cells, facts: Iterable[Fact], distributions: frozenset[str], first: date, last: date) -> None:
     """Add up facts of ``first``..``last`` (the page's live days: already filtered, so no dimensions to keep)."""
-    values = cells.values
-    for day, _region, _channel, _sim, key, value, n in facts:
-        if day < first or day > last:
-            continue
-        keys = (key, f"{key}#{bucket(value)}") if (
-            value is not None and n == 1 and value >= 0 and key in distributions) else (key,)
-        for k in keys:
-            cell = values.get(k)
-            if cell is None:
-                values[k] = [n, value or 0.0, value]
-                continue
-            cell[0] += n
-            if value is not None:
-                cell[1] += value
-                if cell[2] is None or value > cell[2]:
-                    cell[2] = value
+    for fact in facts:
+        if first <= fact.day <= last:
+            _count(cells.values, fact, distributions)
 
 
 def _dumps(figures: dict[str, list[Any]]) -> str:
@@ -338,19 +336,22 @@ def _months_between(first: date, last: date) -> set[date]:
     out, month = set(), first.replace(day=1)
     while month <= last:
         out.add(month)
-        month = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+        month = _next_month(month)
     return out
+
+
+def closed_days(days: int = MAX_DAYS) -> tuple[date, date]:
+    """The first and last of the ``days`` most recent closed days (no longer live: their cells may be built)."""
+    last = vietnam_today() - timedelta(days=live_days() + 1)
+    return last - timedelta(days=days - 1), last
 
 
 def due_days(report: Source, now: datetime | None = None) -> list[date]:
     """The closed days of the last MAX_DAYS that are not built, and the recent ones built more than
     REPORT_REFRESH_MINUTES ago."""
-    from portal.reports.filters import MAX_DAYS
-
     cfg = current_app.config
     now = now or utcnow()
-    last = vietnam_today() - timedelta(days=live_days() + 1)
-    first = last - timedelta(days=MAX_DAYS - 1)
+    first, last = closed_days()
     recheck_from = last - timedelta(days=int(cfg["REPORT_RECHECK_DAYS"]) - 1)
     stale = now - timedelta(minutes=int(cfg["REPORT_REFRESH_MINUTES"]))
     built = dict(db.session.execute(select(ReportDay.day, ReportDay.built_at).where(

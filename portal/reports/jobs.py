@@ -2,15 +2,13 @@
 from __future__ import annotations
 
 import logging
-from datetime import date, timedelta
 
 import click
 from flask.cli import AppGroup
 
 from portal.core.jobs import job, periodic
-from portal.core.time import vietnam_today
 from portal.reports.base import REPORTS, all_reports
-from portal.reports.cells import due_days, live_days, rebuild, runs
+from portal.reports.cells import closed_days, due_days, rebuild, runs
 
 log = logging.getLogger(__name__)
 MAX_DAYS_PER_RUN = 62  # per report: a fresh install builds its year over a few runs
@@ -42,8 +40,7 @@ def rebuild_command(days: int, slugs: tuple[str, ...]) -> None:
     unknown = set(slugs) - set(REPORTS)
     if unknown:
         raise click.ClickException(f"unknown report(s): {', '.join(sorted(unknown))}")
-    last: date = vietnam_today() - timedelta(days=live_days() + 1)
-    first = last - timedelta(days=days - 1)
+    first, last = closed_days(days)
     for report in all_reports():
         if slugs and report.slug not in slugs:
             continue

@@ -150,7 +150,7 @@ def offers(db, make_order):  # noqa: F811
     return made
 
 
-def test_offer_uptake(page_of, offers):
+def test_offer_uptake__HOLD_12(page_of, offers):
     def uptake(scope):  # (offer, orders, paid, value paid) as the table shows them
         return [(r[0], r[1], r[2], r[5]) for r in page_of(promotions.REPORT, scope).tables[0].rows]
 
@@ -197,7 +197,7 @@ def channel_holds(db):
     return partner, made
 
 
-def test_searches_holds_and_conversions_per_channel(page_of, channel_holds):
+def test_searches_holds_and_conversions_per_channel__HOLD_1_HOLD_12(page_of, channel_holds):
     partner, _made = channel_holds
     name = f"Đối tác {partner.name}"
 
