@@ -3,6 +3,7 @@
     .venv/bin/python -m bench.reports --engine sqlite     # /tmp/bench-data/bench-reports-1000000.db
     .venv/bin/python -m bench.reports --engine postgres   # database bench_reports (--database to change)
     .venv/bin/python -m bench.reports --engine sqlite --build-only
+    .venv/bin/python -m bench.reports --engine postgres --no-pages --no-cells   # the exports alone
 
 Builds (once; ``--rebuild`` to start again) the data set of ``bench.reports_data`` through the real migrations,
 then ANALYZE (VACUUM ANALYZE on PostgreSQL). Then, for each report under /reports/: the page (GET through the Flask
@@ -138,6 +139,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--build-only", action="store_true")
     parser.add_argument("--no-readme", action="store_true")
     parser.add_argument("--reports", help="comma-separated slugs (default: every report)")
+    parser.add_argument("--no-pages", action="store_true",
+                        help="measure the exports only (the results go to the block reports-exports-<engine>-<count>)")
     parser.add_argument("--no-exports", action="store_true")
     parser.add_argument("--export-reports", help="comma-separated slugs whose exports run (default: every report)")
     parser.add_argument("--no-xlsx", action="store_true")
@@ -155,7 +158,8 @@ def main(argv: list[str] | None = None) -> None:
         body += ["", *args.cells_built]
     print("\n".join(body))
     if not args.no_readme:
-        replace_section(f"reports-{args.engine}-{args.count}", "\n".join(body))
+        kind = "reports-exports" if args.no_pages else "reports"
+        replace_section(f"{kind}-{args.engine}-{args.count}", "\n".join(body))
 
 if __name__ == "__main__":
     main()

@@ -2,6 +2,7 @@
 (rows/s, growth of the resident memory while streaming)."""
 from __future__ import annotations
 
+import os
 import re
 import time
 from datetime import timedelta
@@ -106,8 +107,39 @@ def run(app, args, facts: str) -> list[str]:
     today = vietnam_today()
     year = {"date_from": (today - timedelta(days=364)).isoformat(), "date_to": today.isoformat()}
     viewers = {"head office": _sign_in(app, "bench_rp_ho", 0), "CTKV1": _sign_in(app, "bench_rp_1", 1)}
-    body = [f"**{version}**, {args.count:,} orders and dossiers — {facts}", "",
-            "| report | viewer | range | median ms | p95 ms | baseline `count(*)` median ms |",
+    body = [f"**{version}**, {args.count:,} orders and dossiers — {facts}"]
+    if not args.no_pages:
+        body += ["", *_pages(app, args, slugs, viewers, year)]
+    if args.no_exports:
+        return body
+    body += ["", "Exports, head office, 365 days (streamed through the test client, read to the end; beside them the "
+             "report's rows alone, read without a writer or HTTP: the most its exports can reach; the load average "
+             "over the last minute when the row was done):", "",
+             "| report | format | rows | seconds | rows/s | MB | RSS growth MB | rows alone rows/s | load |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    slowest = None
+    for slug in [s for s in slugs if not args.export_reports or s in args.export_reports.split(",")]:
+        rows, lines = None, []
+        for fmt in ("csv", "xlsx"):
+            if fmt == "xlsx" and args.no_xlsx:
+                continue
+            e = measure_export(viewers["head office"], f"/reports/{slug}.{fmt}", year)
+            rows = e["rows"] if fmt == "csv" else rows
+            rate = (rows or 0) / e["seconds"] if e["seconds"] else 0
+            slowest = rate if slowest is None else min(slowest, rate)
+            lines.append((f"| {slug} | {fmt} | {rows:,} | {e['seconds']:.1f} | {rate:,.0f} | "
+                          f"{e['bytes'] / 2**20:.0f} | {e['rss_growth']:.0f} |", f"{os.getloadavg()[0]:.1f} |"))
+        alone = measure_rows(app, slug, 365)  # after the exports, so with the same warm cache as the second
+        body += [f"{line} {alone:,.0f} | {load}" for line, load in lines]
+        print(*body[-len(lines):], sep="\n", flush=True)
+    if slowest is not None:
+        body += ["", f"Slowest export: **{slowest:,.0f} rows/s** (target ≥ 20,000: "
+                 f"{'met' if slowest >= 20_000 else 'NOT met'})."]
+    return body
+
+
+def _pages(app, args, slugs: list[str], viewers: dict, year: dict) -> list[str]:
+    body = ["| report | viewer | range | median ms | p95 ms | baseline `count(*)` median ms |",
             "|---|---|---|---:|---:|---:|"]
     worst = 0.0
     for slug in slugs:
@@ -123,28 +155,4 @@ def run(app, args, facts: str) -> list[str]:
     body += ["", f"Worst page p95: **{ms(worst)} ms** (target ≤ 1000 ms: {'met' if worst <= 1000 else 'NOT met'}). "
              f"{args.runs} requests per row after {args.warmup} warm-up; the baseline is a bare `SELECT count(*)` "
              "over the report's main table, run right after each request."]
-    if args.no_exports:
-        return body
-    body += ["", "Exports, head office, 365 days (streamed through the test client, read to the end; beside them the "
-             "report's rows alone, read without a writer or HTTP: the most its exports can reach):", "",
-             "| report | format | rows | seconds | rows/s | MB | RSS growth MB | rows alone rows/s |",
-             "|---|---|---:|---:|---:|---:|---:|---:|"]
-    slowest = None
-    for slug in [s for s in slugs if not args.export_reports or s in args.export_reports.split(",")]:
-        rows, lines = None, []
-        for fmt in ("csv", "xlsx"):
-            if fmt == "xlsx" and args.no_xlsx:
-                continue
-            e = measure_export(viewers["head office"], f"/reports/{slug}.{fmt}", year)
-            rows = e["rows"] if fmt == "csv" else rows
-            rate = (rows or 0) / e["seconds"] if e["seconds"] else 0
-            slowest = rate if slowest is None else min(slowest, rate)
-            lines.append(f"| {slug} | {fmt} | {rows:,} | {e['seconds']:.1f} | {rate:,.0f} | {e['bytes'] / 2**20:.0f} | "
-                         f"{e['rss_growth']:.0f} |")
-        alone = measure_rows(app, slug, 365)  # after the exports, so with the same warm cache as the second
-        body += [f"{line} {alone:,.0f} |" for line in lines]
-        print(*body[-len(lines):], sep="\n", flush=True)
-    if slowest is not None:
-        body += ["", f"Slowest export: **{slowest:,.0f} rows/s** (target ≥ 20,000: "
-                 f"{'met' if slowest >= 20_000 else 'NOT met'})."]
     return body

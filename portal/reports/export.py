@@ -4,6 +4,7 @@ reads through a server-side cursor: a million rows never sit in memory, nor on d
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import math
 import re
@@ -28,15 +29,47 @@ CSV_FLUSH_ROWS = 500  # rows per chunk sent
 def _cell(value: Any) -> Any:
     if value is None:
         return ""
-    if isinstance(value, datetime):  # the columns' naive UTC, shown in Vietnam time (see _FIXED_OFFSET_SINCE)
-        if value.tzinfo is None and value >= _FIXED_OFFSET_SINCE:
-            return (value + _VIETNAM_OFFSET).isoformat(" ", "seconds")
-        return value.replace(tzinfo=UTC).astimezone(VIETNAM).strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, datetime):
+        return _csv_moment(value)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, (int, float)):
         return value
     return str(value)
+
+
+_TWO_DIGITS = [f"{n:02d}" for n in range(60)]
+
+
+@functools.lru_cache(maxsize=1024)
+def _iso_day(day: date) -> str:
+    return day.isoformat()
+
+
+def _csv_moment(value: datetime) -> str:
+    """A moment (naive: UTC, as the columns hold it) as "YYYY-MM-DD HH:MM:SS" in Vietnam time (see
+    _FIXED_OFFSET_SINCE). Put together from a cached day and two-digit strings: ``isoformat(" ", "seconds")`` costs
+    twice as much, and a funnel row has eight moments."""
+    if value.tzinfo is None and value >= _FIXED_OFFSET_SINCE:
+        local, two = value + _VIETNAM_OFFSET, _TWO_DIGITS
+        return f"{_iso_day(local.date())} {two[local.hour]}:{two[local.minute]}:{two[local.second]}"
+    return value.replace(tzinfo=UTC).astimezone(VIETNAM).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _csv_row(values: Sequence[Any]) -> list[Any]:
+    """One row's fields, the common types inlined (the CSV's hot loop; ``_cell`` for the rest)."""
+    out = []
+    for value in values:
+        kind = type(value)
+        if kind is str or kind is int:
+            out.append(value)
+        elif value is None:
+            out.append("")
+        elif kind is datetime:
+            out.append(_csv_moment(value))
+        else:
+            out.append(_cell(value))
+    return out
 
 
 def csv_chunks(headers: Sequence[Any], rows: Iterable[Sequence[Any]]) -> Iterator[bytes]:
@@ -46,7 +79,7 @@ def csv_chunks(headers: Sequence[Any], rows: Iterable[Sequence[Any]]) -> Iterato
     buffer.write(BOM)
     writer.writerow([str(h) for h in headers])
     for count, row in enumerate(rows, start=1):
-        writer.writerow([_cell(v) for v in row])
+        writer.writerow(_csv_row(row))
         if count % CSV_FLUSH_ROWS == 0:
             yield buffer.getvalue().encode("utf-8")
             buffer.seek(0)

@@ -88,3 +88,43 @@ def test_export_rows(client, login, tickets):
     rows = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
     assert len(rows) == 5 and rows[0][1] == "Mã giữ số"
     assert sorted(sum(1 for v in row[5:] if v) for row in rows[1:]) == [3, 4, 6, 7]
+
+
+def test_export_rows_are_each_tickets_first_moves_in_ticket_order(app, db, tickets):
+    """``rows``: one row per ticket of the scope, in ticket order, each step at the dossier's *first* move to it
+    (a dossier sent back and submitted again keeps its first submission), the order's payment and delivery."""
+    from sqlalchemy import select
+
+    from portal.dossiers.models import Dossier
+    from portal.holds.models import HoldTicket, SimType
+
+    submitted = db.session.scalar(select(Dossier).where(Dossier.ticket_id == tickets[2].ticket_id))
+    with writing_now(db):  # the third ticket's dossier: back to the call, verified and submitted again
+        for status in (DossierStatus.READY_FOR_CALL, DossierStatus.VERIFIED, DossierStatus.SUBMITTED):
+            transition(submitted, status, SYSTEM, ANY_MOVE, "Kiểm thử")
+        db.session.flush()
+        again = max(db.session.scalars(select(StatusChange.id).where(
+            StatusChange.object_id == str(submitted.id), StatusChange.to_status == "submitted")))
+        db.session.execute(update(StatusChange).where(StatusChange.id == again)
+                           .values(at=db.session.get(StatusChange, again - 4).at + timedelta(hours=1)))
+        db.session.commit()
+    first = {}
+    for change in db.session.scalars(select(StatusChange).where(StatusChange.object_type == "dossier")):
+        key = (int(change.object_id), change.to_status)
+        first[key] = min(first.get(key, change.at), change.at)
+    expected = []
+    for order in sorted(tickets, key=lambda o: o.ticket_id):
+        ticket = db.session.get(HoldTicket, order.ticket_id)
+        dossier = db.session.scalar(select(Dossier.id).where(Dossier.ticket_id == ticket.id))
+        moves = [first.get((dossier, status.value)) for status in funnel.DOSSIER_STEPS.values()]
+        expected.append((ticket.id, ticket.hold_code, ticket.channel, str(SimType(ticket.sim_type).label),
+                         order.region_id, ticket.created_at, ticket.paid_at or order.paid_at, order.delivered_at,
+                         *moves))
+    assert [m is not None for m in expected[2][8:]] == [True, True, True, False]
+    assert expected[2][10] < max(c.at for c in db.session.scalars(select(StatusChange).where(
+        StatusChange.object_id == str(submitted.id), StatusChange.to_status == "submitted")))
+    with app.test_request_context(), db.engine.connect() as conn:
+        assert [tuple(row) for row in funnel.rows(_scope(None), conn)] == expected
+        assert list(funnel.rows(_scope(tickets[0].region_id), conn)) == list(funnel.rows(_scope(None), conn))
+        other = 9 if tickets[0].region_id != 9 else 8
+        assert list(funnel.rows(_scope(other), conn)) == []
