@@ -90,9 +90,12 @@ def test_export_rows(client, login, tickets):
     assert sorted(sum(1 for v in row[5:] if v) for row in rows[1:]) == [3, 4, 6, 7]
 
 
-def test_export_rows_are_each_tickets_first_moves_in_ticket_order(app, db, tickets):
+@pytest.mark.parametrize("grouped_from_days", [1, 1000], ids=["grouped", "probed"])
+def test_export_rows_are_each_tickets_first_moves_in_ticket_order(app, db, tickets, monkeypatch, grouped_from_days):
     """``rows``: one row per ticket of the scope, in ticket order, each step at the dossier's *first* move to it
-    (a dossier sent back and submitted again keeps its first submission), the order's payment and delivery."""
+    (a dossier sent back and submitted again keeps its first submission), the order's payment and delivery — read
+    from one grouped pass over the history (a long range) or probed per ticket (a short one)."""
+    monkeypatch.setattr(funnel, "GROUPED_FROM_DAYS", grouped_from_days)
     from sqlalchemy import select
 
     from portal.dossiers.models import Dossier
