@@ -114,7 +114,7 @@ def _requested() -> str:
     return _("Khách yêu cầu gọi video")
 
 
-def _insert(model: type[Any], conflict: str, where: str, values: dict[str, Any]) -> Any:
+def _insert(model: Any, conflict: str, where: str, values: dict[str, Any]) -> Any:
     """INSERT … ON CONFLICT DO NOTHING on a partial unique index, RETURNING the row as a persistent object (None:
     the index already holds one). PostgreSQL and SQLite alike; no savepoint needed to survive the conflict."""
     row = {column.key: _default(column) for column in model.__table__.c
