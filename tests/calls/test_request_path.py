@@ -185,3 +185,39 @@ def test_two_tabs_at_once_with_an_agent_free_make_one_call_and_one_ring(app, db,
     assert not errors and len(calls) == 2 and calls[0] == calls[1]
     assert db.session.scalar(select(func.count(Call.id))) == 1
     assert db.session.scalar(select(func.count(CallOffer.id)).where(CallOffer.outcome == OfferOutcome.PENDING)) == 1
+
+
+def test_the_places_of_ringing_calls_are_read_without_agents_or_handle_times(db, lan, ready_dossier,
+                                                                              available_agent, make_customer):
+    """After every request and hang-up the region's places are read for the ``queue`` messages: a ringing call
+    waits for nothing (an estimate of 0), so the agents on duty and the last handle times are read only when a
+    call is queued."""
+    available_agent(region=1)
+    with writing_now(db):
+        ringing = lifecycle.request_call(ready_dossier(), lan, "web")
+        db.session.commit()
+    seen: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):  # not SQLite's PRAGMAs of a new connection
+            seen.append(statement)
+
+    event.listen(_db.engine, "before_cursor_execute", count)
+    try:
+        with _db.engine.connect() as connection:
+            alone = queries.queue_positions(connection, 1)
+        statements_alone = len(seen)
+        other = make_customer("0905000003")
+        with writing_now(db):
+            queued = lifecycle.request_call(ready_dossier(other), other, "web")  # nobody else free: queued
+            db.session.commit()
+        seen.clear()
+        with _db.engine.connect() as connection:
+            both = queries.queue_positions(connection, 1)
+    finally:
+        event.remove(_db.engine, "before_cursor_execute", count)
+    assert alone == [{"call_id": ringing.id, "status": "ringing", "position": 1, "eta_seconds": 0}]
+    assert statements_alone == 1
+    assert queued.status == CallStatus.QUEUED and both[0]["call_id"] == ringing.id and both[0]["eta_seconds"] == 0
+    assert both[1]["call_id"] == queued.id and both[1]["position"] == 2 and both[1]["eta_seconds"] > 0
+    assert len(seen) == 3, seen
