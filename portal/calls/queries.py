@@ -78,9 +78,11 @@ def queue_positions(conn, region_id: int) -> list[dict[str, Any]]:
                          .order_by(Call.requested_at, Call.id)).all()
     if not calls:
         return []
-    agents = conn.scalar(select(func.count()).select_from(AgentPresence).where(
-        AgentPresence.region_id == region_id, AgentPresence.status != PresenceStatus.OFFLINE)) or 0
-    handle = _average_handle(conn, region_id)
+    agents, handle = 1, 0.0
+    if any(status != CallStatus.RINGING for _call_id, status in calls):  # a wait to estimate (ringing: none)
+        agents = conn.scalar(select(func.count()).select_from(AgentPresence).where(
+            AgentPresence.region_id == region_id, AgentPresence.status != PresenceStatus.OFFLINE)) or 0
+        handle = _average_handle(conn, region_id)
     out = []
     for place, (call_id, status) in enumerate(calls, start=1):
         eta = 0 if status == CallStatus.RINGING else int(handle * place / max(agents, 1))

@@ -43,7 +43,7 @@ def test_registering_answers_at_once_while_the_provider_is_slow__AUTH_8(client, 
     response = register(client, phone=PHONE)
     took = time.monotonic() - started
     assert response.status_code == 302 and response.headers["Location"] == "/chonso/kich-hoat"
-    assert took < 1.5, f"the request waited {took:.1f} s for the SMS"
+    assert took < SLOW, f"the request waited {took:.1f} s for the SMS"  # waiting would take SLOW at least
     code = slow_outbox.last_otp(PHONE)  # it does arrive, after the answer
     assert form_post(client, "/chonso/kich-hoat", {"otp": code}).status_code == 302
     db.session.expire_all()
@@ -54,7 +54,7 @@ def test_the_app_api_answers_at_once_while_the_provider_is_slow(app, db, slow_ou
     make_customer(PHONE)
     started = time.monotonic()
     response = app.test_client().post("/api/app/v1/password/forgot", json={"phone": PHONE})
-    assert response.status_code == 202 and time.monotonic() - started < 1.5
+    assert response.status_code == 202 and time.monotonic() - started < SLOW
     assert slow_outbox.last_otp(PHONE)
 
 
