@@ -90,13 +90,14 @@ def prepare(args):
             started = time.perf_counter()
             _analyze(db)
             print(f"    analysed in {time.perf_counter() - started:.0f} s", flush=True)
-        args.cells_built = [] if args.no_cells else build_cells(db, args.count)
+        only = set(args.reports.split(",")) if args.reports else None
+        args.cells_built = [] if args.no_cells else build_cells(db, args.count, only)
     return app
 
 
-def build_cells(db, count: int) -> list[str]:
-    """Build the cells of every closed day of the year for each report whose days are not all built (what the
-    periodic job does on a running system, here at once); a table row per report built now."""
+def build_cells(db, count: int, only: set[str] | None = None) -> list[str]:
+    """Build the cells of every closed day of the year for each report (``only``: those measured) whose days are not
+    all built (what the periodic job does on a running system, here at once); a table row per report built now."""
     from sqlalchemy import func, select
 
     from portal.reports.base import all_reports
@@ -107,6 +108,8 @@ def build_cells(db, count: int) -> list[str]:
     first, last = closed_days()
     out = []
     for report in all_reports():
+        if only is not None and report.slug not in only:
+            continue
         built = db.session.scalar(select(func.count()).select_from(ReportDay).where(
             ReportDay.report == report.slug, ReportDay.day >= first, ReportDay.day <= last))
         db.session.rollback()
