@@ -3,11 +3,13 @@ is made directly), agents of a region, sockets of the desk and of the customer t
 client."""
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
+from sqlalchemy import event
 
 from portal.auth.models import Staff
 from portal.calls import lifecycle
@@ -17,6 +19,7 @@ from portal.core.roles import Role
 from portal.core.states import transition
 from portal.dossiers import lifecycle as dossiers
 from portal.dossiers.models import DOSSIER_TRANSITIONS, Dossier, DossierStatus
+from portal.extensions import db as _db
 from portal.extensions import socketio
 from tests.conftest import writing_now
 from tests.dossiers import conftest as dossier_fixtures
@@ -26,6 +29,25 @@ numbers, lan, media_root = dossier_fixtures.numbers, dossier_fixtures.lan, dossi
 delivered_order = dossier_fixtures.delivered_order
 
 SYSTEM = SystemActor("Kiểm thử")
+
+
+@contextlib.contextmanager
+def executed() -> Iterator[list[tuple[str, object]]]:
+    """The statements the engine sends meanwhile, as (SQL, execution context), in order."""
+    seen: list[tuple[str, object]] = []
+
+    def record(_conn, _cursor, statement, _params, context, _many) -> None:
+        seen.append((statement, context))
+
+    event.listen(_db.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(_db.engine, "before_cursor_execute", record)
+
+
+def verb(statement: str) -> str:
+    return statement.split()[0].upper()
 
 
 def fresh(fn, *args, **kwargs):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from sqlalchemy import event, insert, select, update
+from sqlalchemy import insert, select, update
 
 from portal.calls import configuration, hours, reference, routing
 from portal.calls.models import BusinessHours, Holiday, RoutingRule
@@ -14,6 +14,7 @@ from portal.core import redis as portal_redis
 from portal.core.time import vietnam_to_utc
 from portal.extensions import db as _db
 from portal.org.models import Region
+from tests.calls.conftest import executed
 from tests.conftest import writing_now
 
 MONDAY_NOON = vietnam_to_utc(datetime(2026, 12, 7, 12, 0))
@@ -25,18 +26,9 @@ def _other_process(statement) -> None:
 
 
 def _statements(run) -> int:
-    count = [0]
-
-    def counted(*_args) -> None:
-        count[0] += 1
-
-    engine = _db.engine
-    event.listen(engine, "before_cursor_execute", counted)
-    try:
+    with executed() as seen:
         run()
-    finally:
-        event.remove(engine, "before_cursor_execute", counted)
-    return count[0]
+    return len(seen)
 
 
 def _version() -> int:

@@ -6,13 +6,14 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from portal.calls import lifecycle, queries, routing
 from portal.calls.models import Call, CallOffer, CallStatus, OfferOutcome
 from portal.core.events import status_changed
 from portal.core.models import AuditEntry, StatusChange
 from portal.extensions import db as _db
+from tests.calls.conftest import executed, verb
 from tests.conftest import writing_now
 
 
@@ -58,27 +59,21 @@ def test_the_request_sends_few_statements_before_the_ring(db, lan, ready_dossier
 
     available_agent(region=1)
     dossier = ready_dossier()
-    seen: list[str] = []
     rung_after: list[int] = []
+    with executed() as sent:
+        def emit(name, *args, **kwargs) -> None:
+            if name == "ring":
+                rung_after.append(len(sent))
 
-    def count(_conn, _cursor, statement, *_args) -> None:
-        seen.append(statement.split()[0].upper())
-
-    def emit(name, *args, **kwargs) -> None:
-        if name == "ring":
-            rung_after.append(len(seen))
-
-    monkeypatch.setattr(socketio, "emit", emit)
-    with writing_now(db):
-        db.session.refresh(dossier)  # as a request has them: just read
-        db.session.refresh(lan)
-        reference.current()
-        event.listen(_db.engine, "before_cursor_execute", count)
-        try:
+        monkeypatch.setattr(socketio, "emit", emit)
+        with writing_now(db):
+            db.session.refresh(dossier)  # as a request has them: just read
+            db.session.refresh(lan)
+            reference.current()
+            sent.clear()
             call = lifecycle.request_call(dossier, lan, "web")
             db.session.commit()
-        finally:
-            event.remove(_db.engine, "before_cursor_execute", count)
+    seen = [verb(statement) for statement, _context in sent]
     assert call.status == CallStatus.RINGING and len(rung_after) == 1
     before_ring = seen[:rung_after[0]]
     batched = _db.engine.dialect.name == "postgresql"
@@ -87,7 +82,7 @@ def test_the_request_sends_few_statements_before_the_ring(db, lan, ready_dossier
     assert before_ring.count("INSERT") == (4 if batched else 6), before_ring
 
 
-def test_every_statement_of_the_request_is_compiled_once_per_process(db, lan, ready_dossier, available_agent,
+def test_every_statement_of_the_request_is_compiled_once_per_process__E_1_5(db, lan, ready_dossier, available_agent,
                                                                      make_customer):
     """SQLAlchemy compiles a statement that has no cache key at every execution: the dialects' INSERT … ON CONFLICT
     has none, and compiling the call's and the offer's again was a quarter of the request's CPU before the ring. The
@@ -100,23 +95,14 @@ def test_every_statement_of_the_request_is_compiled_once_per_process(db, lan, re
         lifecycle.request_call(ready_dossier(make_customer("0905000002")), lan, "web")
         db.session.commit()
     dossier = ready_dossier()
-    seen: list[tuple[str, CacheStats]] = []
-
-    def look(_conn, _cursor, statement, _params, context, _many) -> None:
-        verb = statement.split()[0].upper()
-        if verb in ("SELECT", "INSERT", "UPDATE", "DELETE"):
-            seen.append((verb, context.cache_hit))
-
-    with writing_now(db):
-        event.listen(_db.engine, "before_cursor_execute", look)
-        try:
-            call = lifecycle.request_call(dossier, lan, "web")
-            db.session.commit()
-        finally:
-            event.remove(_db.engine, "before_cursor_execute", look)
+    with writing_now(db), executed() as sent:
+        call = lifecycle.request_call(dossier, lan, "web")
+        db.session.commit()
+    seen = [(verb(statement), context.cache_hit) for statement, context in sent
+            if verb(statement) in ("SELECT", "INSERT", "UPDATE", "DELETE")]
     assert call.status == CallStatus.RINGING
-    assert [verb for verb, _hit in seen].count("INSERT") >= 4, seen
-    assert [(verb, hit) for verb, hit in seen if hit != CacheStats.CACHE_HIT] == [], seen
+    assert [kind for kind, _hit in seen].count("INSERT") >= 4, seen
+    assert [(kind, hit) for kind, hit in seen if hit != CacheStats.CACHE_HIT] == [], seen
 
 
 def test_the_first_agent_rung_for_another_call_meanwhile_the_next_one_is_rung(db, lan, ready_dossier,
@@ -187,7 +173,7 @@ def test_two_tabs_at_once_with_an_agent_free_make_one_call_and_one_ring(app, db,
     assert db.session.scalar(select(func.count(CallOffer.id)).where(CallOffer.outcome == OfferOutcome.PENDING)) == 1
 
 
-def test_the_places_of_ringing_calls_are_read_without_agents_or_handle_times(db, lan, ready_dossier,
+def test_the_places_of_ringing_calls_are_read_without_agents_or_handle_times__E_1_5(db, lan, ready_dossier,
                                                                               available_agent, make_customer):
     """After every request and hang-up the region's places are read for the ``queue`` messages: a ringing call
     waits for nothing (an estimate of 0), so the agents on duty and the last handle times are read only when a
@@ -196,28 +182,24 @@ def test_the_places_of_ringing_calls_are_read_without_agents_or_handle_times(db,
     with writing_now(db):
         ringing = lifecycle.request_call(ready_dossier(), lan, "web")
         db.session.commit()
-    seen: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args) -> None:
-        if statement.lstrip().upper().startswith("SELECT"):  # not SQLite's PRAGMAs of a new connection
-            seen.append(statement)
-
-    event.listen(_db.engine, "before_cursor_execute", count)
-    try:
+    with executed() as sent:
         with _db.engine.connect() as connection:
             alone = queries.queue_positions(connection, 1)
-        statements_alone = len(seen)
+        selects_alone = _selects(sent)
         other = make_customer("0905000003")
         with writing_now(db):
             queued = lifecycle.request_call(ready_dossier(other), other, "web")  # nobody else free: queued
             db.session.commit()
-        seen.clear()
+        sent.clear()
         with _db.engine.connect() as connection:
             both = queries.queue_positions(connection, 1)
-    finally:
-        event.remove(_db.engine, "before_cursor_execute", count)
     assert alone == [{"call_id": ringing.id, "status": "ringing", "position": 1, "eta_seconds": 0}]
-    assert statements_alone == 1
+    assert len(selects_alone) == 1, selects_alone
     assert queued.status == CallStatus.QUEUED and both[0]["call_id"] == ringing.id and both[0]["eta_seconds"] == 0
     assert both[1]["call_id"] == queued.id and both[1]["position"] == 2 and both[1]["eta_seconds"] > 0
-    assert len(seen) == 3, seen
+    assert len(_selects(sent)) == 3, sent
+
+
+def _selects(sent: list[tuple[str, object]]) -> list[str]:
+    """The SELECTs (not SQLite's PRAGMAs of a new connection)."""
+    return [statement for statement, _context in sent if verb(statement) == "SELECT"]

@@ -50,7 +50,7 @@ def test_registering_answers_at_once_while_the_provider_is_slow__AUTH_8(client, 
     assert db.session.scalar(select(Customer.status).where(Customer.phone == PHONE)) == CustomerStatus.ACTIVE
 
 
-def test_the_app_api_answers_at_once_while_the_provider_is_slow(app, db, slow_outbox, make_customer):
+def test_the_app_api_answers_at_once_while_the_provider_is_slow__PWD_3(app, db, slow_outbox, make_customer):
     make_customer(PHONE)
     started = time.monotonic()
     response = app.test_client().post("/api/app/v1/password/forgot", json={"phone": PHONE})
