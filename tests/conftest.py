@@ -391,12 +391,27 @@ def on_postgres(app) -> bool:
     return app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Under pytest-xdist (make test: ``--dist loadgroup``) the browser tests run one after another on one
-    worker: two Chromiums, each with its live stack, at once would starve a 2-core machine."""
+    worker: two Chromiums, each with its live stack, at once would starve a 2-core machine. First among the
+    hooks: xdist's worker reads the ``xdist_group`` marks in its own hook of this name, registered after this
+    conftest and so called before it unless this one goes first (without it, two browser tests ran at once on
+    gw0 and gw1 and timed out in CI)."""
     for item in items:
         if item.get_closest_marker("browser"):
             item.add_marker(pytest.mark.xdist_group("browser"))
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The guard of the hook above: on an xdist worker under ``--dist loadgroup`` every browser test carries the
+    group in its id (xdist appends ``@browser``), else collection stops."""
+    if not session.config.getoption("loadgroup", default=False):
+        return
+    loose = [item.nodeid for item in session.items
+             if item.get_closest_marker("browser") and not item.nodeid.endswith("@browser")]
+    if loose:
+        raise pytest.UsageError(f"browser tests outside the xdist group 'browser': {loose[:3]}")
 
 
 def pytest_report_header(config) -> str:

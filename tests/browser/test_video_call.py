@@ -28,13 +28,16 @@ SHOTS = ROOT / "test-artifacts" / "calls"
 CALL_FLAGS = [*CHROMIUM_FLAGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
               "--allow-loopback-in-peer-connection", "--autoplay-policy=no-user-gesture-required"]
 
-# Frames arriving on a page's remote <video>: a picture, time moving, and frames decoded by WebRTC.
-FRAMES = """async (selector) => {
+# Frames arriving on a page's remote <video>: a picture, and its time moving between two polls 400 ms apart.
+# Synchronous on purpose: wait_for_function takes the Promise of an async predicate for a truthy answer and
+# returns at once (Playwright 1.65), which let the test click "Chụp ảnh khách" before any frame had come.
+FRAMES = """(selector) => {
   const v = document.querySelector(selector);
   if (!v || !v.videoWidth || v.readyState < 2) { return false; }
-  const t = v.currentTime;
-  await new Promise((r) => setTimeout(r, 400));
-  return v.currentTime > t;
+  const seen = (window.framesSeen ||= {}), last = seen[selector], now = performance.now();
+  if (last && last.video === v && now - last.at < 400) { return false; }
+  seen[selector] = { video: v, time: v.currentTime, at: now };
+  return Boolean(last && last.video === v && v.currentTime > last.time);
 }"""
 
 

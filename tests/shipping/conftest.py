@@ -16,6 +16,7 @@ from portal.gateways import ghn_sandbox
 from portal.holds import services as holds
 from portal.orders.models import Gender, IdType, Order, OrderStatus, PaymentMethod, ReceiveMethod
 from portal.org.models import Store
+from tests.conftest import writing_now
 
 SECRET = "test-carrier-secret"
 ID_NUMBER = "001099012345"
@@ -47,40 +48,41 @@ def make_order(db) -> Callable[..., Order]:
     def make(region: int = 1, receive: str = "delivery", payment: str = "cod",
              status: OrderStatus | None = None, store: str | None = None, phone: str = "0912345678",
              sim: str = "physical", total: int = 545_000) -> Order:
-        n = next(_numbers)
-        number = f"0906{n:06d}"
-        add_numbers([NewNumber(number, price=500_000, region_id=region)])
-        ticket, _ = holds.hold_numbers([number], phone, sim, "web")
-        store_id = None
-        if receive == "store":
-            code = store or {1: "CH-HN-01", 2: "CH-HCM-01", 3: "CH-DN-01", 5: "CH-HP-01", 9: "CH-CT-01"}[region]
-            store_id = db.session.scalar(select(Store.id).where(Store.code == code))
-        if status is None:  # where portal.orders.lifecycle puts a new (paid) order: a store order goes to its store
-            status = OrderStatus.WAITING_PICKUP if receive == "store" else OrderStatus.PENDING
-        order = Order(
-            order_no=f"DH{date.today():%y%m%d}{n:05d}", ticket_id=ticket.id, channel="web", status=status,
-            collect_by=utcnow() + timedelta(days=7) if receive == "store" else None,
-            region_id=region, sim_type=sim, receive_method=ReceiveMethod(receive),
-            payment_method=PaymentMethod(payment),
-            store_id=store_id, full_name="Nguyễn Văn An", id_type=IdType.CCCD, id_number=ID_NUMBER,
-            birth_date=date(1990, 1, 2), gender=Gender.MALE, address="12 Lý Thường Kiệt", ward="Phường Cửa Nam",
-            district="Hoàn Kiếm", province="Hà Nội", contact_phone=phone,
-            recipient_name="Nguyễn Văn An" if receive == "delivery" else "",
-            recipient_phone=phone if receive == "delivery" else "",
-            delivery_address="12 Lý Thường Kiệt" if receive == "delivery" else "",
-            delivery_ward="Phường Cửa Nam" if receive == "delivery" else "",
-            delivery_district="Hoàn Kiếm" if receive == "delivery" else "",
-            delivery_province="Hà Nội" if receive == "delivery" else "",
-            number_price=500_000, sim_fee=25_000, delivery_fee=20_000, total=total,
-        )
-        if payment == "online":
-            order.paid_at = utcnow()
-            holds.mark_paid(ticket)
-        else:  # a cash-on-delivery order's hold is kept for it until the cash is collected
-            holds.reserve_for_order(ticket)
-        db.session.add(order)
-        db.session.commit()
-        return order
+        with writing_now(db):  # a live worker may be committing (browser tests with the live stack)
+            n = next(_numbers)
+            number = f"0906{n:06d}"
+            add_numbers([NewNumber(number, price=500_000, region_id=region)])
+            ticket, _ = holds.hold_numbers([number], phone, sim, "web")
+            store_id = None
+            if receive == "store":
+                code = store or {1: "CH-HN-01", 2: "CH-HCM-01", 3: "CH-DN-01", 5: "CH-HP-01", 9: "CH-CT-01"}[region]
+                store_id = db.session.scalar(select(Store.id).where(Store.code == code))
+            if status is None:  # where portal.orders.lifecycle puts a new (paid) order: a store order goes to its store
+                status = OrderStatus.WAITING_PICKUP if receive == "store" else OrderStatus.PENDING
+            order = Order(
+                order_no=f"DH{date.today():%y%m%d}{n:05d}", ticket_id=ticket.id, channel="web", status=status,
+                collect_by=utcnow() + timedelta(days=7) if receive == "store" else None,
+                region_id=region, sim_type=sim, receive_method=ReceiveMethod(receive),
+                payment_method=PaymentMethod(payment),
+                store_id=store_id, full_name="Nguyễn Văn An", id_type=IdType.CCCD, id_number=ID_NUMBER,
+                birth_date=date(1990, 1, 2), gender=Gender.MALE, address="12 Lý Thường Kiệt", ward="Phường Cửa Nam",
+                district="Hoàn Kiếm", province="Hà Nội", contact_phone=phone,
+                recipient_name="Nguyễn Văn An" if receive == "delivery" else "",
+                recipient_phone=phone if receive == "delivery" else "",
+                delivery_address="12 Lý Thường Kiệt" if receive == "delivery" else "",
+                delivery_ward="Phường Cửa Nam" if receive == "delivery" else "",
+                delivery_district="Hoàn Kiếm" if receive == "delivery" else "",
+                delivery_province="Hà Nội" if receive == "delivery" else "",
+                number_price=500_000, sim_fee=25_000, delivery_fee=20_000, total=total,
+            )
+            if payment == "online":
+                order.paid_at = utcnow()
+                holds.mark_paid(ticket)
+            else:  # a cash-on-delivery order's hold is kept for it until the cash is collected
+                holds.reserve_for_order(ticket)
+            db.session.add(order)
+            db.session.commit()
+            return order
 
     return make
 
