@@ -209,6 +209,12 @@ class CallNamespace(Namespace):
             call = queries.customer_live_call(customer.id)
             if call is not None and call.is_connected:
                 _act(lifecycle.drop, call, customer)
+                if connection.hlen(key):
+                    # A socket came (a reload) while the call was being dropped: it read the call still connected
+                    # and will not resume it, so the drop is undone here (a concurrent resume is refused: one wins).
+                    call = queries.customer_live_call(customer.id)
+                    if call is not None and call.is_dropped:
+                        _act(lifecycle.resume, call, customer)
 
     def _customer_or_none_quietly(self) -> Any:
         try:

@@ -108,6 +108,7 @@
     if (!data || data.call_id !== state.callId) { return; }
     if (data.kind === "offer") {  // the agent dials (again, after a resume or a failure): a fresh connection
       closeLink();
+      window.clearInterval(state.resumeTimer);  // resumed: the countdown of a drop no longer runs
       phase("call");
       const stream = await camera().catch((error) => { say(error.message, "danger"); return null; });
       if (!stream) { return; }
@@ -193,6 +194,7 @@
         return;
       }
       el.agent.textContent = data.agent_name || "";
+      window.clearInterval(state.resumeTimer);
       phase("call");
       el.note.textContent = text.connecting;
     });

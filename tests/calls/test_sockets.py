@@ -207,6 +207,32 @@ def test_a_dropped_call_resumes_within_the_window_else_it_is_abandoned(app, clie
     assert call.dossier.may_call  # the customer may call again
 
 
+def test_a_reload_whose_socket_comes_while_the_call_is_dropped_resumes_it(
+        app, client, db, lan, ready_dossier, available_agent, login, login_customer, monkeypatch):
+    """The race a reload under load makes: the new page's socket connects, and reads the call still connected,
+    while the old socket's disconnect is dropping it. The drop then finds a socket of the customer's and undoes
+    itself (before, the call stayed dropped with the customer online and nobody resuming it)."""
+    from portal.calls import notify
+    from portal.core import redis as portal_redis
+
+    _agent, desk, customer, call = _connected(app, client, db, lan, ready_dossier, available_agent, login,
+                                              login_customer)
+    key = notify.customer_sockets_key(lan.id)
+    drop = lifecycle.drop
+
+    def drop_as_the_new_socket_arrives(dropped, actor):
+        drop(dropped, actor)
+        portal_redis.connection().hset(key, "the-new-page", CALL)  # its resync ran before this drop committed
+
+    monkeypatch.setattr(lifecycle, "drop", drop_as_the_new_socket_arrives)
+    fresh(customer.disconnect, namespace=CALL)
+    db.session.refresh(call)
+    assert call.status == CallStatus.CONNECTED and call.resumable_until is None
+    states = [m["status"] for m in received(desk, DESK, "call_state") if m["call_id"] == call.id]
+    assert states[-2:] == ["dropped", "connected"]  # the desk redials
+    portal_redis.connection().hdel(key, "the-new-page")
+
+
 def test_the_customer_hears_the_verdict_and_may_call_again__ACT_8(app, client, db, lan, ready_dossier,
                                                                   available_agent, login, login_customer):
     agent, desk, customer, call = _connected(app, client, db, lan, ready_dossier, available_agent, login,
