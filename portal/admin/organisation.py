@@ -149,6 +149,9 @@ def update_store(store: Store, drawn_from: int | None, actor: Staff, *, name: st
     errors = _store_errors(region_id, shopcode, province, actor, keep_shopcode=store.shopcode)
     errors["name"] = _name_error(name, 160)
     if store.active and not active:
+        # The row locked first: an order being placed at this store right now (it holds a shared lock on the row,
+        # orders.services._store) commits before the open pickups are counted, so it is among them.
+        db.session.execute(select(Store.id).where(Store.id == store.id).with_for_update())
         waiting = open_pickups(store)
         if waiting:
             errors["active"] = ("store_has_open_orders", _(

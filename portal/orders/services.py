@@ -74,10 +74,14 @@ def stores_for(province: str = "") -> list[Store]:
     return sorted(stores, key=lambda s: (s.province != province, s.region_id != region))
 
 
-def _store(data: OrderInput) -> Store | None:
+def _store(data: OrderInput, lock: bool = False) -> Store | None:
+    """The chosen pickup store, active. ``lock``: placing the order keeps the store's row shared-locked until the
+    commit (FOR SHARE on PostgreSQL), so that an admin closing the store at that moment waits and sees the order
+    (``admin.organisation.update_store``); orders placed at the same store at once do not wait for each other."""
     if data.receive_method != ReceiveMethod.STORE:
         return None
-    store = db.session.scalar(select(Store).where(Store.code == data.store_code, Store.active.is_(True)))
+    stmt = select(Store).where(Store.code == data.store_code, Store.active.is_(True))
+    store = db.session.scalar(stmt.with_for_update(read=True) if lock else stmt)
     if store is None:
         raise FieldErrors({"store_code": ("bad_store", _("Vui lòng chọn cửa hàng trong danh sách."))})
     return store
@@ -130,7 +134,7 @@ def place_order(raw: dict[str, Any], customer: Customer, channel: str, idempoten
     if channel not in WEB_CHANNELS:
         raise ValueError(channel)
     data = clean_order(raw)
-    store = _store(data)
+    store = _store(data, lock=True)
     key = f"c{customer.id}:{idempotency_key}"[:80]
     _check_open_orders(customer, channel, key)
     ticket, replayed = holds.hold_numbers(data.numbers, data.contact_phone, data.sim_type.value, channel,
