@@ -123,6 +123,7 @@ def hold_numbers(
         hold_code=new_hold_code(), customer_phone=phone, channel=channel, sim_type=sim,
         region_id=rows[numbers[0]].region_id, idempotency_key=idempotency_key or None, request_fingerprint=print_,
         created_at=now, expires_at=now + timedelta(minutes=current_app.config["HOLD_MINUTES"]),
+        lines=[],  # the lines below are appended to it: held by the ticket, never read back from the database
     )
     db.session.add(ticket)
     db.session.flush()
@@ -136,8 +137,7 @@ def hold_numbers(
         ))
         if taken != 1:
             raise Conflict("number_not_available", _("Số %(n)s đã có người giữ hoặc không còn bán.", n=number))
-        db.session.add(HoldLine(ticket_id=ticket.id, number_id=rows[number].id, number=number,
-                                price=rows[number].price))
+        ticket.lines.append(HoldLine(number_id=rows[number].id, number=number, price=rows[number].price))
     ticket.amount = sum(rows[n].price for n in numbers)
     record_change(ticket, None, HoldStatus.ACTIVE, actor, channel)
     audit("hold.create", ticket, actor=actor, detail={"numbers": numbers, "channel": channel, "sim": sim.value})
