@@ -20,6 +20,11 @@ from portal.core.time import utcnow
 from portal.core.tx import independently
 from portal.extensions import db
 
+# Strings in an entry's detail are kept whole up to this many characters: the longest text an admin edits, an
+# e-mail template body (5,000, messages.rendering.MAX_BODY), even with each character escaped by one_line (× 4), so
+# that its values before and after are the whole texts. Longer strings (none a form accepts) are cut.
+AUDIT_TEXT_LIMIT = 20_000
+
 
 def _entry(action: str, obj: Any, region_id: int | None, detail: dict[str, Any] | None,
            actor: Actor | None) -> dict[str, Any]:
@@ -37,7 +42,7 @@ def _entry(action: str, obj: Any, region_id: int | None, detail: dict[str, Any] 
         "object_id": str(obj.id) if obj is not None and getattr(obj, "id", None) is not None else None,
         "region_id": region_id,
         "ip": request.remote_addr if has_request_context() else None,
-        "detail": scrub(detail or {}),
+        "detail": scrub(detail or {}, limit=AUDIT_TEXT_LIMIT),
     }
 
 

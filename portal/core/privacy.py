@@ -21,14 +21,15 @@ def one_line(value: str) -> str:
     return CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
 
 
-def scrub(value: Any, key: str = "") -> Any:
-    """A copy of ``value`` safe to store in the audit log or print in a log line."""
+def scrub(value: Any, key: str = "", limit: int = 500) -> Any:
+    """A copy of ``value`` safe to store in the audit log or print in a log line: each string at most ``limit``
+    characters (a log line's default; the audit keeps longer texts whole, ``core.audit.AUDIT_TEXT_LIMIT``)."""
     if key and SECRET_KEYS.search(key):
         return "[redacted]"
     if isinstance(value, dict):
-        return {str(k): scrub(v, str(k)) for k, v in value.items()}
+        return {str(k): scrub(v, str(k), limit) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [scrub(v) for v in value]
+        return [scrub(v, limit=limit) for v in value]
     if isinstance(value, str):
-        return one_line(mask_id_number(value))[:500]
+        return one_line(mask_id_number(value))[:limit]
     return value

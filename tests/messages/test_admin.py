@@ -112,3 +112,22 @@ def test_only_admins_reach_the_templates(client, login):
 def test_an_unknown_template_is_a_404(client, login):
     login(Role.ADMIN, region=0)
     assert client.get("/admin/messages/khong-co").status_code == 404
+
+
+def test_a_long_e_mail_text_is_audited_whole_before_and_after(client, db, login):
+    """Issue 14 §3: the values before and after, whole, for a text far past a log line's 500 characters (it used to be
+    cut there, so that two edits past the cut looked the same); the audit page shows its start, the rest on a click."""
+    login(Role.ADMIN, region=0)
+    subject = "Mã giữ số {{ hold_code }}"
+    first = "Mã giữ số của bạn là {{ hold_code }}, đơn {{ order_no }}. " + "Cảm ơn bạn đã chọn số. " * 180
+    assert 4_000 < len(first) < 5_000
+    second = first + "\nHẹn gặp lại."
+    for version, body in ((0, first), (1, second)):
+        response = _post(client, MAIL_PAGE, version=version, subject=subject, body=body, action="save")
+        assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    edit = _audits(db, "message_template.update")[-1]
+    escaped = second.strip().replace("\n", "\\x0a")  # a line break is stored escaped (no forged log line)
+    assert edit.detail == {"before": {"body": first.strip()}, "after": {"body": escaped}}
+    html = client.get("/audit/?action=message_template.update").get_data(as_text=True)
+    assert '<details class="portal-kv-long"><summary>before.body=Mã giữ số của bạn là' in html
+    assert '<details class="portal-kv-long"><summary>after.body=' in html and "\nHẹn gặp lại.</div></details>" in html
