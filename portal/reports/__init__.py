@@ -10,7 +10,7 @@ from portal.core.nav import OVERSIGHT, SUPERVISION, NavItem
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
-from portal.reports import catalogue, models, views  # noqa: E402,F401
+from portal.reports import catalogue, listeners, models, views  # noqa: E402,F401
 from portal.reports.jobs import reports_cli  # noqa: E402
 
 DOMAIN = Domain(blueprints=(bp,), commands=(reports_cli,), nav=(

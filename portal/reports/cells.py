@@ -346,15 +346,28 @@ def closed_days(days: int = MAX_DAYS) -> tuple[date, date]:
     return last - timedelta(days=days - 1), last
 
 
+def recheck_from() -> date:
+    """The first of the recent closed days that the periodic job rebuilds (REPORT_RECHECK_DAYS of them)."""
+    return closed_days()[1] - timedelta(days=int(current_app.config["REPORT_RECHECK_DAYS"]) - 1)
+
+
+def forget_days(days: Iterable[date]) -> None:
+    """Days whose figures changed after their cells were built and that no refresh would rebuild (older than the
+    recheck window): no longer built, for every report, in the caller's transaction. A page reads them from the
+    source again at once (``collect``: a month with a day not built is read by its days) and the next refresh builds
+    them again (``due_days``: the days not built)."""
+    db.session.execute(delete(ReportDay).where(ReportDay.day.in_(sorted(set(days)))))
+
+
 def due_days(report: Source, now: datetime | None = None) -> list[date]:
     """The closed days of the last MAX_DAYS that are not built, and the recent ones built more than
     REPORT_REFRESH_MINUTES ago."""
     cfg = current_app.config
     now = now or utcnow()
     first, last = closed_days()
-    recheck_from = last - timedelta(days=int(cfg["REPORT_RECHECK_DAYS"]) - 1)
+    recent = recheck_from()
     stale = now - timedelta(minutes=int(cfg["REPORT_REFRESH_MINUTES"]))
     built = dict(db.session.execute(select(ReportDay.day, ReportDay.built_at).where(
         ReportDay.report == report.slug, ReportDay.day >= first, ReportDay.day <= last)).all())
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-    return [d for d in days if d not in built or (d >= recheck_from and built[d] < stale)]
+    return [d for d in days if d not in built or (d >= recent and built[d] < stale)]

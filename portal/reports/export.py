@@ -73,11 +73,16 @@ def _csv_row(values: Sequence[Any]) -> list[Any]:
 
 
 def csv_chunks(headers: Sequence[Any], rows: Iterable[Sequence[Any]]) -> Iterator[bytes]:
-    """The CSV as byte chunks: the BOM and the header line first, then ``CSV_FLUSH_ROWS`` rows at a time."""
+    """The CSV as byte chunks: the BOM and the header line first, at once (the download starts while a report that
+    reads before its first row, the funnel's grouped pass, is still reading), then ``CSV_FLUSH_ROWS`` rows at a
+    time."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write(BOM)
     writer.writerow([str(h) for h in headers])
+    yield buffer.getvalue().encode("utf-8")
+    buffer.seek(0)
+    buffer.truncate()
     for count, row in enumerate(rows, start=1):
         writer.writerow(_csv_row(row))
         if count % CSV_FLUSH_ROWS == 0:
@@ -294,7 +299,10 @@ def _package(names: Sequence[str]) -> dict[str, str]:
 def xlsx_chunks(headers: Sequence[Any], rows: Iterable[Sequence[Any]], sheet: str = "Report") -> Iterator[bytes]:
     """The workbook as byte chunks, produced while the rows arrive: every ``XLSX_FLUSH_ROWS`` rows their XML goes
     through deflate into the zip stream and what came out is sent. Nothing is kept but the chunk at hand (and the
-    zip's directory of a few entries); past Excel's 1,048,576 rows a sheet continues on the next one."""
+    zip's directory of a few entries); past Excel's 1,048,576 rows a sheet continues on the next one. An empty
+    chunk first: the server sends the response's headers on it, so the download starts before the first rows (the
+    sheet's column widths need them) are read."""
+    yield b""
     sink = _Sink()
     book = zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED, compresslevel=XLSX_COMPRESSLEVEL)
     names = _sheet_names(sheet)

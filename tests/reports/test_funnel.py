@@ -131,3 +131,50 @@ def test_export_rows_are_each_tickets_first_moves_in_ticket_order(app, db, ticke
         assert list(funnel.rows(_scope(tickets[0].region_id), conn)) == list(funnel.rows(_scope(None), conn))
         other = 9 if tickets[0].region_id != 9 else 8
         assert list(funnel.rows(_scope(other), conn)) == []
+
+
+def test_a_late_move_reopens_the_day_its_ticket_was_held(app, db, lan, delivered_order, monkeypatch):
+    """A ticket held 50 days ago, past the recheck window (REPORT_RECHECK_DAYS, 40), whose dossier passes eKYC today:
+    the funnel of that day, built before, shows it at once (the day is read from the source again) and the next
+    refresh builds it again. A move of a recent ticket leaves the built days alone."""
+    from datetime import datetime, time
+
+    from portal.core.time import vietnam_to_utc
+    from portal.holds.models import HoldTicket
+    from portal.reports.base import REPORTS
+    from portal.reports.cells import collect, due_days, rebuild
+    from portal.reports.models import ReportDay
+
+    monkeypatch.setitem(app.config, "REPORT_LIVE_DAYS", 0)
+    report, today = REPORTS["funnel"], vietnam_today()
+    old, recent = today - timedelta(days=50), today - timedelta(days=3)
+    orders = [delivered_order(lan), delivered_order(lan)]
+    with writing_now(db):
+        for order, day in zip(orders, (old, recent), strict=True):
+            db.session.execute(update(HoldTicket).where(HoldTicket.id == order.ticket_id).values(
+                created_at=vietnam_to_utc(datetime.combine(day, time(10)))))
+        db.session.commit()
+
+    def built() -> set:
+        return set(db.session.scalars(ReportDay.__table__.select().with_only_columns(ReportDay.day)
+                                      .where(ReportDay.report == "funnel", ReportDay.day.in_((old, recent)))))
+
+    def ekyc(day) -> int:
+        db.session.expire_all()
+        return collect(report, Scope(day, day)).n("step:ekyc")
+
+    with app.test_request_context():
+        rebuild(report, old, recent)
+        assert built() == {old, recent} and ekyc(old) == ekyc(recent) == 0
+        for n, order in enumerate(orders):
+            with writing_now(db):
+                dossier = lifecycle.open_dossier(order, lan)
+                dossier.id_number = f"00119077{n:04d}"  # made up
+                db.session.flush()
+                transition(dossier, DossierStatus.READY_FOR_CALL, SYSTEM, ANY_MOVE, "Kiểm thử")
+                db.session.commit()
+        assert built() == {recent}  # the old day forgotten with the move; the recent one waits for its refresh
+        assert ekyc(old) == 1 and ekyc(recent) == 0
+        assert old in due_days(report)
+        rebuild(report, old, old)
+        assert built() == {old, recent} and ekyc(old) == 1

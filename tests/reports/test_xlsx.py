@@ -125,6 +125,7 @@ def test_first_bytes_leave_before_the_rows_are_all_read():
             yield (f"ĐH-{n:06d}", n % 9 + 1, n * 1000, datetime(2026, 1, 1) + timedelta(minutes=n), "Hà Nội")
 
     chunks = xlsx_chunks(HEADERS[:4] + ["Tỉnh"], rows())
+    assert next(chunks) == b"" and read == 0  # the response's headers go out before any row is read
     first = next(chunks)
     assert first.startswith(b"PK\x03\x04") and read <= export.XLSX_FLUSH_ROWS
     received, seen_at = [first], [read]
