@@ -561,9 +561,10 @@ def live_csrf(session: requests.Session, url: str) -> str:
 
 
 def _signed_in_page(browser, size: tuple[int, int], sign_in: str, field: str, who: str, password: str,
-                    console: list[str]):
-    """A new context's page of ``size`` (vi-VN) signed in through the form at ``sign_in``."""
-    page = browser.new_context(viewport={"width": size[0], "height": size[1]}, locale="vi-VN").new_page()
+                    console: list[str], locale: str = "vi-VN"):
+    """A new context's page of ``size`` (the browser's language: ``locale``) signed in through the form at
+    ``sign_in``."""
+    page = browser.new_context(viewport={"width": size[0], "height": size[1]}, locale=locale).new_page()
     page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
     page.goto(sign_in)
     page.fill(field, who)
@@ -572,9 +573,11 @@ def _signed_in_page(browser, size: tuple[int, int], sign_in: str, field: str, wh
     return page
 
 
-def staff_page(browser, base: str, username: str, console: list[str]):
-    """A browser page (1366×768, vi-VN) signed in as a staff member; console errors collect in ``console``."""
-    return _signed_in_page(browser, (1366, 768), f"{base}/login", "#username", username, TEST_PASSWORD, console)
+def staff_page(browser, base: str, username: str, console: list[str], locale: str = "vi-VN"):
+    """A browser page (1366×768, vi-VN unless ``locale``) signed in as a staff member; console errors collect in
+    ``console``."""
+    return _signed_in_page(browser, (1366, 768), f"{base}/login", "#username", username, TEST_PASSWORD, console,
+                           locale)
 
 
 def customer_page(browser, base: str, phone: str, console: list[str]):

@@ -40,6 +40,50 @@
     }
   }, true);
 
+  // --- Dates and times: dd/mm/yyyy, 24 hours ----------------------------------------
+  // Native date and time inputs follow the browser's language (an English Chromium: mm/dd/yyyy and 05:00 PM),
+  // while everything the portal prints reads dd/mm/yyyy and 17:00. flatpickr (static/vendor/flatpickr) shows and
+  // takes those, with a Vietnamese calendar on Vietnamese pages, and submits the value the forms read (ISO dates,
+  // HH:MM). The visible input takes the field's id (its label points at it); without flatpickr the native stays.
+  var PICKERS = {
+    date: { dateFormat: 'Y-m-d', altFormat: 'd/m/Y', placeholder: 'dd/mm/yyyy' },
+    'datetime-local': { dateFormat: 'Y-m-d\\TH:i', altFormat: 'd/m/Y H:i', enableTime: true,
+                        placeholder: 'dd/mm/yyyy hh:mm' },
+    time: { dateFormat: 'H:i', altFormat: 'H:i', enableTime: true, noCalendar: true, placeholder: 'hh:mm' }
+  };
+  function dayMonthYear(root) {
+    if (!window.flatpickr) {
+      return;
+    }
+    var vietnamese = document.documentElement.lang === 'vi' && window.flatpickr.l10ns.vn;
+    var inputs = root.querySelectorAll('input[type="date"], input[type="datetime-local"], input[type="time"]');
+    Array.prototype.forEach.call(inputs, function (input) {
+      var kind = PICKERS[input.type];
+      var picker = window.flatpickr(input, {
+        locale: vietnamese ? 'vn' : 'default',
+        dateFormat: kind.dateFormat,
+        altInput: true,
+        altFormat: kind.altFormat,
+        enableTime: Boolean(kind.enableTime),
+        noCalendar: Boolean(kind.noCalendar),
+        time_24hr: true,
+        allowInput: true,
+        disableMobile: true
+      });
+      picker.altInput.placeholder = kind.placeholder;
+      picker.altInput.setAttribute('inputmode', 'numeric');
+      if (input.id) {
+        picker.altInput.id = input.id;
+        input.id = input.id + '-iso';
+      }
+    });
+  }
+  if (window.htmx) {
+    window.htmx.onLoad(dayMonthYear);  // the page, then whatever htmx swaps in
+  } else {
+    dayMonthYear(document);
+  }
+
   // --- Real time -----------------------------------------------------------------
   var sockets = {};   // namespace -> socket
   var states = {};    // namespace -> 'connecting' | 'online' | 'offline'
