@@ -19,6 +19,7 @@
   var text = config.text;
   var snap = null;
   var offset = 0;        // server time − this machine's time, in ms
+  var offsets = [];      // the last pushes' estimates of it (see show)
   var receivedAt = 0;    // when the last snapshot arrived (this machine's time)
   var updates = 0;
   var TIME = { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false, timeZone: 'Asia/Ho_Chi_Minh' };
@@ -159,7 +160,11 @@
   function show(data) {
     snap = data;
     receivedAt = Date.now();
-    offset = Date.parse(data.now) - receivedAt;
+    // Each push says when it was cut; it arrives some milliseconds (under load, up to a second) later, so each
+    // estimate is short by its own delay. The least delayed of the last eight is the best: a late push then does
+    // not set the clocks and the ages back (a waiting time seen shrinking, or standing still, on the wall).
+    offsets = offsets.concat([Date.parse(data.now) - receivedAt]).slice(-8);
+    offset = Math.max.apply(null, offsets);
     fill(board.querySelector('.wall-tiles'), figuresOf(data.total));
     regionRows();
     var at = new Date(Date.parse(data.at)).toLocaleTimeString('vi-VN', TIME);  // when the figures were read
