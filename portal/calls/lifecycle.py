@@ -117,11 +117,16 @@ def _requested() -> str:
 def _insert(model: Any, conflict: str, where: str, values: dict[str, Any]) -> Any:
     """INSERT … ON CONFLICT DO NOTHING on a partial unique index, RETURNING the row as a persistent object (None:
     the index already holds one). PostgreSQL and SQLite alike; no savepoint needed to survive the conflict."""
-    row = {column.key: _default(column) for column in model.__table__.c
-           if column.default is not None and column.key not in values}
+    row = {column.key: _default(column) for column in _defaulted(model) if column.key not in values}
     row.update(values)
     stmt = _insert_statement(model, conflict, where, tuple(sorted(row)), db.session.get_bind().dialect.name)
     return db.session.scalars(stmt, row, execution_options={"populate_existing": True}).first()
+
+
+@functools.cache
+def _defaulted(model: Any) -> tuple[Any, ...]:
+    """The model's columns with a Python-side default (read once: ``_insert`` is on the ring's path)."""
+    return tuple(column for column in model.__table__.c if column.default is not None)
 
 
 def _default(column: Any) -> Any:

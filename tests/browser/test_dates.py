@@ -65,7 +65,7 @@ def test_report_dates_read_day_month_year(live, browser, make_staff):
     assert console == []
 
 
-def test_business_hours_read_24_hours(live, browser, make_staff):
+def test_business_hours_read_24_hours__E_1_5(live, browser, make_staff):
     page, console = _english(browser, live, make_staff(Role.ADMIN, region=0))
     page.goto(f"{live}/admin/calls/hours/1")
     monday = page.locator("input[name=closes_0] + input")  # the visible input flatpickr puts after the field
@@ -80,7 +80,7 @@ def test_business_hours_read_24_hours(live, browser, make_staff):
     assert console == []
 
 
-def test_pickup_time_reads_day_month_year_and_24_hours(live, browser, make_staff, make_order, db):  # noqa: F811
+def test_pickup_time_reads_day_month_year_and_24_hours__SHIP_8(live, browser, make_staff, make_order, db):  # noqa: F811
     order = make_order(region=1, payment="online")
     page, console = _english(browser, live, make_staff(Role.SHIPPING, region=1))
     page.goto(f"{live}/shipping/orders/{order.id}")

@@ -207,7 +207,7 @@ def test_a_dropped_call_resumes_within_the_window_else_it_is_abandoned(app, clie
     assert call.dossier.may_call  # the customer may call again
 
 
-def test_a_reload_whose_socket_comes_while_the_call_is_dropped_resumes_it(
+def test_a_reload_whose_socket_comes_while_the_call_is_dropped_resumes_it__E_1_5_ACT_8(
         app, client, db, lan, ready_dossier, available_agent, login, login_customer, monkeypatch):
     """The race a reload under load makes: the new page's socket connects, and reads the call still connected,
     while the old socket's disconnect is dropping it. The drop then finds a socket of the customer's and undoes

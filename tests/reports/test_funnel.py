@@ -133,7 +133,7 @@ def test_export_rows_are_each_tickets_first_moves_in_ticket_order(app, db, ticke
         assert list(funnel.rows(_scope(other), conn)) == []
 
 
-def test_a_late_move_reopens_the_day_its_ticket_was_held(app, db, lan, delivered_order, monkeypatch):
+def test_a_late_move_reopens_the_day_its_ticket_was_held__HOLD_1_ACT_7(app, db, lan, delivered_order, monkeypatch):
     """A ticket held 50 days ago, past the recheck window (REPORT_RECHECK_DAYS, 40), whose dossier passes eKYC today:
     the funnel of that day, built before, shows it at once (the day is read from the source again) and the next
     refresh builds it again. A move of a recent ticket leaves the built days alone."""
